@@ -1,0 +1,60 @@
+// Device/dtype parsing and CPU thread setup; see device.h.
+#include "core/torch/device.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/error.h"
+
+#ifdef GRPO_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace grpo {
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "auto") return cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !cuda_available())
+      throw Error("device '" + name + "' requested but no CUDA device is available in this build/machine");
+    return device;
+  } catch (const c10::Error&) {
+    throw Error("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
+  }
+}
+
+torch::Dtype parse_dtype(const std::string& name) {
+  if (name == "float32" || name == "fp32") return torch::kFloat32;
+  if (name == "bfloat16" || name == "bf16") return torch::kBFloat16;
+  if (name == "float16" || name == "fp16" || name == "half") return torch::kFloat16;
+  throw Error("unknown dtype '" + name + "' (expected float32, bfloat16 or float16)");
+}
+
+std::string dtype_name(torch::Dtype dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    default: return std::string(c10::toString(dtype));
+  }
+}
+
+void set_cpu_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+}
+
+std::string describe_device(const torch::Device& device) {
+#ifdef GRPO_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto* props = at::cuda::getDeviceProperties(device.has_index() ? device.index() : 0);
+    return std::string(props->name) + " (" + device.str() + ")";
+  }
+#endif
+  return device.str();
+}
+
+}  // namespace grpo
