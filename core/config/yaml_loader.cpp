@@ -62,6 +62,14 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
   }
 }
 
+// Leaf keys plus every section prefix ("rl", "rl.kl"), so a misspelt section is matched too.
+std::vector<std::string> with_sections(std::vector<std::string> keys) {
+  std::set<std::string> all(keys.begin(), keys.end());
+  for (const auto& k : keys)
+    for (size_t dot = k.find('.'); dot != std::string::npos; dot = k.find('.', dot + 1)) all.insert(k.substr(0, dot));
+  return {all.begin(), all.end()};
+}
+
 class LoadVisitor : public Fields {
  public:
   using Fields::field;
@@ -70,7 +78,7 @@ class LoadVisitor : public Fields {
 
   LoadVisitor(const std::string& source, const std::map<std::string, std::string>& override_origin,
               std::vector<std::string> valid_keys)
-      : source_(source), override_origin_(override_origin), valid_keys_(std::move(valid_keys)) {}
+      : source_(source), override_origin_(override_origin), valid_keys_(with_sections(std::move(valid_keys))) {}
 
   std::vector<std::string> errors;
 

@@ -1,0 +1,32 @@
+// The `run:` section every grpo config has: identity, seed, output and machine settings.
+// Domain sections (model, rollout, rewards, rl, ...) live with their modules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config/fields.h"
+
+namespace grpo {
+
+struct RunSettings {
+  std::string name;
+  std::string output_dir;
+  int64_t seed = 0;
+  std::string log_level;
+  int64_t threads = 0;
+  std::string device;
+  std::string dtype;
+};
+
+inline void describe(config::Fields& f, RunSettings& s) {
+  f.field("name", s.name, "run", "Human-readable run name, shown by `grpo runs` and the report.");
+  f.field("output_dir", s.output_dir, "runs/run", "Run directory (config.yaml, run.db, run.log, checkpoints/); --run-dir overrides it.");
+  f.field("seed", s.seed, 0, "Seed of every random choice in the run (data order, sampling, initialization).");
+  f.choice("log_level", s.log_level, "info", {"trace", "debug", "info", "warn", "error"}, "Console and run.log verbosity.");
+  f.field("threads", s.threads, 0, "CPU threads for LibTorch and the worker pool; 0 = all cores.");
+  f.field("device", s.device, "auto", "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
+  f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype; auto = bfloat16 on GPU, float32 on CPU.");
+}
+
+}  // namespace grpo

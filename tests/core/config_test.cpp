@@ -1,0 +1,157 @@
+// Specification of the config system: defaults, typed loading, exact errors with
+// file:line:column, unknown keys with the closest valid key, overrides, lists, round trip.
+#include <gtest/gtest.h>
+
+#include "core/config/config_io.h"
+#include "core/error.h"
+
+namespace {
+
+struct Reward {
+  std::string name;
+  double weight = 0;
+  nlohmann::json params;
+};
+void describe(grpo::config::Fields& f, Reward& r) {
+  f.field("name", r.name, "", "Reward name.");
+  f.field("weight", r.weight, 1.0, "Weight.");
+  f.field("params", r.params, nlohmann::json::object(), "Reward parameters.");
+}
+
+struct Algo {
+  int64_t group_size = 0;
+  double epsilon = 0;
+  bool use_kl = false;
+  std::string loss;
+  std::vector<double> betas;
+  std::vector<std::string> stops;
+};
+void describe(grpo::config::Fields& f, Algo& a) {
+  f.field("group_size", a.group_size, 8, "Completions per prompt.");
+  f.field("epsilon", a.epsilon, 0.2, "Clip range.");
+  f.field("use_kl", a.use_kl, false, "KL in the loss.");
+  f.choice("loss", a.loss, "dapo", {"grpo", "dapo", "dr_grpo"}, "Aggregation.");
+  f.field("betas", a.betas, std::vector<double>{0.9, 0.95}, "Adam betas.");
+  f.field("stops", a.stops, std::vector<std::string>{"</answer>"}, "Stop strings.");
+}
+
+struct Top {
+  Algo rl;
+  std::vector<Reward> rewards;
+};
+void describe(grpo::config::Fields& f, Top& t) {
+  f.section("rl", t.rl, "Algorithm.");
+  f.list("rewards", t.rewards, {Reward{"format", 0.5, nlohmann::json::object()}}, "Rewards.");
+}
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    grpo::config::load_string<Top>(yaml, "run.yaml", overrides);
+  } catch (const grpo::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, EmptyDocumentGivesDeclaredDefaults) {
+  auto t = grpo::config::load_string<Top>("", "run.yaml");
+  EXPECT_EQ(t.rl.group_size, 8);
+  EXPECT_DOUBLE_EQ(t.rl.epsilon, 0.2);
+  EXPECT_EQ(t.rl.loss, "dapo");
+  EXPECT_EQ(t.rl.betas, (std::vector<double>{0.9, 0.95}));
+  ASSERT_EQ(t.rewards.size(), 1u);
+  EXPECT_EQ(t.rewards[0].name, "format");
+}
+
+TEST(Config, ValuesFromYamlReplaceDefaults) {
+  auto t = grpo::config::load_string<Top>(
+      "rl:\n  group_size: 16\n  use_kl: true\n  loss: grpo\n  stops: [a, b]\nrewards:\n  - name: acc\n"
+      "    params: {tolerance: 0.001, mode: strict}\n  - name: fmt\n",
+      "run.yaml");
+  EXPECT_EQ(t.rl.group_size, 16);
+  EXPECT_TRUE(t.rl.use_kl);
+  EXPECT_EQ(t.rl.loss, "grpo");
+  EXPECT_EQ(t.rl.stops, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(t.rewards.size(), 2u);
+  EXPECT_EQ(t.rewards[0].name, "acc");
+  EXPECT_DOUBLE_EQ(t.rewards[0].params["tolerance"].get<double>(), 0.001);
+  EXPECT_EQ(t.rewards[0].params["mode"].get<std::string>(), "strict");
+  EXPECT_DOUBLE_EQ(t.rewards[1].weight, 1.0) << "a new list item takes the item's declared defaults";
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndClosestValidKey) {
+  EXPECT_EQ(error_of("rl:\n  grop_size: 4\n"),
+            "run.yaml:2:3: 'rl.grop_size' unknown key; the closest valid key is 'rl.group_size'");
+}
+
+TEST(Config, MisspeltSectionSuggestsTheSection) {
+  EXPECT_EQ(error_of("rll:\n  group_size: 4\n"), "run.yaml:1:1: 'rll' unknown key; the closest valid key is 'rl'");
+}
+
+TEST(Config, WrongTypeNamesLineColumnAndExpectedType) {
+  EXPECT_EQ(error_of("rl:\n  group_size: eight\n"), "run.yaml:2:15: 'rl.group_size' expects an integer, got 'eight'");
+  EXPECT_EQ(error_of("rl:\n  epsilon: [1]\n"), "run.yaml:2:12: 'rl.epsilon' expects a number, got a list");
+  EXPECT_EQ(error_of("rl:\n  loss: dapoo\n"),
+            "run.yaml:2:9: 'rl.loss' expects one of grpo, dapo, dr_grpo, got 'dapoo'");
+}
+
+TEST(Config, EveryProblemIsReportedNotOnlyTheFirst) {
+  const std::string e = error_of("rl:\n  group_size: x\n  epsilon: y\n");
+  EXPECT_NE(e.find("'rl.group_size'"), std::string::npos);
+  EXPECT_NE(e.find("'rl.epsilon'"), std::string::npos);
+}
+
+TEST(Config, MalformedYamlNamesPosition) {
+  const std::string e = error_of("rl: [1,\n");
+  EXPECT_EQ(e.rfind("run.yaml:2:1: malformed YAML", 0), 0u) << e;
+}
+
+TEST(Config, OverridesUseDottedPathsAndIndices) {
+  auto t = grpo::config::load_string<Top>("rewards:\n  - name: a\n", "run.yaml",
+                                          {"rl.group_size=4", "rewards.0.weight=2.5", "rl.betas=[0.1, 0.2]"});
+  EXPECT_EQ(t.rl.group_size, 4);
+  EXPECT_DOUBLE_EQ(t.rewards[0].weight, 2.5);
+  EXPECT_EQ(t.rl.betas, (std::vector<double>{0.1, 0.2}));
+}
+
+TEST(Config, BadOverrideIsBlamedOnTheCommandLine) {
+  EXPECT_EQ(error_of("", {"rl.group_sise=4"}),
+            "<command line>: 'rl.group_sise' unknown key; the closest valid key is 'rl.group_size' "
+            "(from override 'rl.group_sise=4')");
+  EXPECT_EQ(error_of("", {"rl.group_size=x"}),
+            "<command line>: 'rl.group_size' expects an integer, got 'x' (from override 'rl.group_size=x')");
+  EXPECT_NE(error_of("", {"rl.group_size"}).find("not of the form key=value"), std::string::npos);
+}
+
+TEST(Config, YamlOutputReadsBackToTheSameValues) {
+  auto t = grpo::config::load_string<Top>("rl:\n  epsilon: 0.28\n  stops: ['x: y', '\"q\"']\n", "run.yaml");
+  const std::string text = grpo::config::to_yaml(t);
+  auto back = grpo::config::load_string<Top>(text, "resolved.yaml");
+  EXPECT_DOUBLE_EQ(back.rl.epsilon, 0.28);
+  EXPECT_EQ(back.rl.stops, t.rl.stops);
+  EXPECT_EQ(grpo::config::to_yaml(back), text);
+  EXPECT_NE(text.find("epsilon: 0.28\n"), std::string::npos) << text;
+}
+
+TEST(Config, DocsListEveryKeyWithTypeDefaultAndDescription) {
+  const std::string md = grpo::config::docs_markdown(
+      [](grpo::config::Fields& f) {
+        Top t;
+        describe(f, t);
+      },
+      "T", "intro");
+  EXPECT_NE(md.find("| `rl.group_size` | int | `8` | Completions per prompt. |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `rewards[].weight` | float | `1` | Weight. |"), std::string::npos) << md;
+  EXPECT_NE(md.find("one of: grpo, dapo, dr_grpo"), std::string::npos);
+}
+
+TEST(Config, MissingFileIsAnErrorNamingIt) {
+  try {
+    grpo::config::load_file<Top>("/nonexistent/x.yaml");
+    FAIL();
+  } catch (const grpo::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.yaml: cannot open file (missing or unreadable)");
+  }
+}

@@ -1,0 +1,129 @@
+// The run store: what is written can be read back, readers work while a run writes,
+// resume truncation, and a locked run directory is refused.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/run_directory.h"
+#include "core/run_store.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string temp_dir(const std::string& name) {
+  const auto p = fs::temp_directory_path() / ("grpo_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+}  // namespace
+
+TEST(RunStore, MetricsSamplesAndEventsReadBack) {
+  const std::string db = temp_dir("store") + "/run.db";
+  {
+    grpo::RunStoreWriter w(db);
+    w.set_meta("run_name", "demo");
+    w.log_metrics(1, {{"reward/mean", 0.25}, {"loss", 1.5}});
+    w.log_metrics(2, {{"reward/mean", 0.5}});
+    grpo::SampleRecord s;
+    s.step = 2;
+    s.prompt = "2+2?";
+    s.completion = "<answer>4</answer>";
+    s.rewards = {{"math_accuracy", 1.0}};
+    s.reward = 1.0;
+    s.advantage = 0.7;
+    w.log_samples({s});
+    w.log_event("warn", "skip_step", "non-finite gradient", 2);
+    w.flush();
+  }
+  grpo::RunStoreReader r(db);
+  EXPECT_EQ(r.meta("run_name").value(), "demo");
+  EXPECT_EQ(r.last_step().value(), 2);
+  const auto latest = r.latest_metrics();
+  EXPECT_DOUBLE_EQ(latest.at("reward/mean").value, 0.5);
+  EXPECT_EQ(latest.at("loss").step, 1);
+  const auto series = r.metric_series("reward/mean");
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_DOUBLE_EQ(series[0].value, 0.25);
+  const auto samples = r.samples(0, 10, 10);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].completion, "<answer>4</answer>");
+  EXPECT_DOUBLE_EQ(samples[0].rewards["math_accuracy"].get<double>(), 1.0);
+  const auto events = r.events(10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, "skip_step");
+}
+
+TEST(RunStore, ReaderQueriesWhileWriterIsOpen) {
+  const std::string db = temp_dir("concurrent") + "/run.db";
+  grpo::RunStoreWriter w(db);
+  for (int step = 1; step <= 50; ++step) {
+    w.log_metric(step, "x", step);
+    if (step % 10 == 0) {
+      w.flush();
+      grpo::RunStoreReader r(db);
+      EXPECT_EQ(r.last_step().value(), step);
+    }
+  }
+}
+
+TEST(RunStore, TruncateAfterDropsLaterStepsForResume) {
+  const std::string db = temp_dir("truncate") + "/run.db";
+  grpo::RunStoreWriter w(db);
+  for (int step = 1; step <= 5; ++step) w.log_metric(step, "x", step);
+  w.truncate_after(3);
+  w.log_metric(4, "x", 40);
+  w.flush();
+  grpo::RunStoreReader r(db);
+  const auto s = r.metric_series("x");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_DOUBLE_EQ(s.back().value, 40);
+}
+
+TEST(RunStore, NotARunDatabaseIsRefused) {
+  const std::string path = temp_dir("notdb") + "/run.db";
+  { std::ofstream(path) << "hello"; }
+  EXPECT_THROW(grpo::RunStoreReader r(path), grpo::Error);
+}
+
+TEST(RunDirectory, SecondOpenOfALiveRunIsRefused) {
+  const std::string dir = temp_dir("lock");
+  auto first = grpo::RunDirectory::open(dir + "/r", false);
+  { grpo::RunStoreWriter w(first.db_path()); }
+  try {
+    grpo::RunDirectory::open(dir + "/r", true);
+    FAIL() << "expected the lock to refuse";
+  } catch (const grpo::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by another grpo process"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunDirectory, NewRunRefusesAnExistingRunAndResumeNeedsOne) {
+  const std::string dir = temp_dir("exists");
+  {
+    auto d = grpo::RunDirectory::open(dir + "/r", false);
+    grpo::RunStoreWriter w(d.db_path());
+  }
+  EXPECT_THROW(grpo::RunDirectory::open(dir + "/r", false), grpo::Error);
+  EXPECT_NO_THROW(grpo::RunDirectory::open(dir + "/r", true));
+  EXPECT_THROW(grpo::RunDirectory::open(dir + "/other", true), grpo::Error);
+}
+
+TEST(RunDirectory, PathThroughAFileIsAClearError) {
+  const std::string dir = temp_dir("file_parent");
+  { std::ofstream(dir + "/plain") << "x"; }
+  try {
+    grpo::RunDirectory::open(dir + "/plain/run", false);
+    FAIL();
+  } catch (const grpo::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create run directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunDirectory, ProcFilesystemIsNotWritable) {
+  EXPECT_THROW(grpo::RunDirectory::open("/proc/self/grpo_run", false), grpo::Error);
+}
