@@ -1,0 +1,85 @@
+// The `grpo` binary as a user sees it: help, version, config show/check exit codes and
+// messages, and `grpo runs` on a directory with a run in it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/common/run_command.h"
+#include "core/run_store.h"
+
+namespace fs = std::filesystem;
+using grpo::testing::run_command;
+
+namespace {
+const std::string kGrpo = GRPO_BIN;
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto dir = fs::temp_directory_path() / ("grpo_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto path = dir / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST(Cli, VersionPrintsTheProjectVersion) {
+  const auto r = run_command(kGrpo + " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, std::string("grpo ") + GRPO_VERSION + "\n");
+}
+
+TEST(Cli, HelpListsTheSubcommands) {
+  const auto r = run_command(kGrpo + " --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("config"), std::string::npos);
+  EXPECT_NE(r.output.find("runs"), std::string::npos);
+}
+
+TEST(Cli, ConfigCheckAcceptsEveryShippedConfig) {
+  for (const auto& e : fs::directory_iterator(fs::path(GRPO_SOURCE_DIR) / "configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    const auto r = run_command(kGrpo + " config check " + e.path().string());
+    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+  }
+}
+
+TEST(Cli, ConfigCheckPrintsExactErrorsAndExitsOne) {
+  const auto path = write_temp("bad.yaml", "run:\n  seed: x\n  nmae: y\n");
+  const auto r = run_command(kGrpo + " config check " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, path + ":2:9: 'run.seed' expects an integer, got 'x'\n" + path +
+                          ":3:3: 'run.nmae' unknown key; the closest valid key is 'run.name'\n");
+}
+
+TEST(Cli, ConfigShowAppliesOverrides) {
+  const auto path = write_temp("ok.yaml", "run:\n  name: demo\n");
+  const auto r = run_command(kGrpo + " config show " + path + " run.seed=17");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("name: \"demo\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("seed: 17"), std::string::npos) << r.output;
+}
+
+TEST(Cli, MissingConfigFileIsOneLineAndNonZero) {
+  const auto r = run_command(kGrpo + " config show /nonexistent.yaml");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "error: /nonexistent.yaml: cannot open file (missing or unreadable)\n");
+}
+
+TEST(Cli, RunsListsLastStepAndLatestMetrics) {
+  const auto dir = fs::temp_directory_path() / ("grpo_runs_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "a");
+  {
+    grpo::RunStoreWriter w((dir / "a" / "run.db").string());
+    w.set_meta("run_name", "alpha");
+    w.log_metrics(3, {{"reward/mean", 0.75}});
+    w.flush();
+  }
+  const auto r = run_command(kGrpo + " runs " + dir.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("name=alpha"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last_step=3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("reward/mean = 0.75 (step 3)"), std::string::npos) << r.output;
+}
