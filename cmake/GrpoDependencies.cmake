@@ -13,6 +13,13 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SECCOMP IMPORTED_TARGET libseccomp)
 
+# SQLite's imported target was renamed in CMake 4 (SQLite3::SQLite3); older CMake has SQLite::SQLite3.
+if(TARGET SQLite3::SQLite3)
+  set(GRPO_SQLITE_TARGET SQLite3::SQLite3)
+else()
+  set(GRPO_SQLITE_TARGET SQLite::SQLite3)
+endif()
+
 # yaml-cpp's exported target name changed between releases.
 if(TARGET yaml-cpp::yaml-cpp)
   set(GRPO_YAML_TARGET yaml-cpp::yaml-cpp)
