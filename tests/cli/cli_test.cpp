@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tests/common/run_command.h"
 #include "core/run_store.h"
@@ -82,4 +83,29 @@ TEST(Cli, RunsListsLastStepAndLatestMetrics) {
   EXPECT_NE(r.output.find("name=alpha"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("last_step=3"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("reward/mean = 0.75 (step 3)"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ReportRendersMetricsSamplesAndEscapesText) {
+  const auto dir = fs::temp_directory_path() / ("grpo_report_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    grpo::RunStoreWriter w((dir / "run.db").string());
+    w.set_meta("run_name", "rep");
+    for (int s = 1; s <= 5; ++s) w.log_metrics(s, {{"reward/mean", 0.1 * s}, {"actor/loss", 1.0 / s}});
+    grpo::SampleRecord rec;
+    rec.step = 5;
+    rec.prompt = "1<2?";
+    rec.completion = "<answer>yes</answer>";
+    w.log_samples({rec});
+    w.flush();
+  }
+  const auto r = run_command(kGrpo + " report " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir / "report.html");
+  std::stringstream html;
+  html << in.rdbuf();
+  EXPECT_NE(html.str().find("reward/mean — last 0.5"), std::string::npos);
+  EXPECT_NE(html.str().find("&lt;answer&gt;yes&lt;/answer&gt;"), std::string::npos);
+  EXPECT_EQ(html.str().find("<answer>"), std::string::npos) << "completions must be escaped";
 }
