@@ -6,8 +6,11 @@
 
 #include "core/error.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #ifdef GRPO_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #endif
 
 namespace grpo {
@@ -45,6 +48,18 @@ std::string dtype_name(torch::Dtype dtype) {
 void set_cpu_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
+}
+
+at::Generator make_generator(const torch::Device& device, uint64_t seed) {
+#ifdef GRPO_WITH_CUDA
+  if (device.is_cuda()) {
+    auto gen = at::cuda::detail::createCUDAGenerator(device.has_index() ? device.index() : 0);
+    gen.set_current_seed(seed);
+    return gen;
+  }
+#endif
+  if (!device.is_cpu()) throw Error("no random generator for device " + device.str());
+  return at::detail::createCPUGenerator(seed);
 }
 
 std::string describe_device(const torch::Device& device) {

@@ -17,6 +17,9 @@ std::string dtype_name(torch::Dtype dtype);
 void set_cpu_threads(int threads);
 // True when this binary was built with CUDA and a device is present.
 bool cuda_available();
+// A random generator on `device` (CPU or CUDA) seeded with `seed`: every random draw of a run
+// flows from generators made here, so runs replay exactly.
+at::Generator make_generator(const torch::Device& device, uint64_t seed);
 // "cpu", or "NVIDIA H100 80GB HBM3 (cuda:0)".
 std::string describe_device(const torch::Device& device);
 

@@ -1,25 +1,69 @@
 // The whole configuration of a grpo experiment, composed from each module's own section.
-// One schema serves `grpo rl`, `sft`, `distill` and `config show|check|docs`: a stage reads
-// the sections it needs and ignores the rest. docs/config.md is generated from it.
+// One schema serves `grpo rl`, `sft`, `distill`, `eval` and `config show|check|docs`: a stage
+// reads the sections it needs and ignores the rest. docs/config.md is generated from it.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/config/config_io.h"
 #include "core/run_settings.h"
+#include "datasets/dataset_config.h"
+#include "rewards/reward_set.h"
+#include "rl/trainer/grpo_settings.h"
+#include "rl/trainer/sft_settings.h"
+#include "rollout/generation.h"
+
+namespace grpo::rewards {
+inline void describe(config::Fields& f, RewardSpec& s) {
+  f.field("name", s.name, "", "Registered reward name (see `grpo reward --list`).");
+  f.field("weight", s.weight, 1.0, "Weight of this reward in the total.");
+  f.field("params", s.params, nlohmann::json::object(), "The reward's own parameters (checked by the reward).");
+}
+}  // namespace grpo::rewards
 
 namespace grpo {
 
+struct DataSettings {
+  datasets::DataSourceSettings train, eval;
+  int64_t eval_limit = 0;
+};
+
+inline void describe(config::Fields& f, DataSettings& s) {
+  f.section("train", s.train, "Training prompts (RL) or examples (SFT).");
+  f.section("eval", s.eval, "Held-out set for evaluation during and after training; path empty = none.");
+  f.field("eval_limit", s.eval_limit, 0, "Evaluate on at most this many eval records; 0 = all.");
+}
+
 struct ExperimentConfig {
   RunSettings run;
+  rl::PolicySettings policy;
+  DataSettings data;
+  rollout::RolloutSettings rollout;
+  std::vector<rewards::RewardSpec> rewards;
+  rl::GrpoSettings rl;
+  rl::OptimSettings optim;
+  rl::TrainSettings train;
+  rl::SftSettings sft;
 };
 
 inline void describe(config::Fields& f, ExperimentConfig& c) {
   f.section("run", c.run, "Run identity, seed, output directory and machine settings.");
+  f.section("policy", c.policy, "The policy: checkpoint, tokenizer and prompt template.");
+  f.section("data", c.data, "Datasets.");
+  f.section("rollout", c.rollout, "Sampling of completions.");
+  f.list("rewards", c.rewards,
+         {rewards::RewardSpec{"math_accuracy", 1.0, nlohmann::json::object()},
+          rewards::RewardSpec{"format", 0.5, nlohmann::json::object()}},
+         "Rewards and their weights; the total reward is the weighted sum.");
+  f.section("rl", c.rl, "GRPO algorithm.");
+  f.section("optim", c.optim, "Optimizer and learning-rate schedule (GRPO and SFT).");
+  f.section("train", c.train, "Loop length, checkpoints, evaluation and sample logging.");
+  f.section("sft", c.sft, "Supervised fine-tuning and pre-training (`grpo sft`).");
 }
 
-// Cross-field checks that a single key's type cannot express (e.g. batch divisible by group
-// size). Throws one grpo::Error listing every problem.
+// Cross-field checks that a single key's type cannot express (group size, divisibility,
+// registered names). Throws one grpo::Error listing every problem.
 void validate(const ExperimentConfig& config);
 
 // Loads FILE with key=value overrides, then validates. Errors name file:line:column.

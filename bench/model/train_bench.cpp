@@ -1,0 +1,144 @@
+// Training throughput of the policy: forward + backward + AdamW tokens/s on a random model of a
+// given shape, printed as one JSON object beside transformers' eager baseline for the same
+// config (read from the JSON that /work/shared/baselines/hf_baselines.py prints, when given).
+// Shapes: qwen05 (Qwen2.5-0.5B), moe-mla (the DeepSeek-V3-style MoE/MLA config of
+// hf_baselines.py), tiny (a CPU smoke run). On CUDA it computes in bf16 with fp32 master
+// weights and optimizer state (--no-master: plain bf16 AdamW, as the baseline does). The loss is
+// next-token cross-entropy computed in float32 over token chunks. It does not measure rollout.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "core/torch/device.h"
+#include "model/mixed_precision.h"
+#include "model/model_io.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace grpo::model;
+
+// The exact configs of hf_baselines.py (QWEN05, MOE_MLA), and a tiny one for CPU.
+json shape_config(const std::string& shape) {
+  if (shape == "qwen05")
+    return {{"model_type", "qwen2"}, {"vocab_size", 151936}, {"hidden_size", 896}, {"intermediate_size", 4864},
+            {"num_hidden_layers", 24}, {"num_attention_heads", 14}, {"num_key_value_heads", 2},
+            {"max_position_embeddings", 32768}, {"rope_theta", 1e6}, {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", true}};
+  if (shape == "moe-mla")
+    return {{"model_type", "deepseek_v3"}, {"vocab_size", 102400}, {"hidden_size", 1024}, {"intermediate_size", 2816},
+            {"moe_intermediate_size", 352}, {"num_hidden_layers", 12}, {"first_k_dense_replace", 1},
+            {"n_routed_experts", 64}, {"n_shared_experts", 2}, {"num_experts_per_tok", 6}, {"n_group", 1},
+            {"topk_group", 1}, {"routed_scaling_factor", 1.0}, {"norm_topk_prob", false}, {"q_lora_rank", nullptr},
+            {"kv_lora_rank", 256}, {"qk_nope_head_dim", 64}, {"qk_rope_head_dim", 32}, {"v_head_dim", 64},
+            {"num_attention_heads", 16}, {"num_key_value_heads", 16}, {"max_position_embeddings", 8192},
+            {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", false}};
+  if (shape == "tiny")
+    return {{"model_type", "deepseek_v3"}, {"vocab_size", 512}, {"hidden_size", 64}, {"intermediate_size", 128},
+            {"moe_intermediate_size", 32}, {"num_hidden_layers", 2}, {"first_k_dense_replace", 1},
+            {"n_routed_experts", 8}, {"n_shared_experts", 1}, {"num_experts_per_tok", 2}, {"n_group", 1},
+            {"topk_group", 1}, {"q_lora_rank", nullptr}, {"kv_lora_rank", 16}, {"qk_nope_head_dim", 16},
+            {"qk_rope_head_dim", 8}, {"v_head_dim", 16}, {"num_attention_heads", 4}, {"num_key_value_heads", 4}};
+  throw std::runtime_error("unknown shape '" + shape + "' (expected qwen05, moe-mla or tiny)");
+}
+
+// Mean next-token cross-entropy in float32, projecting 2048 tokens at a time.
+torch::Tensor next_token_loss(CausalLM& model, const torch::Tensor& hidden, const torch::Tensor& ids) {
+  auto h = hidden.narrow(1, 0, ids.size(1) - 1).reshape({-1, hidden.size(-1)});
+  auto targets = ids.narrow(1, 1, ids.size(1) - 1).reshape({-1});
+  torch::Tensor total;
+  for (int64_t start = 0; start < h.size(0); start += 2048) {
+    const int64_t n = std::min<int64_t>(2048, h.size(0) - start);
+    auto logits = model->logits(h.narrow(0, start, n)).to(torch::kFloat32);
+    auto nll = torch::nn::functional::cross_entropy(
+        logits, targets.narrow(0, start, n), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    total = total.defined() ? total + nll : nll;
+  }
+  return total / static_cast<double>(h.size(0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"forward+backward+AdamW tokens/s of a random model"};
+  std::string shape = "tiny", device_name = "auto", baseline_path;
+  int64_t batch = 2, seq = 64;
+  int steps = 3, repeats = 3;
+  bool no_master = false, checkpointing = false;
+  app.add_option("--shape", shape, "qwen05 | moe-mla | tiny");
+  app.add_option("--device", device_name, "auto | cpu | cuda[:N]");
+  app.add_option("--batch", batch);
+  app.add_option("--seq", seq);
+  app.add_option("--steps", steps, "steps per timed repeat");
+  app.add_option("--repeats", repeats);
+  app.add_option("--baseline-json", baseline_path, "JSON printed by hf_baselines.py");
+  app.add_flag("--no-master", no_master, "bf16 AdamW on the bf16 parameters (no fp32 masters)");
+  app.add_flag("--checkpointing", checkpointing, "activation checkpointing per layer");
+  CLI11_PARSE(app, argc, argv);
+
+  grpo::set_cpu_threads(0);
+  const auto device = grpo::parse_device(device_name);
+  const auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+  CausalLM model(parse_model_config(shape_config(shape), shape));
+  init_weights(model, 0);
+  cast_model(model, dtype);
+  model->to(device);
+  model->train();
+  model->set_activation_checkpointing(checkpointing);
+  const bool masters_on = dtype != torch::kFloat32 && !no_master;
+  std::unique_ptr<MasterWeights> masters;
+  if (masters_on) masters = std::make_unique<MasterWeights>(model);
+  torch::optim::AdamW opt(masters_on ? masters->parameters() : model->parameters(), torch::optim::AdamWOptions(1e-5));
+  torch::manual_seed(0);
+  auto ids = torch::randint(0, model->config().vocab_size, {batch, seq}, torch::TensorOptions().dtype(torch::kInt64)).to(device);
+
+  auto step = [&] {
+    ForwardInput in;
+    in.input_ids = ids;
+    auto loss = next_token_loss(model, model->forward(in).hidden, ids);
+    loss.backward();
+    if (masters_on) masters->load_gradients();
+    opt.step();
+    opt.zero_grad();
+    if (masters_on) masters->publish();
+    return loss;
+  };
+  auto sync = [&] { model->output_weight().sum().item<double>(); };  // waits for the stream on CUDA
+  for (int i = 0; i < 2; ++i) step();
+  sync();
+  std::vector<double> rates;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    sync();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rates.push_back(static_cast<double>(batch * seq * steps) / dt);
+  }
+  std::sort(rates.begin(), rates.end());
+  const double median = rates[rates.size() / 2];
+
+  int64_t params = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+  json out = {{"benchmark", "model_train_fwd_bwd_adamw"}, {"shape", shape}, {"device", grpo::describe_device(device)},
+              {"dtype", grpo::dtype_name(dtype)}, {"fp32_master_weights", masters_on}, {"checkpointing", checkpointing},
+              {"batch", batch}, {"seq", seq}, {"params", params}, {"tokens_per_s", median}, {"repeats_tokens_per_s", rates}};
+  const std::string hf_name = shape == "qwen05" ? "qwen2.5-0.5b-shape" : "moe-mla-1b-shape";
+  const std::string key = "eager_train_" + hf_name + "_b" + std::to_string(batch) + "_s" + std::to_string(seq) + "_tok_per_s";
+  out["baseline"] = "transformers eager bf16, fused AdamW (" + key + ")";
+  out["baseline_tokens_per_s"] = nullptr;
+  out["ratio"] = nullptr;
+  if (!baseline_path.empty()) {
+    std::ifstream in(baseline_path);
+    const auto base = json::parse(in);
+    if (base.contains(key)) {
+      out["baseline_tokens_per_s"] = base[key];
+      out["ratio"] = median / base[key].get<double>();
+    }
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}

@@ -1,0 +1,50 @@
+// `grpo model info DIR`: architecture, parameters (total and active per token), and inference
+// cache bytes per token beside what an MHA cache of the same heads would take (reads config.json
+// only). `grpo model resave SRC DST`: load a Hugging Face directory and save it again through
+// grpo.cpp's writer (optionally in another dtype or shard size) — the round trip that
+// bench/model/hf_roundtrip_check.py verifies in transformers.
+#include <iostream>
+
+#include "cli/command.h"
+#include "core/torch/device.h"
+#include "model/config.h"
+#include "model/model_info.h"
+#include "model/model_io.h"
+
+namespace {
+
+void setup_model(CLI::App& root) {
+  auto* cmd = root.add_subcommand("model", "Inspect Hugging Face model directories");
+  cmd->require_subcommand(1);
+  auto dir = std::make_shared<std::string>();
+  auto dtype = std::make_shared<std::string>("bfloat16");
+  auto* info = cmd->add_subcommand("info", "Architecture, parameter counts and cache size of a model directory");
+  info->add_option("dir", *dir, "Directory holding config.json")->required();
+  info->add_option("--cache-dtype", *dtype, "Dtype of the inference cache (bfloat16, float16, float32)");
+  info->callback([dir, dtype] {
+    const auto config = grpo::model::load_model_config(*dir);
+    std::cout << grpo::model::format_model_info(grpo::model::describe_model(config, grpo::parse_dtype(*dtype)));
+  });
+
+  auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();
+  auto save_dtype = std::make_shared<std::string>();
+  auto shard_mb = std::make_shared<uint64_t>(5 * 1024);
+  auto* resave = cmd->add_subcommand("resave", "Load a model directory and save it again with grpo.cpp's writer");
+  resave->add_option("src", *src, "Source Hugging Face directory")->required();
+  resave->add_option("dst", *dst, "Destination directory")->required();
+  resave->add_option("--dtype", *save_dtype, "Save as float32, bfloat16 or float16 (default: as loaded)");
+  resave->add_option("--shard-mb", *shard_mb, "Largest shard in MiB");
+  resave->callback([src, dst, save_dtype, shard_mb] {
+    auto model = grpo::model::load_model(*src);
+    grpo::model::SaveOptions options;
+    options.source_dir = *src;
+    options.max_shard_bytes = *shard_mb << 20;
+    if (!save_dtype->empty()) options.dtype = grpo::parse_dtype(*save_dtype);
+    grpo::model::save_model(model, *dst, options);
+    std::cout << "saved " << *dst << "\n";
+  });
+}
+
+}  // namespace
+
+GRPO_REGISTER_COMMAND(model, setup_model);

@@ -1,0 +1,28 @@
+// libFuzzer target for the math-answer path: extraction from a completion, normalization,
+// expression parsing and evaluation, and equivalence. Input: "gold\ncompletion". Besides not
+// crashing, it checks that a non-empty answer is equivalent to itself.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "rewards/math/equivalence.h"
+#include "rewards/math/expr.h"
+#include "rewards/math/extract.h"
+#include "rewards/math/normalize.h"
+
+using namespace grpo::rewards::math;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  const size_t nl = input.find('\n');
+  const std::string gold = input.substr(0, nl);
+  const std::string completion = nl == std::string::npos ? "" : input.substr(nl + 1);
+  const auto found = extract_answer(completion, {AnswerSource::Boxed, AnswerSource::AnswerTag, AnswerSource::AnswerLine,
+                                                 AnswerSource::Gsm8k, AnswerSource::LastNumber});
+  const std::string pred = found ? found->text : completion;
+  if (auto e = parse_expression(normalize_answer(gold))) evaluate_exact(*e);
+  answers_equivalent(gold, pred);
+  if (!normalize_answer(gold).empty() && gold.size() < 4096 && !answers_equivalent(gold, gold).equal) std::abort();
+  return 0;
+}

@@ -1,0 +1,59 @@
+// Grouped-query attention; see attention.h.
+#include "model/attention.h"
+
+#include "core/torch/compat.h"
+#include "model/rope.h"
+#include "model/tensor_names.h"
+
+namespace grpo::model {
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const ForwardContext& ctx,
+                     double scale) {
+  auto keys = k, values = v;
+  const int64_t groups = q.size(1) / k.size(1);
+  if (groups > 1 && k.size(1) == 1) {  // one shared head (MLA latent): a stride-0 view, no copy
+    keys = k.expand({k.size(0), q.size(1), k.size(2), k.size(3)});
+    values = v.expand({v.size(0), q.size(1), v.size(2), v.size(3)});
+  } else if (groups > 1) {  // repeat_kv: query head h reads kv head h / groups
+    auto expand = [&](const torch::Tensor& t) {
+      return t.unsqueeze(2).expand({t.size(0), t.size(1), groups, t.size(2), t.size(3)})
+          .reshape({t.size(0), t.size(1) * groups, t.size(2), t.size(3)});
+    };
+    keys = expand(k);
+    values = expand(v);
+  }
+  if (ctx.attn_mask.defined())
+    return compat::scaled_dot_product_attention(q, keys, values, ctx.attn_mask, false, scale);
+  return compat::scaled_dot_product_attention(q, keys, values, c10::nullopt, true, scale);
+}
+
+GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
+    : layer_(layer), heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
+      scale_(c.attention_scale()) {
+  q_proj = register_module(names::kQProj, make_linear(c.hidden_size, heads_ * head_dim_, c.qkv_bias));
+  k_proj = register_module(names::kKProj, make_linear(c.hidden_size, kv_heads_ * head_dim_, c.qkv_bias));
+  v_proj = register_module(names::kVProj, make_linear(c.hidden_size, kv_heads_ * head_dim_, c.qkv_bias));
+  o_proj = register_module(names::kOProj, make_linear(heads_ * head_dim_, c.hidden_size, c.o_bias));
+}
+
+torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
+  const int64_t b = x.size(0), t = x.size(1);
+  auto q = q_proj(x).view({b, t, heads_, head_dim_}).transpose(1, 2);
+  auto k = k_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2);
+  auto v = v_proj(x).view({b, t, kv_heads_, head_dim_});
+  q = apply_rope(q, ctx.cos, ctx.sin, false);
+  k = apply_rope(k, ctx.cos, ctx.sin, false);
+  torch::Tensor keys, values;
+  if (ctx.cache) {
+    std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k.transpose(1, 2), v);
+    keys = keys.to(q.scalar_type());
+    values = values.to(q.scalar_type());
+  } else {
+    keys = k;
+    values = v.transpose(1, 2);
+  }
+  auto out = attend(q, keys, values, ctx, scale_);
+  return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
+}
+
+}  // namespace grpo::model

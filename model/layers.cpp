@@ -1,0 +1,32 @@
+// RMSNorm, linear construction and the SwiGLU MLP; see layers.h.
+#include "model/layers.h"
+
+#include "model/tensor_names.h"
+
+namespace grpo::model {
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter(names::kWeight, torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  auto xf = x.to(torch::kFloat32);
+  auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * normed.to(x.scalar_type());
+}
+
+torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias) {
+  gate_proj = register_module(names::kGateProj, make_linear(hidden, intermediate, bias));
+  up_proj = register_module(names::kUpProj, make_linear(hidden, intermediate, bias));
+  down_proj = register_module(names::kDownProj, make_linear(intermediate, hidden, bias));
+}
+
+torch::Tensor MlpImpl::swiglu(const torch::Tensor& x) {
+  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+}
+
+}  // namespace grpo::model

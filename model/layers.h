@@ -1,0 +1,67 @@
+// Building blocks shared by the architectures: the per-forward context every layer reads, RMSNorm,
+// the SwiGLU MLP, and the two interfaces a decoder layer is assembled from (an attention and a
+// feed-forward). Children are registered under Hugging Face's names (tensor_names.h). Nothing
+// here knows which architecture it is part of.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/cache.h"
+#include "model/config.h"
+
+namespace grpo::model {
+
+// Read by every layer of one forward call.
+struct ForwardContext {
+  torch::Tensor cos, sin;      // [B, 1, T, rope_dim/2] float32
+  torch::Tensor attn_mask;     // [B, 1, T, Tk] bool (true = attend); undefined = plain causal
+  torch::Tensor valid;         // [B, T] bool; undefined = every token is real (router statistics)
+  InferenceCache* cache = nullptr;
+  const CacheStep* step = nullptr;
+  bool record_router_stats = false;
+  double balance_loss_alpha = 0.0;  // DeepSeek-V3 sequence-wise balance loss weight; 0 = off
+};
+
+// Output of a feed-forward or a decoder layer: hidden plus an optional auxiliary loss (scalar).
+struct LayerOutput {
+  torch::Tensor hidden;
+  torch::Tensor aux_loss;  // undefined when none
+};
+
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  // x: [..., dim] any float dtype. Normalizes in float32 and casts back before the weight
+  // multiply, as transformers does (this decides bf16 agreement).
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias);
+
+class AttentionBase : public torch::nn::Module {
+ public:
+  // x: [B, T, hidden] (already normalized) -> [B, T, hidden].
+  virtual torch::Tensor forward(const torch::Tensor& x, const ForwardContext& ctx) = 0;
+};
+
+class FeedForwardBase : public torch::nn::Module {
+ public:
+  virtual LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) = 0;
+};
+
+// The SwiGLU MLP, down(silu(gate(x)) * up(x)): a dense layer's feed-forward and each expert.
+class MlpImpl : public FeedForwardBase {
+ public:
+  MlpImpl(int64_t hidden, int64_t intermediate, bool bias);
+  torch::Tensor swiglu(const torch::Tensor& x);  // [..., hidden] -> [..., hidden]
+  LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) override { return {swiglu(x), {}}; }
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+}  // namespace grpo::model

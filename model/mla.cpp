@@ -1,0 +1,73 @@
+// Multi-head latent attention, expanded and absorbed paths; see mla.h.
+#include "model/mla.h"
+
+#include "core/torch/compat.h"
+#include "model/attention.h"
+#include "model/rope.h"
+#include "model/tensor_names.h"
+
+namespace grpo::model {
+namespace {
+constexpr double kLoraNormEps = 1e-6;  // transformers builds q_a/kv_a_layernorm with the default eps
+}
+
+MlaAttention::MlaAttention(const ModelConfig& c, int64_t layer)
+    : layer_(layer), heads_(c.num_attention_heads), nope_(c.qk_nope_head_dim), rope_(c.qk_rope_head_dim),
+      v_dim_(c.v_head_dim), kv_rank_(c.kv_lora_rank), interleave_(c.rope_interleave), scale_(c.attention_scale()) {
+  const int64_t h = c.hidden_size, qk = c.qk_head_dim();
+  if (c.q_lora_rank > 0) {
+    q_a_proj = register_module(names::kQAProj, make_linear(h, c.q_lora_rank, c.mla_a_bias));
+    q_a_layernorm = register_module(names::kQALayernorm, RMSNorm(c.q_lora_rank, kLoraNormEps));
+    q_b_proj = register_module(names::kQBProj, make_linear(c.q_lora_rank, heads_ * qk, false));
+  } else {
+    q_proj = register_module(names::kQProj, make_linear(h, heads_ * qk, false));
+  }
+  kv_a_proj_with_mqa = register_module(names::kKvAProjWithMqa, make_linear(h, kv_rank_ + rope_, c.mla_a_bias));
+  kv_a_layernorm = register_module(names::kKvALayernorm, RMSNorm(kv_rank_, kLoraNormEps));
+  kv_b_proj = register_module(names::kKvBProj, make_linear(kv_rank_, heads_ * (nope_ + v_dim_), false));
+  o_proj = register_module(names::kOProj, make_linear(heads_ * v_dim_, h, c.o_bias));
+}
+
+torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
+  const int64_t b = x.size(0), t = x.size(1);
+  auto q = q_proj ? q_proj(x) : q_b_proj(q_a_layernorm(q_a_proj(x)));
+  q = q.view({b, t, heads_, nope_ + rope_}).transpose(1, 2);  // per head: [nope | rope]
+  auto q_nope = q.narrow(-1, 0, nope_);
+  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_);
+  auto kv = kv_a_proj_with_mqa(x);  // [latent | rope]
+  auto latent = kv_a_layernorm(kv.narrow(-1, 0, kv_rank_));
+  auto k_pe = apply_rope(kv.narrow(-1, kv_rank_, rope_).unsqueeze(1), ctx.cos, ctx.sin, interleave_);
+  auto out = ctx.cache ? absorbed(q_nope, q_pe, latent, k_pe, ctx) : expanded(q_nope, q_pe, latent, k_pe, ctx);
+  return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * v_dim_}));
+}
+
+// q_nope [B,H,T,dn], q_pe [B,H,T,dr], latent [B,T,dc], k_pe [B,1,T,dr] -> [B,H,T,dv].
+torch::Tensor MlaAttention::expanded(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& latent,
+                                     const torch::Tensor& k_pe, const ForwardContext& ctx) {
+  const int64_t b = latent.size(0), t = latent.size(1);
+  auto kv = kv_b_proj(latent).view({b, t, heads_, nope_ + v_dim_}).transpose(1, 2);  // per head: [k_nope | v]
+  auto k_nope = kv.narrow(-1, 0, nope_);
+  auto v = kv.narrow(-1, nope_, v_dim_);
+  auto key = torch::cat({k_nope, k_pe.expand({b, heads_, t, rope_})}, -1);
+  auto query = torch::cat({q_nope, q_pe}, -1);
+  return attend(query, key, v, ctx, scale_);
+}
+
+// Same function over the cached latent: score = (W_UK^T q_nope) . c + q_pe . k_pe, and the
+// output W_UV (sum_j p_j c_j), so K and V are never materialized per head.
+torch::Tensor MlaAttention::absorbed(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& latent,
+                                     const torch::Tensor& k_pe, const ForwardContext& ctx) {
+  auto entry = torch::cat({latent, k_pe.squeeze(1)}, -1);                          // [B, T, dc + dr]
+  auto cached = ctx.cache->write_latent(layer_, *ctx.step, entry).to(q_nope.scalar_type());  // [B, Tk, dc + dr]
+  auto w = kv_b_proj->weight.view({heads_, nope_ + v_dim_, kv_rank_});
+  auto w_uk = w.narrow(1, 0, nope_);       // [H, dn, dc]
+  auto w_uv = w.narrow(1, nope_, v_dim_);  // [H, dv, dc]
+  auto q_latent = torch::matmul(q_nope, w_uk.unsqueeze(0));  // [B, H, T, dc]
+  auto query = torch::cat({q_latent, q_pe}, -1);
+  auto keys = cached.unsqueeze(1);                   // one shared "head"
+  auto values = cached.narrow(-1, 0, kv_rank_).unsqueeze(1);
+  auto out_latent = attend(query, keys, values, ctx, scale_);            // [B, H, T, dc]
+  return torch::matmul(out_latent, w_uv.transpose(1, 2).unsqueeze(0));  // [B, H, T, dv]
+}
+
+}  // namespace grpo::model

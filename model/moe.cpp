@@ -1,0 +1,133 @@
+// Router, grouped expert execution, load statistics and balancing; see moe.h.
+#include "model/moe.h"
+
+#include <limits>
+
+#include "core/error.h"
+#include "model/tensor_names.h"
+
+namespace grpo::model {
+
+RouterImpl::RouterImpl(const ModelConfig& c)
+    : top_k_(c.num_experts_per_tok), groups_(c.n_group), topk_groups_(c.topk_group),
+      sigmoid_(c.scoring_func == "sigmoid"), normalize_(c.arch == Arch::kDeepseekV3 && c.norm_topk_prob),
+      group_limited_(c.arch == Arch::kDeepseekV3 ? c.n_group > 1 : c.topk_method == "group_limited_greedy"),
+      scaling_(c.routed_scaling_factor) {
+  weight = register_parameter(names::kWeight, torch::zeros({c.n_routed_experts, c.hidden_size}));
+  if (c.arch == Arch::kDeepseekV3)
+    e_score_correction_bias = register_buffer(names::kScoreCorrectionBias, torch::zeros({c.n_routed_experts}));
+}
+
+// Keeps the experts of the topk_group best groups; the rest get `fill`. A group's rank is the sum
+// of its two best scores (V3) or its best score (V2).
+torch::Tensor RouterImpl::limit_groups(const torch::Tensor& selection, bool top2_sum, double fill) const {
+  const int64_t n = selection.size(0), e = selection.size(1);
+  auto grouped = selection.view({n, groups_, e / groups_});
+  auto group_scores = top2_sum && e / groups_ >= 2 ? std::get<0>(grouped.topk(2, -1)).sum(-1)
+                                                   : std::get<0>(grouped.max(-1));
+  auto group_idx = std::get<1>(group_scores.topk(topk_groups_, -1, /*largest=*/true, /*sorted=*/false));
+  auto keep = torch::zeros_like(group_scores, torch::kBool).scatter(1, group_idx, true);
+  auto expert_keep = keep.unsqueeze(-1).expand({n, groups_, e / groups_}).reshape({n, e});
+  return selection.masked_fill(expert_keep.logical_not(), fill);
+}
+
+RouterOutput RouterImpl::route(const torch::Tensor& x) {
+  RouterOutput out;
+  auto logits = torch::nn::functional::linear(x.to(torch::kFloat32), weight.to(torch::kFloat32));
+  if (sigmoid_) {
+    out.scores = torch::sigmoid(logits);
+    auto selection = out.scores + e_score_correction_bias.to(torch::kFloat32);
+    if (group_limited_) selection = limit_groups(selection, true, -std::numeric_limits<double>::infinity());
+    out.indices = std::get<1>(selection.topk(top_k_, -1, true, false));
+    out.weights = out.scores.gather(1, out.indices);
+    if (normalize_) out.weights = out.weights / (out.weights.sum(-1, true) + 1e-20);
+  } else {
+    out.scores = torch::softmax(logits, -1);
+    auto selection = group_limited_ ? limit_groups(out.scores, false, 0.0) : out.scores;
+    std::tie(out.weights, out.indices) = selection.topk(top_k_, -1, true, false);
+  }
+  out.weights = out.weights * scaling_;
+  return out;
+}
+
+MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_experts), top_k_(c.num_experts_per_tok) {
+  gate = register_module(names::kGate, Router(c));
+  experts = register_module(names::kExperts, torch::nn::ModuleList());
+  for (int64_t e = 0; e < num_experts_; ++e) {
+    expert_list_.push_back(Mlp(c.hidden_size, c.moe_intermediate_size, c.mlp_bias));
+    experts->push_back(expert_list_.back());
+  }
+  if (c.n_shared_experts > 0)
+    shared_experts =
+        register_module(names::kSharedExperts, Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, c.mlp_bias));
+  load_ = torch::zeros({num_experts_}, torch::kInt64);
+}
+
+// x [N, H]: sort the N*K (token, expert) pairs by expert, run each expert once on its slice,
+// scale by the routing weight and scatter-add back to the tokens.
+torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
+  auto flat_experts = route.indices.reshape({-1});
+  auto order = std::get<1>(flat_experts.sort(/*stable=*/true, 0, false));
+  auto tokens = order.div(top_k_, "floor");
+  auto sorted_weights = route.weights.reshape({-1}).index_select(0, order);
+  auto counts = torch::bincount(flat_experts, {}, num_experts_).to(torch::kCPU);
+  auto gathered = x.index_select(0, tokens);
+  std::vector<torch::Tensor> pieces;
+  int64_t offset = 0;
+  for (int64_t e = 0; e < num_experts_; ++e) {
+    const int64_t count = counts.data_ptr<int64_t>()[e];
+    if (count == 0) continue;
+    auto y = expert_list_[e]->swiglu(gathered.narrow(0, offset, count));
+    pieces.push_back((y * sorted_weights.narrow(0, offset, count).unsqueeze(1)).to(x.scalar_type()));
+    offset += count;
+  }
+  if (pieces.empty()) return torch::zeros_like(x);
+  return torch::zeros_like(x).index_add(0, tokens, torch::cat(pieces, 0));
+}
+
+// DeepSeek-V3 sequence-wise balance loss, alpha * mean_b sum_i f_{b,i} P_{b,i} with
+// f = E/(K T_b) * (tokens of b routed to i), P = mean over b's tokens of normalized scores.
+torch::Tensor MoeFeedForward::balance_loss(const RouterOutput& route, const torch::Tensor& valid, int64_t batch,
+                                           double alpha) const {
+  const int64_t n = route.scores.size(0), t = n / batch;
+  auto mask = valid.defined() ? valid.reshape({batch, t}).to(torch::kFloat32)
+                              : torch::ones({batch, t}, route.scores.options());
+  auto tokens = mask.sum(1).clamp_min(1.0);  // [B]
+  auto chosen = torch::zeros_like(route.scores).scatter(1, route.indices, 1.0).view({batch, t, num_experts_});
+  auto f = (chosen * mask.unsqueeze(-1)).sum(1) * (static_cast<double>(num_experts_) / top_k_) / tokens.unsqueeze(1);
+  auto normalized = (route.scores / route.scores.sum(-1, true)).view({batch, t, num_experts_});
+  auto p = (normalized * mask.unsqueeze(-1)).sum(1) / tokens.unsqueeze(1);
+  return alpha * (f.detach() * p).sum(1).mean();
+}
+
+LayerOutput MoeFeedForward::forward(const torch::Tensor& x, const ForwardContext& ctx) {
+  const int64_t hidden = x.size(-1);
+  auto flat = x.reshape({-1, hidden});
+  auto route = gate->route(flat);
+  auto y = run_experts(flat, route);
+  if (shared_experts) y = y + shared_experts->swiglu(flat);
+  LayerOutput out{y.view(x.sizes()), {}};
+  if (ctx.record_router_stats) {
+    torch::NoGradGuard no_grad;
+    auto per_token = ctx.valid.defined() ? ctx.valid.reshape({-1, 1}).expand({flat.size(0), top_k_}).to(torch::kInt64)
+                                         : torch::ones_like(route.indices);
+    if (load_.device() != x.device()) load_ = load_.to(x.device());
+    load_.index_add_(0, route.indices.reshape({-1}), per_token.reshape({-1}));
+  }
+  if (ctx.balance_loss_alpha > 0.0 && x.dim() == 3)
+    out.aux_loss = balance_loss(route, ctx.valid, x.size(0), ctx.balance_loss_alpha);
+  return out;
+}
+
+void MoeFeedForward::update_bias(double gamma) {
+  require(gate->e_score_correction_bias.defined(),
+          "auxiliary-loss-free bias update needs e_score_correction_bias (DeepSeek-V3 routers only)");
+  torch::NoGradGuard no_grad;
+  auto load = load_.to(torch::kFloat32);
+  auto delta = gamma * torch::sign(load.mean() - load);
+  auto& bias = gate->e_score_correction_bias;
+  bias.add_(delta.to(bias.device(), bias.scalar_type()));
+  load_.zero_();
+}
+
+}  // namespace grpo::model

@@ -1,0 +1,62 @@
+// DeepSeekMoE feed-forward: a router (`gate`), routed experts and optional shared experts.
+// Routing follows transformers: V2 = softmax scores, greedy or group-limited-greedy top-k,
+// weights times routed_scaling_factor, no renormalization; V3 = sigmoid scores, the
+// e_score_correction_bias added for selection only, group-limited top-k (groups ranked by their
+// top-2 biased scores, others masked with -inf), weights = unbiased scores, optionally
+// renormalized, times routed_scaling_factor. Router math runs in float32. Tokens are grouped by
+// expert (one sort, one slice per expert, index_add back), never looped one by one.
+// Also: per-expert load statistics, DeepSeek-V3's auxiliary-loss-free bias update and the
+// sequence-wise balance loss. It does not do expert parallelism or capacity dropping.
+#pragma once
+
+#include "model/layers.h"
+
+namespace grpo::model {
+
+struct RouterOutput {
+  torch::Tensor weights;  // [N, K] float32, already scaled
+  torch::Tensor indices;  // [N, K] int64
+  torch::Tensor scores;   // [N, E] float32: softmax (V2) or sigmoid (V3) of the router logits
+};
+
+class RouterImpl : public torch::nn::Module {
+ public:
+  explicit RouterImpl(const ModelConfig& config);
+  RouterOutput route(const torch::Tensor& x);  // x: [N, hidden]
+  torch::Tensor weight;                 // [E, hidden]
+  torch::Tensor e_score_correction_bias;  // [E] float32 buffer (V3 only)
+
+ private:
+  torch::Tensor limit_groups(const torch::Tensor& selection, bool top2_sum, double fill) const;
+  int64_t top_k_, groups_, topk_groups_;
+  bool sigmoid_, normalize_, group_limited_;
+  double scaling_;
+};
+TORCH_MODULE(Router);
+
+class MoeFeedForward : public FeedForwardBase {
+ public:
+  explicit MoeFeedForward(const ModelConfig& config);
+  LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) override;
+
+  // Tokens routed to each expert since the last reset: [E] int64 (padding excluded).
+  torch::Tensor expert_load() const { return load_; }
+  void reset_expert_load() { load_.zero_(); }
+  // DeepSeek-V3 auxiliary-loss-free balancing: bias_i += gamma * sign(mean_load - load_i), then
+  // resets the load. Needs the correction bias (V3).
+  void update_bias(double gamma);
+
+  Router gate{nullptr};
+  torch::nn::ModuleList experts{nullptr};
+  Mlp shared_experts{nullptr};
+
+ private:
+  torch::Tensor run_experts(const torch::Tensor& x, const RouterOutput& route);
+  torch::Tensor balance_loss(const RouterOutput& route, const torch::Tensor& valid, int64_t batch, double alpha) const;
+
+  std::vector<Mlp> expert_list_;
+  int64_t num_experts_, top_k_;
+  torch::Tensor load_;
+};
+
+}  // namespace grpo::model

@@ -1,0 +1,31 @@
+// Rotary position embedding: inverse frequencies for the RoPE types transformers implements for
+// these architectures (default, linear, llama3, yarn), cos/sin tables for explicit positions,
+// and the rotation itself in both layouts: half rotation (Llama/Qwen, pairs (j, j+d/2)) and
+// interleaved (DeepSeek checkpoints, pairs (2j, 2j+1), output de-interleaved as transformers'
+// V3 code does — dot products between rotated q and k are the same either way). It does not
+// implement dynamic NTK or LongRoPE.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <utility>
+
+#include "model/config.h"
+
+namespace grpo::model {
+
+struct RopeFrequencies {
+  torch::Tensor inv_freq;         // [rope_dim / 2] float32
+  double attention_factor = 1.0;  // multiplies cos and sin (YaRN)
+};
+
+RopeFrequencies rope_frequencies(const ModelConfig& config);
+
+// positions: [B, T] int64 -> {cos, sin}, each [B, 1, T, rope_dim / 2] float32 (broadcast over heads).
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freqs, const torch::Tensor& positions);
+
+// x: [B, heads, T, D] with D >= rope_dim; rotates the first rope_dim channels (in x's dtype, as
+// transformers does after casting cos/sin) and passes the rest through.
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved);
+
+}  // namespace grpo::model

@@ -1,0 +1,106 @@
+// The reward registry and parameter checking; see reward.h.
+#include "rewards/reward.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "rewards/builtin.h"
+
+namespace grpo::rewards {
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, RewardFactory> factories;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+Params::Params(std::string reward_name, const nlohmann::json& params) : name_(std::move(reward_name)) {
+  if (params.is_null()) {
+    json_ = nlohmann::json::object();
+  } else if (params.is_object()) {
+    json_ = params;
+  } else {
+    throw Error("reward '" + name_ + "': params must be a mapping of name to value, got " + params.dump());
+  }
+}
+
+std::optional<nlohmann::json> Params::raw(const std::string& key) {
+  known_.push_back(key);
+  if (!json_.contains(key)) return std::nullopt;
+  return json_.at(key);
+}
+
+void Params::throw_type_error(const std::string& key) const {
+  throw Error("reward '" + name_ + "': param '" + key + "' has the wrong type: " + json_.at(key).dump());
+}
+
+void Params::finish() const {
+  for (const auto& item : json_.items()) {
+    if (std::find(known_.begin(), known_.end(), item.key()) != known_.end()) continue;
+    std::vector<std::string> valid = known_;
+    std::sort(valid.begin(), valid.end());
+    valid.erase(std::unique(valid.begin(), valid.end()), valid.end());
+    throw Error("reward '" + name_ + "': unknown param '" + item.key() + "'" + did_you_mean(item.key(), valid) +
+                "; valid params: " + (valid.empty() ? std::string("(none)") : join(valid, ", ")));
+  }
+}
+
+void register_reward(const std::string& name, RewardFactory factory) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (!r.factories.emplace(name, std::move(factory)).second) {
+    throw Error("reward '" + name + "' is registered twice");
+  }
+}
+
+void register_builtin_rewards() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_math_rewards();
+    register_format_rewards();
+    register_countdown_reward();
+    register_code_reward();
+    register_text_rewards();
+    register_length_rewards();
+  });
+}
+
+std::vector<std::string> reward_names() {
+  register_builtin_rewards();
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : r.factories) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<Reward> make_reward(const std::string& name, const nlohmann::json& params) {
+  register_builtin_rewards();
+  RewardFactory factory;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    const auto it = r.factories.find(name);
+    if (it != r.factories.end()) factory = it->second;
+  }
+  if (!factory) {
+    const auto names = reward_names();
+    throw Error("unknown reward '" + name + "'" + did_you_mean(name, names) + "; valid rewards: " + join(names, ", "));
+  }
+  Params p(name, params);
+  auto reward = factory(p);
+  p.finish();
+  return reward;
+}
+
+}  // namespace grpo::rewards

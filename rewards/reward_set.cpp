@@ -1,0 +1,75 @@
+// Batch scoring of a weighted reward set; see reward_set.h.
+#include "rewards/reward_set.h"
+
+#include <algorithm>
+#include <future>
+
+#include "core/error.h"
+
+namespace grpo::rewards {
+
+RewardSet::RewardSet(const std::vector<RewardSpec>& specs) {
+  if (specs.empty()) throw Error("reward set: no rewards configured");
+  bool processes = false;
+  for (const auto& spec : specs) {
+    if (std::find(names_.begin(), names_.end(), spec.name) != names_.end()) {
+      throw Error("reward set: reward '" + spec.name + "' is listed twice");
+    }
+    names_.push_back(spec.name);
+    weights_.push_back(spec.weight);
+    rewards_.push_back(make_reward(spec.name, spec.params));
+    processes = processes || rewards_.back()->runs_processes();
+  }
+  if (processes) process_pool_ = std::make_unique<ThreadPool>(0);
+}
+
+RewardSet::~RewardSet() = default;
+
+BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::function<std::string(size_t)>& describe) const {
+  BatchScores out;
+  out.names = names_;
+  out.values.assign(samples.size(), std::vector<double>(rewards_.size(), 0.0));
+  out.reasons.assign(samples.size(), std::vector<std::string>(rewards_.size()));
+  out.totals.assign(samples.size(), 0.0);
+
+  auto score_one = [&](size_t i, size_t r) {
+    try {
+      auto result = rewards_[r]->score(samples[i]);
+      out.values[i][r] = result.value;
+      out.reasons[i][r] = std::move(result.reason);
+    } catch (const Error& e) {
+      const std::string who = describe ? describe(i) : "sample " + std::to_string(i);
+      throw Error(who + ": reward '" + names_[r] + "': " + e.message());
+    }
+  };
+
+  std::vector<std::future<void>> slow;
+  for (size_t r = 0; r < rewards_.size(); ++r) {
+    if (!rewards_[r]->runs_processes()) continue;
+    for (size_t i = 0; i < samples.size(); ++i) slow.push_back(process_pool_->submit([&score_one, i, r] { score_one(i, r); }));
+  }
+  std::exception_ptr first;
+  try {
+    ThreadPool::shared().parallel_for(samples.size(), [&](size_t i) {
+      for (size_t r = 0; r < rewards_.size(); ++r) {
+        if (!rewards_[r]->runs_processes()) score_one(i, r);
+      }
+    });
+  } catch (...) {
+    first = std::current_exception();
+  }
+  for (auto& f : slow) {
+    try {
+      f.get();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    for (size_t r = 0; r < rewards_.size(); ++r) out.totals[i] += weights_[r] * out.values[i][r];
+  }
+  return out;
+}
+
+}  // namespace grpo::rewards

@@ -1,0 +1,52 @@
+// A weighted composition of named rewards, as YAML configures them: a list of
+// {name, weight, params}. Scores a batch: CPU rewards on grpo::ThreadPool::shared(), rewards
+// that run child processes (code) on a pool of their own so slow programs never starve the
+// cheap rewards. Returns every reward's value and reason per sample and the weighted total.
+// It does not normalize or aggregate across samples (advantages live in rl/).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "rewards/reward.h"
+
+namespace grpo::rewards {
+
+struct RewardSpec {
+  std::string name;
+  double weight = 1.0;
+  nlohmann::json params = nlohmann::json::object();
+};
+
+struct BatchScores {
+  std::vector<std::string> names;                 // reward order, as in the specs
+  std::vector<std::vector<double>> values;        // [sample][reward]
+  std::vector<std::vector<std::string>> reasons;  // [sample][reward]
+  std::vector<double> totals;                     // [sample] Σ weight · value
+};
+
+class RewardSet {
+ public:
+  // Throws grpo::Error for an unknown reward, bad params, or a name listed twice.
+  explicit RewardSet(const std::vector<RewardSpec>& specs);
+  ~RewardSet();
+
+  // `describe(i)` names sample i in errors (default "sample i"); a reward's grpo::Error for a
+  // sample (a missing field, say) is rethrown prefixed with it.
+  BatchScores score(const std::vector<Sample>& samples,
+                    const std::function<std::string(size_t)>& describe = nullptr) const;
+
+  const std::vector<std::string>& names() const { return names_; }
+  const std::vector<double>& weights() const { return weights_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<double> weights_;
+  std::vector<std::unique_ptr<Reward>> rewards_;
+  std::unique_ptr<ThreadPool> process_pool_;  // only when a reward runs processes
+};
+
+}  // namespace grpo::rewards

@@ -1,0 +1,185 @@
+// Chunked token log-probs and entropy with a chunked backward (see chunked_logprobs.h).
+//
+// Per row, with s = z/τ the scaled logits, log p = s - logsumexp(s) and H = -Σ p·log p:
+//   ∂ log p_y / ∂s_j = [j = y] - p_j
+//   ∂ H / ∂s_j       = -p_j · (log p_j + H)
+// so ∂L/∂s = p ⊙ (-g_lp - g_H·(log p + H)) + g_lp·onehot(y), and ∂L/∂z = ∂L/∂s / τ. The backward
+// recomputes z chunk by chunk from the saved hidden rows, row maxima and log-sums.
+#include "rl/learner/chunked_logprobs.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "rl/algorithms/tensor_checks.h"
+
+namespace grpo::rl {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// The positions to compute, flattened: hidden rows [M, H], their tokens [M], and where they go
+// in the flat [N·T] output (undefined when every position is computed).
+struct SelectedRows {
+  torch::Tensor hidden;
+  torch::Tensor tokens;
+  torch::Tensor index;
+};
+
+SelectedRows select_rows(const torch::Tensor& hidden, const torch::Tensor& lm_head,
+                         const torch::Tensor& tokens, const torch::Tensor& mask) {
+  require_rank(hidden, 3, "hidden");
+  require_floating(hidden, "hidden");
+  require_rank(lm_head, 2, "lm_head");
+  require(lm_head.size(1) == hidden.size(2), "lm_head: expected [V, " + std::to_string(hidden.size(2)) +
+                                                 "] to match hidden's width, got " +
+                                                 shape_string(lm_head.sizes()));
+  require(lm_head.scalar_type() == hidden.scalar_type(), "lm_head: dtype must equal hidden's");
+  require_shape(tokens, {hidden.size(0), hidden.size(1)}, "tokens");
+  require(tokens.scalar_type() == torch::kLong, "tokens: expected int64");
+  const int64_t rows = hidden.size(0) * hidden.size(1);
+  SelectedRows out{hidden.reshape({rows, hidden.size(2)}), tokens.reshape({rows}), torch::Tensor()};
+  if (mask.defined()) {
+    require_shape(mask, tokens.sizes(), "mask");
+    out.index = torch::nonzero(mask.reshape({rows}) != 0).squeeze(1);
+    out.hidden = out.hidden.index_select(0, out.index);
+    out.tokens = out.tokens.index_select(0, out.index);
+  }
+  if (out.tokens.numel() > 0) {
+    const auto bad = (out.tokens < 0).logical_or(out.tokens >= lm_head.size(0));
+    if (bad.any().item<bool>()) {
+      const auto at = torch::nonzero(bad)[0][0].item<int64_t>();
+      const auto flat = out.index.defined() ? out.index[at].item<int64_t>() : at;
+      throw Error("tokens: id " + std::to_string(out.tokens[at].item<int64_t>()) + " at [" +
+                  std::to_string(flat / hidden.size(1)) + ", " + std::to_string(flat % hidden.size(1)) +
+                  "] is outside the vocabulary [0, " + std::to_string(lm_head.size(0)) + ")");
+    }
+  }
+  return out;
+}
+
+// Scaled float32 logits of one chunk: (h·Wᵀ) / τ. [c, V].
+torch::Tensor scaled_logits(const torch::Tensor& h, const torch::Tensor& weight, double inv_temperature) {
+  return torch::matmul(h, weight.t()).to(torch::kFloat32).mul_(inv_temperature);
+}
+
+// Turns scaled logits s [c, V] into log p in place as (s - max) - log Σ exp(s - max): subtracting
+// the max first keeps float32 precision for large logits, where s - logsumexp(s) would not.
+// measure = true computes max and the log-sum into row_max/lse [c, 1]; false reuses them, so the
+// backward reproduces the forward's log p exactly.
+void shift_to_log_softmax(torch::Tensor& s, torch::Tensor row_max, torch::Tensor lse, bool measure) {
+  if (measure) row_max.copy_(std::get<0>(s.max(1, true)));
+  s.sub_(row_max);
+  if (measure) lse.copy_(s.exp().sum(1, true).log_());
+  s.sub_(lse);
+}
+
+struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbFunction> {
+  // hidden: [M, H]; weight: [V, H]; tokens: [M] int64. Returns {logprobs [M], entropy [M]}.
+  static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight,
+                               torch::Tensor tokens, double inv_temperature, int64_t chunk_rows) {
+    const int64_t m = hidden.size(0);
+    auto opts = hidden.options().dtype(torch::kFloat32);
+    auto logprobs = torch::empty({m}, opts), entropy = torch::empty({m}, opts);
+    auto row_max = torch::empty({m, 1}, opts), lse = torch::empty({m, 1}, opts);
+    for (int64_t a = 0; a < m; a += chunk_rows) {
+      const int64_t b = std::min(m, a + chunk_rows);
+      auto log_p = scaled_logits(hidden.slice(0, a, b), weight, inv_temperature);
+      shift_to_log_softmax(log_p, row_max.slice(0, a, b), lse.slice(0, a, b), /*measure=*/true);
+      logprobs.slice(0, a, b).copy_(log_p.gather(1, tokens.slice(0, a, b).unsqueeze(1)).squeeze(1));
+      entropy.slice(0, a, b).copy_(-(log_p.exp().mul_(log_p)).sum(-1));
+    }
+    ctx->save_for_backward({hidden, weight, tokens, row_max, lse, entropy});
+    ctx->saved_data["inv_temperature"] = inv_temperature;
+    ctx->saved_data["chunk_rows"] = chunk_rows;
+    ctx->set_materialize_grads(false);
+    return {logprobs, entropy};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &hidden = saved[0], &weight = saved[1], &tokens = saved[2];
+    const auto &row_max = saved[3], &lse = saved[4], &entropy = saved[5];
+    const double inv_t = ctx->saved_data["inv_temperature"].toDouble();
+    const int64_t chunk_rows = ctx->saved_data["chunk_rows"].toInt();
+    const auto& g_lp = grads[0];
+    const auto& g_h = grads[1];
+    const bool want_hidden = ctx->needs_input_grad(0), want_weight = ctx->needs_input_grad(1);
+    torch::Tensor grad_hidden, grad_weight;
+    if ((!g_lp.defined() && !g_h.defined()) || (!want_hidden && !want_weight))
+      return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    if (want_hidden) grad_hidden = torch::empty_like(hidden);
+    // float32 accumulator across chunks, so a bf16 weight's gradient is not rounded per chunk.
+    if (want_weight) grad_weight = torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat32));
+
+    const int64_t m = hidden.size(0);
+    for (int64_t a = 0; a < m; a += chunk_rows) {
+      const int64_t b = std::min(m, a + chunk_rows);
+      const auto h = hidden.slice(0, a, b);
+      auto log_p = scaled_logits(h, weight, inv_t);
+      shift_to_log_softmax(log_p, row_max.slice(0, a, b), lse.slice(0, a, b), /*measure=*/false);
+      const auto p = log_p.exp();
+      // log_p becomes the factor multiplying p: -g_lp - g_H·(log p + H).
+      auto factor =
+          g_h.defined()
+              ? log_p.add_(entropy.slice(0, a, b).unsqueeze(1)).mul_(-g_h.slice(0, a, b).unsqueeze(1))
+              : log_p.zero_();
+      if (g_lp.defined()) factor.sub_(g_lp.slice(0, a, b).unsqueeze(1));
+      auto grad_s = factor.mul_(p);
+      if (g_lp.defined())
+        grad_s.scatter_add_(1, tokens.slice(0, a, b).unsqueeze(1), g_lp.slice(0, a, b).unsqueeze(1));
+      const auto grad_z = grad_s.mul_(inv_t).to(hidden.scalar_type());
+      if (want_hidden) grad_hidden.slice(0, a, b).copy_(torch::matmul(grad_z, weight));
+      if (want_weight) {
+        // In place when the dtypes allow, so no [V, H] temporary per chunk.
+        if (grad_z.scalar_type() == torch::kFloat32)
+          grad_weight.addmm_(grad_z.t(), h);
+        else
+          grad_weight.add_(torch::matmul(grad_z.t(), h));
+      }
+    }
+    if (want_weight) grad_weight = grad_weight.to(weight.scalar_type());
+    return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// Puts per-row values [M] back at their positions of a zero [N, T] tensor (differentiably).
+torch::Tensor scatter_rows(const torch::Tensor& values, const SelectedRows& rows, int64_t n, int64_t t) {
+  if (!rows.index.defined()) return values.reshape({n, t});
+  return torch::zeros({n * t}, values.options()).index_copy(0, rows.index, values).reshape({n, t});
+}
+
+double checked_inverse_temperature(double temperature) {
+  require(temperature > 0.0, "temperature: expected a value > 0, got " + std::to_string(temperature));
+  return 1.0 / temperature;
+}
+
+}  // namespace
+
+TokenLogProbs chunked_token_logprobs(const torch::Tensor& hidden, const torch::Tensor& lm_head,
+                                     const torch::Tensor& tokens, const torch::Tensor& mask,
+                                     const TokenLogProbOptions& options) {
+  const double inv_t = checked_inverse_temperature(options.temperature);
+  require(options.chunk_rows > 0,
+          "chunk_rows: expected a value > 0, got " + std::to_string(options.chunk_rows));
+  const auto rows = select_rows(hidden, lm_head, tokens, mask);
+  const auto out =
+      ChunkedLogProbFunction::apply(rows.hidden, lm_head, rows.tokens, inv_t, options.chunk_rows);
+  const int64_t n = hidden.size(0), t = hidden.size(1);
+  return {scatter_rows(out[0], rows, n, t), scatter_rows(out[1], rows, n, t)};
+}
+
+TokenLogProbs full_logits_token_logprobs(const torch::Tensor& hidden, const torch::Tensor& lm_head,
+                                         const torch::Tensor& tokens, const torch::Tensor& mask,
+                                         double temperature) {
+  const double inv_t = checked_inverse_temperature(temperature);
+  const auto rows = select_rows(hidden, lm_head, tokens, mask);
+  const auto logits = torch::matmul(rows.hidden, lm_head.t()).to(torch::kFloat32) * inv_t;
+  const auto log_p = torch::log_softmax(logits, -1);
+  const auto logprobs = log_p.gather(1, rows.tokens.unsqueeze(1)).squeeze(1);
+  const auto entropy = -(log_p.exp() * log_p).sum(-1);
+  const int64_t n = hidden.size(0), t = hidden.size(1);
+  return {scatter_rows(logprobs, rows, n, t), scatter_rows(entropy, rows, n, t)};
+}
+
+}  // namespace grpo::rl

@@ -1,0 +1,94 @@
+// Atomic training checkpoints with pruning; see checkpoints.h.
+#include "rl/trainer/checkpoints.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/run_directory.h"
+#include "model/model_io.h"
+
+namespace fs = std::filesystem;
+
+namespace grpo::rl {
+namespace {
+
+// step-N -> N; -1 for anything else (including step-N.tmp).
+int64_t step_of(const fs::path& dir) {
+  const std::string name = dir.filename().string();
+  if (name.rfind("step-", 0) != 0) return -1;
+  const std::string digits = name.substr(5);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+
+std::vector<std::pair<int64_t, fs::path>> complete_checkpoints(const fs::path& root) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return found;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const int64_t step = e.is_directory() ? step_of(e.path()) : -1;
+    if (step >= 0 && fs::exists(e.path() / "trainer_state.json")) found.emplace_back(step, e.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& state,
+                         const CheckpointContents& contents, int64_t keep_last) {
+  require(contents.policy != nullptr, "save_checkpoint: no policy");
+  const fs::path final_dir = checkpoints_dir / ("step-" + std::to_string(state.step));
+  const fs::path tmp = checkpoints_dir / ("step-" + std::to_string(state.step) + ".tmp");
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  model::SaveOptions save;
+  save.source_dir = contents.tokenizer_source;
+  model::save_model(*contents.policy, tmp, save);
+  if (contents.reference) model::save_model(*contents.reference, tmp / "reference", save);
+  if (contents.optimizer) torch::save(*contents.optimizer, (tmp / "optimizer.pt").string());
+  nlohmann::json js = {{"version", kTrainerStateVersion}, {"step", state.step}, {"data", state.data},
+                       {"extra", state.extra}};
+  write_file_atomic((tmp / "trainer_state.json").string(), js.dump(2) + "\n");
+  fs::remove_all(final_dir);
+  fs::rename(tmp, final_dir);
+  const auto all = complete_checkpoints(checkpoints_dir);
+  for (size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
+  return final_dir;
+}
+
+std::optional<fs::path> latest_checkpoint(const fs::path& checkpoints_dir) {
+  const auto all = complete_checkpoints(checkpoints_dir);
+  if (all.empty()) return std::nullopt;
+  return all.back().second;
+}
+
+TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
+  const fs::path path = checkpoint_dir / "trainer_state.json";
+  std::ifstream in(path);
+  if (!in) throw Error(SourceLocation{path.string(), 0, 0}, "cannot open trainer state");
+  nlohmann::json js;
+  try {
+    js = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(SourceLocation{path.string(), 0, 0}, std::string("malformed trainer state: ") + e.what());
+  }
+  const int version = js.value("version", 0);
+  if (version != kTrainerStateVersion)
+    throw Error(SourceLocation{path.string(), 0, 0},
+                "trainer state version " + std::to_string(version) + " is not " + std::to_string(kTrainerStateVersion));
+  TrainerState s;
+  s.step = js.at("step").get<int64_t>();
+  s.data = js.value("data", nlohmann::json::object());
+  s.extra = js.value("extra", nlohmann::json::object());
+  return s;
+}
+
+void load_optimizer_state(torch::optim::Optimizer& optimizer, const fs::path& checkpoint_dir) {
+  const fs::path path = checkpoint_dir / "optimizer.pt";
+  if (!fs::exists(path)) throw Error(SourceLocation{path.string(), 0, 0}, "checkpoint has no optimizer state");
+  torch::load(optimizer, path.string());
+}
+
+}  // namespace grpo::rl

@@ -1,0 +1,58 @@
+// The GRPO learner: one step's completions (with advantages) in, μ passes of clipped policy
+// updates out. Old log-probs are computed once before the first update when μ > 1 or a rollout
+// correction is on; reference log-probs when β > 0 (and the KL is in the loss). Each pass splits
+// the batch into `minibatches` optimizer steps, each accumulated over micro-batches whose loss
+// weights make the sum exactly the minibatch's aggregated loss (grad_accumulation.h).
+// A non-finite loss or gradient skips that optimizer step and is reported, never applied.
+// Not here: sampling, rewards, advantages (the trainer), data-parallel gradient reduction.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+
+#include "model/transformer.h"
+#include "rl/algorithms/metrics.h"
+#include "rl/trainer/grpo_settings.h"
+#include "rl/trainer/sequence_batch.h"
+
+namespace grpo::rl {
+
+struct LearnerBatch {
+  SequenceBatch sequences;          // prompt + completion per row, groups contiguous
+  torch::Tensor advantages;         // [N] float32
+  torch::Tensor rollout_logprobs;   // [N, Tc] float32 (sampler log-probs), for rollout correction
+  torch::Tensor loss_mask;          // [N, Tc] float32: completion_mask, minus masked rows (truncated)
+  torch::Tensor ref_logprobs;       // [N, Tc] float32 when β > 0 and the KL is in the loss
+};
+
+struct LearnerReport {
+  std::map<std::string, double> metrics;  // actor/*, mismatch/*, optim/*
+  int64_t optimizer_steps = 0, skipped_steps = 0;
+  int64_t trained_tokens = 0;
+};
+
+class GrpoLearner {
+ public:
+  // total_steps: training steps of the run (for the cosine schedule).
+  GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim, double temperature,
+              int64_t max_completion_length, int64_t total_steps);
+
+  LearnerReport update(const LearnerBatch& batch, int64_t step);
+
+  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  // Log-probs of the completion tokens without gradients, micro-batch by micro-batch.
+  torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch) const;
+
+ private:
+  model::CausalLM policy_;
+  GrpoSettings rl_;
+  OptimSettings optim_;
+  double temperature_;
+  int64_t max_completion_length_, total_steps_;
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+};
+
+}  // namespace grpo::rl

@@ -1,0 +1,413 @@
+// The GRPO loop; see grpo_trainer.h.
+#include "rl/trainer/grpo_trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "core/progress.h"
+#include "core/report.h"
+#include "datasets/reader.h"
+#include "datasets/sampler.h"
+#include "model/model_io.h"
+#include "rl/algorithms/advantages.h"
+#include "rl/algorithms/kl.h"
+#include "rl/trainer/evaluation.h"
+#include "rl/trainer/grpo_learner.h"
+#include "rl/trainer/policy_bundle.h"
+#include "rl/trainer/run_context.h"
+
+namespace grpo::rl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// One completion with everything the step needs about it.
+struct Scored {
+  int64_t record = 0;  // index into the training records
+  std::vector<int64_t> prompt_ids, completion_ids;
+  std::vector<float> rollout_logprobs;
+  bool truncated = false;
+  std::string prompt, completion;
+  std::vector<double> reward_values;
+  std::vector<std::string> reasons;
+  double total = 0;
+};
+
+struct Collected {
+  std::vector<Scored> completions;  // groups of G, contiguous
+  int64_t groups_generated = 0, groups_zero_std = 0, rounds = 0, generated_tokens = 0;
+  double rollout_seconds = 0, reward_seconds = 0;
+};
+
+bool zero_variance(const std::vector<Scored>& c, size_t begin, size_t g) {
+  for (size_t i = begin + 1; i < begin + g; ++i)
+    if (c[i].total != c[begin].total) return false;
+  return true;
+}
+
+// The reward that decides "correct" for accuracy metrics: the first verifier (math_accuracy,
+// countdown, code) in the list, else the first reward.
+int64_t accuracy_reward_index(const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "math_accuracy" || names[i] == "countdown" || names[i] == "code") return static_cast<int64_t>(i);
+  return 0;
+}
+
+class GrpoRun {
+ public:
+  GrpoRun(const ExperimentConfig& config, RunContext& ctx) : cfg_(config), ctx_(ctx) {}
+  void run();
+
+ private:
+  void setup();
+  Collected collect(int64_t step);
+  LearnerBatch learner_batch(const Collected& c, torch::Tensor advantages);
+  std::map<std::string, double> step_metrics(const Collected& c, const torch::Tensor& advantages);
+  void log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
+  void save(int64_t step);
+  void maybe_eval(int64_t step, bool force);
+
+  const ExperimentConfig& cfg_;
+  RunContext& ctx_;
+  std::optional<PolicyBundle> policy_;
+  model::CausalLM reference_{nullptr};
+  bool reference_refreshed_ = false;
+  std::unique_ptr<rollout::RolloutEngine> engine_;
+  std::unique_ptr<GrpoLearner> learner_;
+  std::unique_ptr<rewards::RewardSet> rewards_;
+  std::vector<datasets::Record> train_, eval_;
+  std::unique_ptr<datasets::ShuffleSampler> sampler_;
+  int64_t correct_index_ = 0;
+};
+
+void GrpoRun::setup() {
+  const std::filesystem::path start = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
+  require(!start.empty(), "policy.path is empty: name the Hugging Face directory of the policy");
+  PolicyLoad load;
+  load.model_dir = start;
+  load.tokenizer = cfg_.policy.tokenizer;
+  load.template_name = cfg_.policy.template_name;
+  load.system_prompt = cfg_.policy.system_prompt;
+  load.device = ctx_.device;
+  load.dtype = torch::kFloat32;  // master weights; the rollout copy may be lower precision
+  policy_.emplace(load_policy_bundle(load));
+  policy_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
+  if (cfg_.rl.kl_beta > 0) {
+    const auto saved_ref = ctx_.checkpoint ? *ctx_.checkpoint / "reference" : std::filesystem::path();
+    reference_refreshed_ = !saved_ref.empty() && std::filesystem::exists(saved_ref);
+    model::LoadOptions lo;
+    lo.device = ctx_.device;
+    reference_ = model::load_model(reference_refreshed_ ? saved_ref : std::filesystem::path(cfg_.policy.path), lo);
+    for (auto& p : reference_->parameters()) p.set_requires_grad(false);
+    reference_->eval();
+  }
+
+  rewards_ = std::make_unique<rewards::RewardSet>(cfg_.rewards);
+  correct_index_ = accuracy_reward_index(rewards_->names());
+  train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
+  if (!cfg_.data.eval.path.empty()) {
+    eval_ = datasets::read_dataset(cfg_.data.eval.path, datasets::read_options(cfg_.data.eval)).records;
+    if (cfg_.data.eval_limit > 0 && static_cast<int64_t>(eval_.size()) > cfg_.data.eval_limit)
+      eval_.resize(cfg_.data.eval_limit);
+  }
+  sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
+                 ? std::make_unique<datasets::ShuffleSampler>(static_cast<int64_t>(train_.size()),
+                                                              datasets::sampler_state_from_json(ctx_.state.data))
+                 : std::make_unique<datasets::ShuffleSampler>(static_cast<int64_t>(train_.size()),
+                                                              static_cast<uint64_t>(cfg_.run.seed));
+
+  int64_t longest_prompt = 0;
+  for (const auto& r : train_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
+  for (const auto& r : eval_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
+  rollout::EngineOptions eo;
+  eo.slots = cfg_.rollout.max_batch_sequences;
+  eo.max_len = longest_prompt + cfg_.rollout.max_new_tokens;
+  eo.decode = [this](const std::vector<int64_t>& ids) { return policy_->decode(ids); };
+  engine_ = std::make_unique<rollout::RolloutEngine>(policy_->model, eo);
+  learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
+                                           cfg_.rollout.max_new_tokens, cfg_.train.steps);
+  if (ctx_.checkpoint) load_optimizer_state(learner_->optimizer(), *ctx_.checkpoint);
+  spdlog::info("policy {} ({} layers, vocab {}), {} train / {} eval records, rewards: {}", start.string(),
+               policy_->model->config().num_hidden_layers, policy_->model->config().vocab_size, train_.size(),
+               eval_.size(), join(rewards_->names(), ", "));
+}
+
+Collected GrpoRun::collect(int64_t step) {
+  Collected out;
+  const int64_t g = cfg_.rl.group_size, prompts = cfg_.rl.batch_size / g;
+  std::vector<Scored> dropped;
+  while (static_cast<int64_t>(out.completions.size()) < cfg_.rl.batch_size) {
+    const int64_t need = prompts - static_cast<int64_t>(out.completions.size()) / g;
+    const auto indices = sampler_->next_batch(need);
+    std::vector<rollout::GenerationRequest> requests;
+    for (int64_t idx : indices) {
+      rollout::GenerationRequest q;
+      q.prompt_ids = policy_->encode_prompt(train_[idx]);
+      q.n = g;
+      q.max_new_tokens = cfg_.rollout.max_new_tokens;
+      q.sampling = {cfg_.rollout.temperature, cfg_.rollout.top_k, cfg_.rollout.top_p, cfg_.rollout.min_p};
+      if (cfg_.rollout.stop_at_eos) q.stop_token_ids = policy_->stop_token_ids;
+      q.stop_strings = cfg_.rollout.stop_strings;
+      requests.push_back(std::move(q));
+    }
+    auto t0 = Clock::now();
+    const auto gen = engine_->generate(requests, step_seed(cfg_.run.seed, step, out.rounds));
+    out.rollout_seconds += since(t0);
+    out.generated_tokens += gen.stats.generated_tokens;
+
+    t0 = Clock::now();
+    std::vector<Scored> batch;
+    std::vector<rewards::Sample> samples;
+    for (size_t r = 0; r < indices.size(); ++r) {
+      const auto& rec = train_[indices[r]];
+      const std::string prompt = policy_->render_prompt(rec);
+      for (const auto& c : gen.completions[r]) {
+        Scored s;
+        s.record = indices[r];
+        s.prompt_ids = requests[r].prompt_ids;
+        s.completion_ids = c.token_ids;
+        s.rollout_logprobs = c.logprobs;
+        s.truncated = c.finish_reason == rollout::FinishReason::kLength;
+        s.prompt = prompt;
+        s.completion = policy_->decode(c.token_ids, /*skip_special_tokens=*/true);
+        rewards::Sample rs{prompt, s.completion, rec.answer, rec.extra, static_cast<long>(c.token_ids.size()),
+                           s.truncated};
+        samples.push_back(std::move(rs));
+        batch.push_back(std::move(s));
+      }
+    }
+    const auto scores = rewards_->score(samples, [&](size_t j) {
+      const auto& rec = train_[batch[j].record];
+      return rec.source.file + ":" + std::to_string(rec.source.line);
+    });
+    for (size_t j = 0; j < batch.size(); ++j) {
+      batch[j].reward_values = scores.values[j];
+      batch[j].reasons = scores.reasons[j];
+      batch[j].total = scores.totals[j];
+    }
+    out.reward_seconds += since(t0);
+
+    for (size_t b = 0; b < batch.size(); b += g) {
+      ++out.groups_generated;
+      const bool flat = zero_variance(batch, b, g);
+      out.groups_zero_std += flat;
+      auto& dest = (cfg_.rl.dynamic_sampling && flat) ? dropped : out.completions;
+      dest.insert(dest.end(), std::make_move_iterator(batch.begin() + b), std::make_move_iterator(batch.begin() + b + g));
+    }
+    ++out.rounds;
+    if (!cfg_.rl.dynamic_sampling) break;
+    if (out.rounds > cfg_.rl.dynamic_sampling_max_rounds) {
+      // DAPO gives up after its bound; we keep training on what we have, topped up with flat
+      // groups (zero advantage: they add no gradient), and say so.
+      const size_t missing = cfg_.rl.batch_size - out.completions.size();
+      out.completions.insert(out.completions.end(), dropped.begin(), dropped.begin() + std::min(missing, dropped.size()));
+      ctx_.store->log_event("warn", "dynamic_sampling",
+                            "bound of " + std::to_string(cfg_.rl.dynamic_sampling_max_rounds) +
+                                " extra rounds reached; filled with zero-variance groups",
+                            step);
+      break;
+    }
+  }
+  return out;
+}
+
+LearnerBatch GrpoRun::learner_batch(const Collected& c, torch::Tensor advantages) {
+  std::vector<std::vector<int64_t>> prompts, completions;
+  for (const auto& s : c.completions) {
+    prompts.push_back(s.prompt_ids);
+    completions.push_back(s.completion_ids);
+  }
+  LearnerBatch b;
+  b.sequences = make_sequence_batch(prompts, completions, ctx_.device);
+  const int64_t n = b.sequences.rows(), width = b.sequences.targets.size(1);
+  auto rollout_lp = torch::zeros({n, width}, torch::kFloat32);
+  auto row_keep = torch::ones({n, 1}, torch::kFloat32);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& lp = c.completions[i].rollout_logprobs;
+    rollout_lp[i].narrow(0, 0, static_cast<int64_t>(lp.size())).copy_(torch::tensor(lp));
+    if (cfg_.rl.mask_truncated && c.completions[i].truncated) row_keep[i] = 0.0f;
+  }
+  b.rollout_logprobs = rollout_lp.to(ctx_.device);
+  b.loss_mask = b.sequences.completion_mask * row_keep.to(ctx_.device);
+  b.advantages = advantages.to(ctx_.device);
+  return b;
+}
+
+std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const torch::Tensor& advantages) {
+  std::map<std::string, double> m;
+  const auto& names = rewards_->names();
+  const double n = static_cast<double>(c.completions.size());
+  std::vector<double> sums(names.size(), 0.0);
+  double total = 0, total_sq = 0, correct = 0, len_sum = 0, truncated = 0;
+  double len_min = 1e300, len_max = 0;
+  for (const auto& s : c.completions) {
+    for (size_t r = 0; r < names.size(); ++r) sums[r] += s.reward_values[r];
+    total += s.total;
+    total_sq += s.total * s.total;
+    correct += s.reward_values[correct_index_] >= 1.0 - 1e-9;
+    const double len = static_cast<double>(s.completion_ids.size());
+    len_sum += len;
+    len_min = std::min(len_min, len);
+    len_max = std::max(len_max, len);
+    truncated += s.truncated;
+  }
+  for (size_t r = 0; r < names.size(); ++r) m["reward/" + names[r] + "/mean"] = sums[r] / n;
+  m["reward/total_mean"] = total / n;
+  m["reward/total_std"] = std::sqrt(std::max(0.0, total_sq / n - (total / n) * (total / n)));
+  m["reward/accuracy"] = correct / n;
+  m["groups/zero_std_frac"] = static_cast<double>(c.groups_zero_std) / std::max<int64_t>(1, c.groups_generated);
+  m["groups/generation_rounds"] = static_cast<double>(c.rounds);
+  m["completion/length_mean"] = len_sum / n;
+  m["completion/length_min"] = len_min;
+  m["completion/length_max"] = len_max;
+  m["completion/truncated_frac"] = truncated / n;
+  m["advantages/abs_mean"] = advantages.abs().mean().item<double>();
+  return m;
+}
+
+void GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages) {
+  std::vector<SampleRecord> records;
+  const auto& names = rewards_->names();
+  const int64_t g = cfg_.rl.group_size;
+  for (int64_t i = 0; i < std::min<int64_t>(cfg_.train.log_samples, c.completions.size()); ++i) {
+    const auto& s = c.completions[i];
+    SampleRecord r;
+    r.step = step;
+    r.prompt_index = i / g;
+    r.sample_index = i % g;
+    r.prompt = s.prompt;
+    r.completion = s.completion;
+    nlohmann::json reasons = nlohmann::json::object();
+    for (size_t k = 0; k < names.size(); ++k) {
+      r.rewards[names[k]] = s.reward_values[k];
+      reasons[names[k]] = s.reasons[k];
+    }
+    r.reward = s.total;
+    r.advantage = advantages[i].item<double>();
+    r.extra = {{"reasons", reasons}, {"length", s.completion_ids.size()}, {"truncated", s.truncated},
+               {"answer", train_[s.record].answer}};
+    records.push_back(std::move(r));
+  }
+  ctx_.store->log_samples(records);
+}
+
+void GrpoRun::save(int64_t step) {
+  TrainerState state;
+  state.step = step;
+  state.data = datasets::to_json(sampler_->state());
+  CheckpointContents contents;
+  contents.policy = &policy_->model;
+  contents.optimizer = &learner_->optimizer();
+  contents.reference = reference_refreshed_ ? &reference_ : nullptr;
+  contents.tokenizer_source = policy_->source_dir;
+  const auto dir = save_checkpoint(ctx_.dir.checkpoints_dir(), state, contents, cfg_.train.keep_last);
+  ctx_.store->log_event("info", "checkpoint", dir.string(), step);
+}
+
+void GrpoRun::maybe_eval(int64_t step, bool force) {
+  if (eval_.empty() || cfg_.train.eval_every <= 0) return;
+  if (!force && step % cfg_.train.eval_every != 0) return;
+  EvalOptions eo;
+  eo.k = cfg_.train.eval_samples;
+  eo.temperature = eo.k > 1 ? cfg_.rollout.temperature : 0.0;
+  eo.top_p = cfg_.rollout.top_p;
+  eo.max_new_tokens = cfg_.rollout.max_new_tokens;
+  eo.stop_strings = cfg_.rollout.stop_strings;
+  eo.correct_reward = rewards_->names()[correct_index_];
+  eo.seed = step_seed(cfg_.run.seed, step, 255);
+  const auto result = evaluate(*engine_, *policy_, eval_, *rewards_, eo);
+  ctx_.log(step, result.metrics("eval"));
+  spdlog::info("eval step {}: pass@1 {:.3f} over {} prompts, mean length {:.1f}", step, result.summary.pass_at_1,
+               result.summary.problems, result.summary.mean_length);
+}
+
+void GrpoRun::run() {
+  setup();
+  const int64_t start = ctx_.state.step;
+  if (start == 0) maybe_eval(0, true);
+  Progress progress("grpo", cfg_.train.steps - start, "steps", 30.0);
+  for (int64_t step = start + 1; step <= cfg_.train.steps; ++step) {
+    const auto t_step = Clock::now();
+    Collected c = collect(step);
+    auto rewards = torch::empty({static_cast<int64_t>(c.completions.size())}, torch::kFloat32);
+    for (size_t i = 0; i < c.completions.size(); ++i) rewards[i] = static_cast<float>(c.completions[i].total);
+    auto t0 = Clock::now();
+    LearnerBatch batch = learner_batch(c, torch::zeros_like(rewards));
+    std::map<std::string, double> metrics;
+    if (cfg_.rl.kl_beta > 0) {
+      batch.ref_logprobs = learner_->score(reference_, batch.sequences);
+      if (cfg_.rl.kl_in_reward) {
+        auto current = learner_->score(policy_->model, batch.sequences);
+        auto kl = kl_estimate(cfg_.rl.kl_estimator, current, batch.ref_logprobs);
+        auto shaped = subtract_kl_from_rewards(rewards.to(ctx_.device), kl, batch.loss_mask, cfg_.rl.kl_beta);
+        rewards = shaped.rewards.cpu();
+        for (const auto& [k, v] : metric_values(shaped.metrics)) metrics[k] = v;
+      }
+    }
+    AdvantageOptions ao;
+    ao.group_size = cfg_.rl.group_size;
+    ao.epsilon = cfg_.rl.advantage_epsilon;
+    ao.scaling = parse_reward_scaling(cfg_.rl.reward_scaling);
+    ao.token_counts = batch.sequences.completion_mask.sum(1).cpu();
+    auto adv = compute_advantages(cfg_.rl.advantage, rewards, ao);
+    batch.advantages = adv.advantages.to(ctx_.device);
+    for (const auto& [k, v] : metric_values(adv.metrics)) metrics[k] = v;
+    const auto report = learner_->update(batch, step - 1);
+    const double learn_s = since(t0);
+    for (const auto& [k, v] : report.metrics) metrics[k] = v;
+    for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;
+    const double step_s = since(t_step);
+    metrics["time/rollout_s"] = c.rollout_seconds;
+    metrics["time/reward_s"] = c.reward_seconds;
+    metrics["time/learner_s"] = learn_s;
+    metrics["time/step_s"] = step_s;
+    metrics["perf/rollout_tok_per_s"] = c.generated_tokens / std::max(1e-9, c.rollout_seconds);
+    metrics["perf/learner_tok_per_s"] = report.trained_tokens * cfg_.rl.num_iterations / std::max(1e-9, learn_s);
+    if (report.skipped_steps > 0)
+      ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient: optimizer step skipped", step);
+    if (cfg_.rl.kl_beta > 0 && cfg_.rl.ref_refresh_steps > 0 && step % cfg_.rl.ref_refresh_steps == 0) {
+      torch::NoGradGuard no_grad;
+      auto src = policy_->model->parameters();
+      auto dst = reference_->parameters();
+      for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+      reference_refreshed_ = true;
+      ctx_.store->log_event("info", "reference_refresh", "reference model := policy", step);
+    }
+    ctx_.log(step, metrics);
+    log_samples(step, c, adv.advantages);
+    spdlog::info("step {}/{} | reward {:.3f} | acc {:.3f} | len {:.1f} | entropy {:.3f} | {:.1f}s (rollout {:.1f}, "
+                 "reward {:.1f}, learner {:.1f})",
+                 step, cfg_.train.steps, metrics["reward/total_mean"], metrics["reward/accuracy"],
+                 metrics["completion/length_mean"], metrics.count("actor/entropy") ? metrics["actor/entropy"] : 0.0,
+                 step_s, c.rollout_seconds, c.reward_seconds, learn_s);
+    const bool last = step == cfg_.train.steps;
+    if (last || (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0)) save(step);
+    maybe_eval(step, last);
+    progress.advance(1);
+  }
+  progress.finish();
+}
+
+}  // namespace
+
+std::string run_grpo(const ExperimentConfig& config, const RunRequest& request) {
+  auto ctx = open_run(config, request.run_dir, request.resume, request.config_text, "grpo");
+  try {
+    GrpoRun run(config, *ctx);
+    run.run();
+  } catch (...) {
+    ctx->set_status("failed");
+    throw;
+  }
+  ctx->set_status("finished");
+  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
+  spdlog::info("report: {}", ctx->dir.report_path());
+  return ctx->dir.path();
+}
+
+}  // namespace grpo::rl

@@ -1,0 +1,25 @@
+// `grpo rl`: the GRPO loop. Each step samples prompts, generates a group of completions per
+// prompt with the colocated rollout engine (same weights as the learner), scores them on the
+// reward pool, turns rewards into group-relative advantages, updates the policy, and records
+// metrics and sample completions in the run store. Checkpoints every train.save_every steps;
+// --resume continues from the newest checkpoint and replays nothing twice: the run store is
+// truncated to the checkpoint's step, and every random draw comes from (run.seed, step), so a
+// resumed CPU run reproduces an uninterrupted one exactly.
+#pragma once
+
+#include <string>
+
+#include "rl/experiment/experiment_config.h"
+
+namespace grpo::rl {
+
+struct RunRequest {
+  std::string run_dir;  // "" = config.run.output_dir
+  bool resume = false;
+  std::string config_text;  // resolved config YAML, saved into the run
+};
+
+// Returns the run directory used.
+std::string run_grpo(const ExperimentConfig& config, const RunRequest& request);
+
+}  // namespace grpo::rl

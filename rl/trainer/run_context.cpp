@@ -1,0 +1,66 @@
+// Run setup shared by the training stages; see run_context.h.
+#include "rl/trainer/run_context.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/logging.h"
+#include "core/torch/device.h"
+
+namespace grpo::rl {
+
+uint64_t step_seed(uint64_t run_seed, int64_t step, uint64_t stream) {
+  uint64_t z = run_seed ^ (0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(step) + 1)) ^ (stream << 56);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+RunContext::~RunContext() { logging::detach_file(); }
+
+void RunContext::set_status(const std::string& status) {
+  store->set_meta("status", status);
+  store->flush();
+}
+
+void RunContext::log(int64_t step, const std::map<std::string, double>& metrics) { store->log_metrics(step, metrics); }
+
+std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
+                                     const std::string& config_text, const std::string& stage) {
+  const std::string path = run_dir.empty() ? config.run.output_dir : run_dir;
+  auto ctx = std::make_unique<RunContext>(RunDirectory::open(path, resume));
+  logging::set_level(config.run.log_level);
+  logging::attach_file(ctx->dir.log_path());
+  set_cpu_threads(static_cast<int>(config.run.threads));
+  ctx->device = parse_device(config.run.device);
+  const std::string dtype = config.run.dtype == "auto" ? (ctx->device.is_cuda() ? "bfloat16" : "float32")
+                                                       : config.run.dtype;
+  ctx->dtype = parse_dtype(dtype);
+  ctx->store = std::make_unique<RunStoreWriter>(ctx->dir.db_path());
+  if (resume) {
+    RunStoreReader reader(ctx->dir.db_path());
+    const auto recorded = reader.meta("stage");
+    if (recorded && *recorded != stage)
+      throw Error(SourceLocation{path, 0, 0}, "this run is a '" + *recorded + "' run; it cannot be resumed by '" + stage + "'");
+    ctx->checkpoint = latest_checkpoint(ctx->dir.checkpoints_dir());
+    if (ctx->checkpoint) {
+      ctx->state = read_trainer_state(*ctx->checkpoint);
+      spdlog::info("resuming {} from {} (step {})", path, ctx->checkpoint->string(), ctx->state.step);
+    } else {
+      spdlog::info("resuming {}: no checkpoint yet, starting from step 0", path);
+    }
+    // Steps after the checkpoint are replayed; drop what the interrupted run logged for them.
+    ctx->store->truncate_after(ctx->state.step);
+    ctx->store->log_event("info", "resume", "resumed at step " + std::to_string(ctx->state.step), ctx->state.step);
+  }
+  ctx->dir.save_config(config_text);
+  ctx->store->set_meta("run_name", config.run.name);
+  ctx->store->set_meta("stage", stage);
+  ctx->store->set_meta("config", config_text);
+  ctx->store->set_meta("status", "running");
+  ctx->store->flush();
+  spdlog::info("run directory {} ({} on {}, {})", path, stage, describe_device(ctx->device), dtype_name(ctx->dtype));
+  return ctx;
+}
+
+}  // namespace grpo::rl

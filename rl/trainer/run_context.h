@@ -1,0 +1,43 @@
+// What every training stage sets up the same way: the run directory (locked), its log file,
+// the run store with the resolved config, CPU threads, device and dtype, and on --resume the
+// newest checkpoint with its trainer state. Stages (GRPO, SFT) build on it.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/run_directory.h"
+#include "core/run_store.h"
+#include "rl/experiment/experiment_config.h"
+#include "rl/trainer/checkpoints.h"
+
+namespace grpo::rl {
+
+struct RunContext {
+  RunDirectory dir;
+  std::unique_ptr<RunStoreWriter> store;
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+  std::optional<std::filesystem::path> checkpoint;  // set on resume
+  TrainerState state;                               // step 0 for a new run
+
+  RunContext(RunDirectory d) : dir(std::move(d)) {}
+  ~RunContext();
+  // Marks the run finished (or failed) in the store and flushes it.
+  void set_status(const std::string& status);
+  // Logs metrics for `step` to the store.
+  void log(int64_t step, const std::map<std::string, double>& metrics);
+};
+
+// stage: "grpo" or "sft" (recorded, and checked on resume so one stage cannot resume another).
+std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
+                                     const std::string& config_text, const std::string& stage);
+
+// A seed for draw `stream` of step `step`, from the run seed (splitmix64 mixing).
+uint64_t step_seed(uint64_t run_seed, int64_t step, uint64_t stream);
+
+}  // namespace grpo::rl

@@ -1,0 +1,88 @@
+// Padded prompt+completion batches and their completion log-probs; see sequence_batch.h.
+#include "rl/trainer/sequence_batch.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace grpo::rl {
+
+SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& prompts,
+                                  const std::vector<std::vector<int64_t>>& completions, const torch::Device& device) {
+  require(prompts.size() == completions.size(), "make_sequence_batch: prompts and completions differ in count");
+  require(!prompts.empty(), "make_sequence_batch: empty batch");
+  const int64_t n = static_cast<int64_t>(prompts.size());
+  SequenceBatch b;
+  int64_t longest = 0, longest_completion = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    require(!prompts[i].empty(), "make_sequence_batch: row " + std::to_string(i) + " has an empty prompt");
+    require(!completions[i].empty(), "make_sequence_batch: row " + std::to_string(i) + " has an empty completion");
+    b.prompt_lengths.push_back(static_cast<int64_t>(prompts[i].size()));
+    b.completion_lengths.push_back(static_cast<int64_t>(completions[i].size()));
+    longest = std::max<int64_t>(longest, prompts[i].size() + completions[i].size());
+    longest_completion = std::max<int64_t>(longest_completion, completions[i].size());
+  }
+  auto ids = torch::zeros({n, longest}, torch::kInt64);
+  auto mask = torch::zeros({n, longest}, torch::kBool);
+  auto targets = torch::zeros({n, longest_completion}, torch::kInt64);
+  auto cmask = torch::zeros({n, longest_completion}, torch::kFloat32);
+  auto from = torch::zeros({n, longest_completion}, torch::kInt64);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto mask_a = mask.accessor<bool, 2>();
+  auto targets_a = targets.accessor<int64_t, 2>();
+  auto cmask_a = cmask.accessor<float, 2>();
+  auto from_a = from.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t p = b.prompt_lengths[i], c = b.completion_lengths[i];
+    for (int64_t t = 0; t < p; ++t) ids_a[i][t] = prompts[i][t];
+    for (int64_t j = 0; j < c; ++j) {
+      ids_a[i][p + j] = completions[i][j];
+      targets_a[i][j] = completions[i][j];
+      cmask_a[i][j] = 1.0f;
+      from_a[i][j] = p + j - 1;
+    }
+    for (int64_t t = 0; t < p + c; ++t) mask_a[i][t] = true;
+  }
+  b.input_ids = ids.to(device);
+  b.attention_mask = mask.to(device);
+  b.targets = targets.to(device);
+  b.completion_mask = cmask.to(device);
+  b.predict_from = from.to(device);
+  return b;
+}
+
+SequenceBatch slice_rows(const SequenceBatch& batch, int64_t begin, int64_t end) {
+  require(0 <= begin && begin < end && end <= batch.rows(), "slice_rows: bad row range");
+  SequenceBatch s;
+  int64_t longest = 0, longest_completion = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    s.prompt_lengths.push_back(batch.prompt_lengths[i]);
+    s.completion_lengths.push_back(batch.completion_lengths[i]);
+    longest = std::max(longest, batch.prompt_lengths[i] + batch.completion_lengths[i]);
+    longest_completion = std::max(longest_completion, batch.completion_lengths[i]);
+  }
+  s.input_ids = batch.input_ids.slice(0, begin, end).slice(1, 0, longest);
+  s.attention_mask = batch.attention_mask.slice(0, begin, end).slice(1, 0, longest);
+  s.targets = batch.targets.slice(0, begin, end).slice(1, 0, longest_completion);
+  s.completion_mask = batch.completion_mask.slice(0, begin, end).slice(1, 0, longest_completion);
+  s.predict_from = batch.predict_from.slice(0, begin, end).slice(1, 0, longest_completion);
+  return s;
+}
+
+TokenLogProbs completion_logprobs(model::CausalLM& policy, const SequenceBatch& batch, double temperature,
+                                  int64_t chunk_rows) {
+  model::ForwardInput in;
+  in.input_ids = batch.input_ids;
+  in.attention_mask = batch.attention_mask;
+  auto hidden = policy->forward(in).hidden;  // [N, L, H]
+  const int64_t h = hidden.size(-1);
+  // The states that predict each completion token: [N, Tc, H].
+  auto index = batch.predict_from.unsqueeze(-1).expand({-1, -1, h});
+  auto predicting = hidden.gather(1, index);
+  TokenLogProbOptions options;
+  options.temperature = temperature;
+  options.chunk_rows = chunk_rows;
+  return chunked_token_logprobs(predicting, policy->output_weight(), batch.targets, batch.completion_mask, options);
+}
+
+}  // namespace grpo::rl

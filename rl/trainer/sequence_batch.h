@@ -1,0 +1,42 @@
+// Training batches of (prompt, completion) token sequences, and the log-probs a policy gives
+// the completion tokens. Shared by the GRPO learner, SFT (the completion is the response, or
+// the whole text in pre-training mode) and distillation.
+//
+// Layout: every row is prompt + completion, right-padded to the longest row. The completion's
+// token j sits at position p + j (p = prompt length) and is predicted by the hidden state at
+// p + j - 1; completion-aligned tensors are [N, Tc] with Tc = longest completion.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "model/transformer.h"
+#include "rl/learner/chunked_logprobs.h"
+
+namespace grpo::rl {
+
+struct SequenceBatch {
+  torch::Tensor input_ids;        // [N, L] int64
+  torch::Tensor attention_mask;   // [N, L] bool: real tokens (a prefix of each row)
+  torch::Tensor targets;          // [N, Tc] int64: completion tokens (0 in padding)
+  torch::Tensor completion_mask;  // [N, Tc] float32: 1 for real completion tokens
+  torch::Tensor predict_from;     // [N, Tc] int64: position whose hidden state predicts targets
+  std::vector<int64_t> prompt_lengths, completion_lengths;
+  int64_t rows() const { return input_ids.size(0); }
+};
+
+// prompts[i] + completions[i] per row. Every completion must be non-empty and every prompt
+// non-empty (the first completion token needs a predecessor).
+SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& prompts,
+                                  const std::vector<std::vector<int64_t>>& completions, const torch::Device& device);
+
+// Rows [begin, end) of a batch, trimmed to their own longest row and completion.
+SequenceBatch slice_rows(const SequenceBatch& batch, int64_t begin, int64_t end);
+
+// Log-probs and entropy of the completion tokens under `policy` at `temperature`, computed in
+// chunks (never [N·L, V] float32 logits). Differentiable unless called under NoGradGuard.
+TokenLogProbs completion_logprobs(model::CausalLM& policy, const SequenceBatch& batch, double temperature,
+                                  int64_t chunk_rows = 1024);
+
+}  // namespace grpo::rl

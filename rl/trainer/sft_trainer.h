@@ -1,0 +1,37 @@
+// `grpo sft`: supervised fine-tuning on prompt/response records with the loss on the response
+// tokens only (cold start, distillation), or pre-training on raw text (mode: text), including
+// making a new small policy from scratch (sft.init_config), with its own tokenizer when none is
+// given. Token-mean cross-entropy over each step's batch, AdamW with the shared schedule,
+// checkpoints and exact resume as in GRPO, eval loss on data.eval. The final policy is also
+// written to RUN_DIR/final as a Hugging Face directory. Not here: sequence packing (batches
+// are right-padded; sort your data by length for less padding).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rl/experiment/experiment_config.h"
+#include "rl/trainer/grpo_trainer.h"
+#include "rl/trainer/policy_bundle.h"
+
+namespace grpo::rl {
+
+std::string run_sft(const ExperimentConfig& config, const RunRequest& request);
+
+// One training example as token ids: the prompt (no loss) and the target (loss).
+struct SftExample {
+  std::vector<int64_t> prompt, target;
+};
+
+// Tokenizes records for SFT: response mode renders the prompt with the template and appends
+// the end-of-sequence token to the response (so the model learns to stop); text mode puts the
+// first token in `prompt` and every other token of prompt text + response in `target`.
+// Examples are cut to max_length tokens. A record without the response field is an error
+// naming its file:line.
+std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& records, const PolicyBundle& policy,
+                                          const SftSettings& settings);
+
+// Mean negative log-likelihood per target token over `examples` (no gradient).
+double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size);
+
+}  // namespace grpo::rl

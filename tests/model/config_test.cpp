@@ -1,0 +1,139 @@
+// config.json parsing: transformers' defaults, both RoPE spellings, YaRN numbers checked against
+// values computed from transformers' formula (model-facts.md §1.7-1.8), and errors naming fields.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "model/architecture.h"
+#include "model/config.h"
+#include "model/model_info.h"
+#include "model/rope.h"
+#include "model/transformer.h"
+#include "test_util.h"
+
+namespace grpo::model {
+namespace {
+
+nlohmann::json deepseek_v3_like() {
+  return {{"model_type", "deepseek_v3"},
+          {"max_position_embeddings", 163840},
+          {"num_experts_per_tok", 6},
+          {"rope_scaling",
+           {{"type", "yarn"}, {"factor", 40}, {"original_max_position_embeddings", 4096}, {"beta_fast", 32},
+            {"beta_slow", 1}, {"mscale", 1.0}, {"mscale_all_dim", 1.0}}}};
+}
+
+TEST(Config, DeepseekV3DefaultsFollowTransformers) {
+  auto c = parse_model_config({{"model_type", "deepseek_v3"}});
+  EXPECT_EQ(c.vocab_size, 129280);
+  EXPECT_EQ(c.hidden_size, 7168);
+  EXPECT_EQ(c.n_routed_experts, 256);
+  EXPECT_EQ(c.q_lora_rank, 1536);
+  EXPECT_EQ(c.first_k_dense_replace, 3);
+  EXPECT_TRUE(c.rope_interleave);
+  EXPECT_TRUE(c.norm_topk_prob);
+  EXPECT_EQ(c.scoring_func, "sigmoid");
+  EXPECT_EQ(c.head_dim, 64);  // = qk_rope_head_dim, what RoPE uses
+  EXPECT_FALSE(c.is_moe_layer(2));
+  EXPECT_TRUE(c.is_moe_layer(3));
+}
+
+TEST(Config, NullQLoraRankMeansPlainQueryProjection) {
+  auto c = parse_model_config({{"model_type", "deepseek_v2"}, {"q_lora_rank", nullptr}, {"num_experts_per_tok", 6}});
+  EXPECT_EQ(c.q_lora_rank, 0);
+  EXPECT_EQ(c.topk_method, "greedy");
+  EXPECT_EQ(c.scoring_func, "softmax");
+}
+
+TEST(Config, YarnFrequenciesAndSoftmaxScaleMatchTransformersFormula) {
+  auto c = parse_model_config(deepseek_v3_like());
+  auto f = rope_frequencies(c);
+  ASSERT_EQ(f.inv_freq.numel(), 32);
+  EXPECT_NEAR(f.inv_freq[0].item<double>(), 1.0, 1e-7);
+  EXPECT_NEAR(f.inv_freq[10].item<double>(), 0.0562341, 1e-6);  // low = floor(10.47) = 10: unchanged
+  EXPECT_NEAR(f.inv_freq[11].item<double>(), 0.0390069, 1e-6);  // blended
+  EXPECT_NEAR(f.inv_freq[31].item<double>(), 3.33380e-06, 1e-10);  // divided by 40
+  EXPECT_DOUBLE_EQ(f.attention_factor, 1.0);  // mscale == mscale_all_dim
+  EXPECT_NEAR(c.attention_scale(), 0.1352338, 1e-7);
+  auto v2 = deepseek_v3_like();
+  v2["model_type"] = "deepseek_v2";
+  v2["rope_scaling"]["mscale"] = 0.707;
+  v2["rope_scaling"]["mscale_all_dim"] = 0.707;
+  EXPECT_NEAR(parse_model_config(v2).attention_scale(), 0.1147214, 1e-7);
+}
+
+TEST(Config, RopeParametersAndLegacyRopeScalingAgree) {
+  auto legacy = parse_model_config({{"model_type", "llama"}, {"head_dim", 64}, {"rope_theta", 500000.0},
+                                    {"rope_scaling", {{"rope_type", "llama3"}, {"factor", 32.0}, {"low_freq_factor", 1.0},
+                                                      {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}}}});
+  auto modern = parse_model_config({{"model_type", "llama"}, {"head_dim", 64},
+                                    {"rope_parameters", {{"rope_type", "llama3"}, {"rope_theta", 500000.0}, {"factor", 32.0},
+                                                         {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
+                                                         {"original_max_position_embeddings", 8192}}}});
+  EXPECT_EQ(legacy.rope.theta, 500000.0);
+  EXPECT_TRUE(torch::equal(rope_frequencies(legacy).inv_freq, rope_frequencies(modern).inv_freq));
+  auto inv = rope_frequencies(legacy).inv_freq;
+  // High-frequency channels (wavelength < 8192/4) are untouched; low-frequency ones divided by 32.
+  EXPECT_FLOAT_EQ(inv[0].item<float>(), 1.0f);
+  const double plain_last = std::pow(500000.0, -62.0 / 64.0);
+  EXPECT_NEAR(inv[31].item<double>(), plain_last / 32.0, plain_last * 1e-5);
+}
+
+TEST(Config, SavedJsonParsesBackToTheSameConfig) {
+  for (const char* type : testing::kModelTypes) {
+    auto c = testing::tiny_config(type);
+    auto back = parse_model_config(model_config_to_json(c));
+    EXPECT_EQ(tensor_table(back).size(), tensor_table(c).size()) << type;
+    EXPECT_EQ(back.rope.type, c.rope.type) << type;
+    EXPECT_DOUBLE_EQ(back.attention_scale(), c.attention_scale()) << type;
+    EXPECT_TRUE(torch::equal(rope_frequencies(back).inv_freq, rope_frequencies(c).inv_freq)) << type;
+  }
+}
+
+TEST(Config, BadFieldsAreNamed) {
+  auto message = [](const nlohmann::json& j) {
+    try {
+      parse_model_config(j, "cfg.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message({{"model_type", "gpt2"}}).find("model_type 'gpt2'"), std::string::npos);
+  EXPECT_NE(message({{"model_type", "llama"}, {"hidden_size", "big"}}).find("'hidden_size'"), std::string::npos);
+  EXPECT_NE(message({{"model_type", "llama"}, {"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}}}).find("dynamic"),
+            std::string::npos);
+  EXPECT_NE(message({{"hidden_size", 8}}).find("model_type"), std::string::npos);
+}
+
+TEST(Architecture, ModuleNamesAreExactlyTheTensorTable) {
+  for (const char* type : testing::kModelTypes) {
+    auto config = testing::tiny_config(type);
+    CausalLM model(config);
+    std::map<std::string, std::vector<int64_t>> have;
+    for (const auto& p : model->named_parameters()) have[p.key()] = p.value().sizes().vec();
+    for (const auto& b : model->named_buffers()) have[b.key()] = b.value().sizes().vec();
+    std::map<std::string, std::vector<int64_t>> want;
+    for (const auto& spec : tensor_table(config)) want[spec.name] = spec.shape;
+    EXPECT_EQ(have, want) << type;
+  }
+}
+
+}  // namespace
+}  // namespace grpo::model
+
+namespace grpo::model {
+namespace {
+
+TEST(ModelInfo, DeepseekV3CountsMatchThePublishedSizes) {
+  // DeepSeek-V3: 671B total, 37B activated per token, MTP module 11.5B unique (README_WEIGHTS).
+  auto c = parse_model_config({{"model_type", "deepseek_v3"}, {"num_nextn_predict_layers", 1}});
+  auto info = describe_model(c);
+  std::cout << format_model_info(info);
+  EXPECT_NEAR(info.params_total / 1e9, 671.0, 1.0);
+  EXPECT_NEAR(info.params_active / 1e9, 37.5, 1.0);
+  EXPECT_NEAR(info.params_mtp / 1e9, 11.5, 0.5);
+  EXPECT_EQ(info.cache_bytes_per_token, 70272);
+}
+
+}  // namespace
+}  // namespace grpo::model
