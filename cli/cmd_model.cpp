@@ -2,10 +2,13 @@
 // cache bytes per token beside what an MHA cache of the same heads would take (reads config.json
 // only). `grpo model resave SRC DST`: load a Hugging Face directory and save it again through
 // grpo.cpp's writer (optionally in another dtype or shard size) — the round trip that
-// bench/model/hf_roundtrip_check.py verifies in transformers.
+// bench/model/hf_roundtrip_check.py verifies in transformers. `grpo model init CONFIG.json OUT`:
+// a randomly initialized model (benchmarks, GPU smoke runs, pre-training from scratch).
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/error.h"
 #include "core/torch/device.h"
 #include "model/config.h"
 #include "model/model_info.h"
@@ -42,6 +45,36 @@ void setup_model(CLI::App& root) {
     if (!save_dtype->empty()) options.dtype = grpo::parse_dtype(*save_dtype);
     grpo::model::save_model(model, *dst, options);
     std::cout << "saved " << *dst << "\n";
+  });
+
+  struct InitArgs {
+    std::string config, out, tokenizer, dtype;
+    uint64_t seed = 0;
+    double std = 0.02;
+  };
+  auto init_args = std::make_shared<InitArgs>();
+  auto* init = cmd->add_subcommand("init", "Create a randomly initialized model directory from a config.json");
+  init->add_option("config", init_args->config, "config.json of the architecture")->required();
+  init->add_option("out", init_args->out, "Output Hugging Face directory")->required();
+  init->add_option("--tokenizer", init_args->tokenizer, "tokenizer.json or directory to ship with it");
+  init->add_option("--seed", init_args->seed, "Initialization seed");
+  init->add_option("--std", init_args->std, "Normal std of weight matrices");
+  init->add_option("--dtype", init_args->dtype, "Save as float32, bfloat16 or float16 (default float32)");
+  init->callback([init_args] {
+    const std::filesystem::path config_path(init_args->config);
+    if (config_path.filename() != "config.json")
+      throw grpo::Error(grpo::SourceLocation{init_args->config, 0, 0}, "expected a file named config.json");
+    grpo::model::CausalLM model(grpo::model::load_model_config(config_path.parent_path()));
+    grpo::model::init_weights(model, init_args->seed, init_args->std);
+    std::filesystem::create_directories(init_args->out);
+    grpo::model::SaveOptions options;
+    if (!init_args->dtype.empty()) options.dtype = grpo::parse_dtype(init_args->dtype);
+    if (!init_args->tokenizer.empty()) {
+      const std::filesystem::path tok(init_args->tokenizer);
+      options.source_dir = std::filesystem::is_directory(tok) ? tok : tok.parent_path();
+    }
+    grpo::model::save_model(model, init_args->out, options);
+    std::cout << "initialized " << init_args->out << "\n";
   });
 }
 

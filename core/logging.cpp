@@ -70,4 +70,21 @@ void detach_file() {
   }
 }
 
+void debug(const std::string& message) {
+  state();
+  spdlog::debug(message);
+}
+void info(const std::string& message) {
+  state();
+  spdlog::info(message);
+}
+void warn(const std::string& message) {
+  state();
+  spdlog::warn(message);
+}
+void error(const std::string& message) {
+  state();
+  spdlog::error(message);
+}
+
 }  // namespace grpo::logging

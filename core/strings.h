@@ -12,6 +12,8 @@ std::vector<std::string> split(const std::string& s, char sep);
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 bool starts_with(const std::string& s, const std::string& prefix);
 bool ends_with(const std::string& s, const std::string& suffix);
+// printf-style formatting into a std::string.
+std::string strformat(const char* format, ...) __attribute__((format(printf, 1, 2)));
 // Levenshtein distance (bytes).
 size_t edit_distance(const std::string& a, const std::string& b);
 // The candidate closest to `word`, or "" when nothing is reasonably close.

@@ -7,10 +7,29 @@
 
 namespace grpo::model {
 
+namespace {
+
+// Attention over a cache: the `groups` query heads that share a kv head become extra query rows
+// of that head ([B, Hkv, groups * T, D]), so cached keys/values are read in place, never repeated
+// per query head. Query head h reads kv head h / groups, as repeat_kv does.
+torch::Tensor attend_grouped(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& mask, double scale) {
+  const int64_t b = q.size(0), heads = q.size(1), t = q.size(2), kv_heads = k.size(1), groups = heads / kv_heads;
+  auto folded = q.reshape({b, kv_heads, groups * t, q.size(3)});
+  // mask [B, 1, T, Tk]: with one query per row it broadcasts as is; otherwise repeat it per group.
+  auto folded_mask = t == 1 ? mask
+                            : mask.unsqueeze(2).expand({b, 1, groups, t, mask.size(-1)}).reshape({b, 1, groups * t, -1});
+  auto out = compat::scaled_dot_product_attention(folded, k, v, folded_mask, false, scale);
+  return out.reshape({b, heads, t, v.size(3)});
+}
+
+}  // namespace
+
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const ForwardContext& ctx,
                      double scale) {
   auto keys = k, values = v;
   const int64_t groups = q.size(1) / k.size(1);
+  if (ctx.cache && groups > 1) return attend_grouped(q, k, v, ctx.attn_mask, scale);
   if (groups > 1 && k.size(1) == 1) {  // one shared head (MLA latent): a stride-0 view, no copy
     keys = k.expand({k.size(0), q.size(1), k.size(2), k.size(3)});
     values = v.expand({v.size(0), q.size(1), v.size(2), v.size(3)});

@@ -12,8 +12,8 @@ InferenceCache::InferenceCache(const ModelConfig& c, int64_t slots, int64_t max_
     if (latent_) {
       latents_.push_back(torch::zeros({slots, max_len + 1, c.kv_lora_rank + c.qk_rope_head_dim}, options));
     } else {
-      keys_.push_back(torch::zeros({slots, max_len + 1, c.num_key_value_heads, c.head_dim}, options));
-      values_.push_back(torch::zeros({slots, max_len + 1, c.num_key_value_heads, c.head_dim}, options));
+      keys_.push_back(torch::zeros({slots, c.num_key_value_heads, max_len + 1, c.head_dim}, options));
+      values_.push_back(torch::zeros({slots, c.num_key_value_heads, max_len + 1, c.head_dim}, options));
     }
   }
 }
@@ -40,8 +40,9 @@ void InferenceCache::copy_slot(int64_t src, int64_t dst, int64_t length) {
   require(length >= 0 && length <= lengths_[src], "inference cache: copy_slot length " + std::to_string(length) +
                                                       " exceeds the source slot's length " + std::to_string(lengths_[src]));
   if (src != dst && length > 0) {
-    for (auto* group : {&keys_, &values_, &latents_})
-      for (auto& t : *group) t[dst].narrow(0, 0, length).copy_(t[src].narrow(0, 0, length));
+    for (auto* group : {&keys_, &values_})
+      for (auto& t : *group) t[dst].narrow(1, 0, length).copy_(t[src].narrow(1, 0, length));
+    for (auto& t : latents_) t[dst].narrow(0, 0, length).copy_(t[src].narrow(0, 0, length));
   }
   lengths_[dst] = length;
 }
@@ -79,6 +80,9 @@ CacheStep InferenceCache::begin(const torch::Tensor& slots, const torch::Tensor&
     step.new_lengths.push_back(new_len);
     step.key_len = std::max(step.key_len, std::min(lens[b] + t, max_len_));
   }
+  step.first_slot = step.slot_ids.front();
+  for (int64_t b = 0; b < batch; ++b)
+    if (step.slot_ids[b] != step.first_slot + b) step.first_slot = -1;
   auto lens_dev = torch::tensor(lens, torch::kInt64).to(device);
   step.slots = slots_cpu.to(device);
   step.positions = lens_dev.unsqueeze(1) + torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -92,23 +96,35 @@ void InferenceCache::commit(const CacheStep& step) {
   for (size_t i = 0; i < step.slot_ids.size(); ++i) lengths_[step.slot_ids[i]] = step.new_lengths[i];
 }
 
+namespace {
+
+// The visible rows [0, key_len) along `seq_dim` of the step's slots: a view for a block of
+// consecutive slots, a gather otherwise.
+torch::Tensor visible(const torch::Tensor& storage, const CacheStep& step, int64_t seq_dim) {
+  if (step.first_slot >= 0)
+    return storage.narrow(0, step.first_slot, step.slots.size(0)).narrow(seq_dim, 0, step.key_len);
+  return storage.narrow(seq_dim, 0, step.key_len).index_select(0, step.slots);
+}
+
+}  // namespace
+
 std::pair<torch::Tensor, torch::Tensor> InferenceCache::write_kv(int64_t layer, const CacheStep& step,
                                                                  const torch::Tensor& k, const torch::Tensor& v) {
+  using torch::indexing::Slice;
   auto& kc = keys_.at(layer);
   auto& vc = values_.at(layer);
+  // Advanced indices around a slice put their dims first: kc[rows, :, pos] is [B, T, Hkv, D].
   auto rows = step.slots.unsqueeze(1).expand_as(step.write_pos);
-  kc.index_put_({rows, step.write_pos}, k.to(kc.scalar_type()));
-  vc.index_put_({rows, step.write_pos}, v.to(vc.scalar_type()));
-  auto keys = kc.index_select(0, step.slots).narrow(1, 0, step.key_len).transpose(1, 2);
-  auto values = vc.index_select(0, step.slots).narrow(1, 0, step.key_len).transpose(1, 2);
-  return {keys, values};
+  kc.index_put_({rows, Slice(), step.write_pos}, k.to(kc.scalar_type()));
+  vc.index_put_({rows, Slice(), step.write_pos}, v.to(vc.scalar_type()));
+  return {visible(kc, step, 2), visible(vc, step, 2)};
 }
 
 torch::Tensor InferenceCache::write_latent(int64_t layer, const CacheStep& step, const torch::Tensor& entry) {
   auto& lc = latents_.at(layer);
   auto rows = step.slots.unsqueeze(1).expand_as(step.write_pos);
   lc.index_put_({rows, step.write_pos}, entry.to(lc.scalar_type()));
-  return lc.index_select(0, step.slots).narrow(1, 0, step.key_len);
+  return visible(lc, step, 1);
 }
 
 }  // namespace grpo::model

@@ -17,13 +17,17 @@
 
 namespace grpo::model {
 
-// What one forward call writes: computed once, used by every layer.
+// What one forward call writes: computed once, used by every layer. Callers that keep lengths on
+// the device (the rollout engine's decode step) build one directly; begin() builds it otherwise.
 struct CacheStep {
   torch::Tensor slots;      // [B] int64, device: the slot of each batch row
   torch::Tensor write_pos;  // [B, T] int64, device: cache row of each token (padding -> scratch row)
   torch::Tensor key_mask;   // [B, 1, T, key_len] bool, device: true = query may attend the key
   torch::Tensor positions;  // [B, T] int64, device: length + t, the default RoPE positions
   int64_t key_len = 0;      // keys visible to this step: max over rows of length + T
+  // >= 0: row b uses slot first_slot + b (slots is that range), so the visible keys are a view of
+  // the storage instead of a gathered copy; -1: arbitrary slots.
+  int64_t first_slot = -1;
   std::vector<int64_t> slot_ids, new_lengths;
 };
 
@@ -48,13 +52,16 @@ class InferenceCache {
   // For the model. slots: [B] int64 (any device); valid: [B, T] bool (device of the cache).
   CacheStep begin(const torch::Tensor& slots, const torch::Tensor& valid) const;
   void commit(const CacheStep& step);
-  // GQA: k, v [B, T, Hkv, D] -> all visible keys/values [B, Hkv, key_len, D].
+  // GQA: k, v [B, T, Hkv, D] -> all visible keys/values [B, Hkv, key_len, D] (views of the
+  // storage when step.first_slot >= 0).
   std::pair<torch::Tensor, torch::Tensor> write_kv(int64_t layer, const CacheStep& step, const torch::Tensor& k,
                                                    const torch::Tensor& v);
   // MLA: entry [B, T, kv_lora_rank + rope] -> all visible entries [B, key_len, kv_lora_rank + rope].
   torch::Tensor write_latent(int64_t layer, const CacheStep& step, const torch::Tensor& entry);
 
-  // Raw storage, [slots, max_len + 1, ...] per layer (the last row is a scratch row for padding).
+  // Raw storage per layer (the row at max_len is a scratch row for padding). Keys and values are
+  // head-major, [slots, Hkv, max_len + 1, D], so that a block of slots viewed as [B * Hkv, keys, D]
+  // needs no copy for batched matmuls; latents are [slots, max_len + 1, kv_lora_rank + rope].
   const std::vector<torch::Tensor>& keys() const { return keys_; }
   const std::vector<torch::Tensor>& values() const { return values_; }
   const std::vector<torch::Tensor>& latents() const { return latents_; }

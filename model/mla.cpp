@@ -9,7 +9,16 @@
 namespace grpo::model {
 namespace {
 constexpr double kLoraNormEps = 1e-6;  // transformers builds q_a/kv_a_layernorm with the default eps
+
+// x [B, H, T, m] times one matrix per head w [H, m, n] -> [B, H, T, n], as one bmm with the heads
+// as its batch: a broadcasting matmul would copy w once per batch row.
+torch::Tensor per_head_matmul(const torch::Tensor& x, const torch::Tensor& w) {
+  const int64_t b = x.size(0), h = x.size(1), t = x.size(2);
+  auto rows = x.transpose(0, 1).reshape({h, b * t, x.size(3)});
+  return torch::bmm(rows, w).view({h, b, t, w.size(2)}).transpose(0, 1);
 }
+
+}  // namespace
 
 MlaAttention::MlaAttention(const ModelConfig& c, int64_t layer)
     : layer_(layer), heads_(c.num_attention_heads), nope_(c.qk_nope_head_dim), rope_(c.qk_rope_head_dim),
@@ -62,12 +71,12 @@ torch::Tensor MlaAttention::absorbed(const torch::Tensor& q_nope, const torch::T
   auto w = kv_b_proj->weight.view({heads_, nope_ + v_dim_, kv_rank_});
   auto w_uk = w.narrow(1, 0, nope_);       // [H, dn, dc]
   auto w_uv = w.narrow(1, nope_, v_dim_);  // [H, dv, dc]
-  auto q_latent = torch::matmul(q_nope, w_uk.unsqueeze(0));  // [B, H, T, dc]
+  auto q_latent = per_head_matmul(q_nope, w_uk);  // [B, H, T, dc]
   auto query = torch::cat({q_latent, q_pe}, -1);
   auto keys = cached.unsqueeze(1);                   // one shared "head"
   auto values = cached.narrow(-1, 0, kv_rank_).unsqueeze(1);
-  auto out_latent = attend(query, keys, values, ctx, scale_);            // [B, H, T, dc]
-  return torch::matmul(out_latent, w_uv.transpose(1, 2).unsqueeze(0));  // [B, H, T, dv]
+  auto out_latent = attend(query, keys, values, ctx, scale_);  // [B, H, T, dc]
+  return per_head_matmul(out_latent, w_uv.transpose(1, 2));    // [B, H, T, dv]
 }
 
 }  // namespace grpo::model

@@ -2,7 +2,6 @@
 #include "model/model_io.h"
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <map>
@@ -10,6 +9,8 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/strings.h"
+#include "core/logging.h"
 #include "model/architecture.h"
 #include "model/tensor_names.h"
 
@@ -83,8 +84,8 @@ CausalLM load_model(const fs::path& dir, const LoadOptions& options) {
     bool any = false;
     for (const auto& name : reader.names()) any = any || is_mtp_tensor(config, name);
     if (!any) {
-      spdlog::info("{}: config announces {} MTP module(s) but the checkpoint has none; loading without them",
-               dir.string(), config.num_nextn_predict_layers);
+      logging::info(strformat("%s: config announces %lld MTP module(s) but the checkpoint has none; loading without them",
+                              dir.string().c_str(), static_cast<long long>(config.num_nextn_predict_layers)));
       config.num_nextn_predict_layers = 0;
     }
   }

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "core/error.h"
 #include "core/torch/device.h"
+#include "model/model_io.h"
 
 namespace grpo::rollout {
 namespace {
@@ -14,12 +16,33 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// The sampled tokens and log-probs on the host, with one wait for the device: the log-probs go
+// first into pinned memory asynchronously, and the blocking copy of the tokens behind them on
+// the same stream returns only when both have landed.
+std::pair<torch::Tensor, torch::Tensor> to_host(const SampledTokens& s) {
+  if (!s.tokens.is_cuda()) return {s.tokens.contiguous(), s.logprobs.contiguous()};
+  auto logprobs = torch::empty(s.logprobs.sizes(), torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true));
+  logprobs.copy_(s.logprobs, /*non_blocking=*/true);
+  auto tokens = s.tokens.to(torch::kCPU).contiguous();
+  return {tokens, logprobs};
+}
+
+// The policy's structure in another dtype: same config, and the MTP modules it actually has
+// (a loaded model leaves out those its checkpoint lacks).
+model::CausalLM copy_structure(model::CausalLM& policy, torch::Dtype dtype, const torch::Device& device) {
+  auto config = policy->config();
+  config.num_nextn_predict_layers = static_cast<int64_t>(policy->model->mtp.size());
+  model::CausalLM copy(config);
+  model::cast_model(copy, dtype);
+  copy->to(device);
+  copy->eval();
+  return copy;
+}
+
 }  // namespace
 
 struct RolloutEngine::Slot {
-  bool active = false;
   int64_t request = -1, sample = -1;
-  int64_t last_token = 0;
   Completion completion;
 };
 
@@ -29,21 +52,55 @@ struct RolloutEngine::Waiting {
 };
 
 RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
-    : policy_(std::move(policy)), options_(std::move(options)), device_(torch::kCPU) {
+    : model_(policy), options_(std::move(options)), device_(torch::kCPU) {
   require(options_.slots > 0, "rollout engine needs at least one slot");
   require(options_.max_len > 1, "rollout engine max_len must be > 1");
-  const auto params = policy_->parameters();
+  const auto params = policy->parameters();
   require(!params.empty(), "rollout engine: the policy has no parameters");
   device_ = params.front().device();
-  cache_ = std::make_unique<model::InferenceCache>(policy_->config(), options_.slots, options_.max_len,
-                                                   params.front().options());
+  if (options_.dtype && *options_.dtype != policy->output_weight().scalar_type()) {
+    model_ = copy_structure(policy, *options_.dtype, device_);
+    owns_model_ = true;
+    refresh_weights(policy);
+  }
+  const auto weight = model_->output_weight();
+  const auto int64 = torch::TensorOptions().dtype(torch::kInt64).device(device_);
+  cache_ = std::make_unique<model::InferenceCache>(model_->config(), options_.slots, options_.max_len, weight.options());
+  forward_ = std::make_unique<DecodeForward>(model_, cache_.get());
+  tokens_ = torch::zeros({options_.slots}, int64);
+  lengths_ = torch::zeros({options_.slots}, int64);
+  logits_ = torch::empty({options_.slots, weight.size(0)}, weight.options());
+  if (device_.is_cuda()) forward_->use_dense_moe();
+#ifdef GRPO_WITH_CUDA
+  if (device_.is_cuda() && options_.cuda_graphs && forward_->host_free())
+    graphs_ = std::make_unique<DecodeGraphs>(
+        [this](int64_t rows, int64_t key_len) { forward_->run(tokens_, lengths_, rows, key_len, logits_); },
+        device_.has_index() ? device_.index() : 0);
+#endif
 }
+
+RolloutEngine::~RolloutEngine() = default;
 
 int64_t RolloutEngine::cache_bytes() const {
   int64_t total = 0;
   for (const auto* group : {&cache_->keys(), &cache_->values(), &cache_->latents()})
     for (const auto& t : *group) total += t.numel() * t.element_size();
   return total;
+}
+
+void RolloutEngine::refresh_weights(model::CausalLM& learner) {
+  if (learner.get() == model_.get()) return;
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> source;
+  for (auto& [name, t] : model::model_tensors(learner)) source.emplace(name, t);
+  for (auto& [name, t] : model::model_tensors(model_)) {
+    const auto it = source.find(name);
+    require(it != source.end(), "refresh_weights: the learner has no tensor '" + name + "'");
+    require(it->second.sizes() == t.sizes(), "refresh_weights: '" + name + "' has shape " +
+                                                 c10::str(it->second.sizes()) + ", the engine's is " + c10::str(t.sizes()));
+    t.copy_(it->second);
+  }
+  if (forward_) forward_->refresh_experts();
 }
 
 GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
@@ -71,20 +128,25 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
     waiting.push_back({static_cast<int64_t>(r), &req});
   }
   for (int64_t s = 0; s < options_.slots; ++s) cache_->set_length(s, 0);
+  lengths_.zero_();
+  slots_.assign(options_.slots, Slot{});
+  active_ = 0;
+  sampling_.reset();
+  // The learner's own tensors may have changed since the last call: restack the MoE experts.
+  if (!owns_model_) forward_->refresh_experts();
   std::reverse(waiting.begin(), waiting.end());  // pop_back takes the earliest request
   at::Generator gen = make_generator(device_, seed);
-  std::vector<Slot> slots(options_.slots);
   for (;;) {
     auto t0 = std::chrono::steady_clock::now();
-    admit(waiting, slots, result, gen);
+    admit(waiting, result, gen);
     result.stats.prefill_seconds += seconds_since(t0);
-    const bool any_active = std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return s.active; });
-    if (!any_active) {
+    if (active_ == 0) {
       if (waiting.empty()) break;
       continue;
     }
     t0 = std::chrono::steady_clock::now();
-    decode_step(slots, result, gen);
+    decode_step(result, gen);
+    ++result.stats.decode_steps;
     result.stats.decode_seconds += seconds_since(t0);
     if (progress) progress(result.stats.generated_tokens);
   }
@@ -92,22 +154,20 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
   return result;
 }
 
-void RolloutEngine::admit(std::vector<Waiting>& waiting, std::vector<Slot>& slots, GenerationResult& result,
-                          at::Generator& gen) {
-  std::vector<int64_t> free;
-  for (int64_t s = 0; s < static_cast<int64_t>(slots.size()); ++s)
-    if (!slots[s].active) free.push_back(s);
-  // Take whole groups in request order while they fit in the free slots and the prefill budget.
+void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& result, at::Generator& gen) {
+  // Take whole groups in request order while they fit in the free tail and the prefill budget;
+  // group i gets the consecutive slots [starts[i], starts[i] + n).
+  const int64_t free = options_.slots - active_;
   std::vector<Waiting> batch;
-  std::vector<std::vector<int64_t>> group_slots;
+  std::vector<int64_t> starts;
   int64_t used = 0, longest = 0;
   while (!waiting.empty()) {
     const auto& w = waiting.back();
     const int64_t len = static_cast<int64_t>(w.req->prompt_ids.size());
     const int64_t new_longest = std::max(longest, len);
-    if (used + w.req->n > static_cast<int64_t>(free.size())) break;
+    if (used + w.req->n > free) break;
     if (!batch.empty() && new_longest * static_cast<int64_t>(batch.size() + 1) > options_.max_prefill_tokens) break;
-    group_slots.emplace_back(free.begin() + used, free.begin() + used + w.req->n);
+    starts.push_back(active_ + used);
     used += w.req->n;
     longest = new_longest;
     batch.push_back(w);
@@ -119,14 +179,12 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, std::vector<Slot>& slot
   const int64_t rows = static_cast<int64_t>(batch.size());
   auto ids = torch::zeros({rows, longest}, torch::kInt64);
   auto mask = torch::zeros({rows, longest}, torch::kBool);
-  auto first_slots = torch::empty({rows}, torch::kInt64);
   auto last_index = torch::empty({rows}, torch::kInt64);
   for (int64_t i = 0; i < rows; ++i) {
     const auto& p = batch[i].req->prompt_ids;
     const int64_t len = static_cast<int64_t>(p.size());
     ids[i].narrow(0, 0, len).copy_(torch::tensor(p, torch::kInt64));
     mask[i].narrow(0, 0, len).fill_(true);
-    first_slots[i] = group_slots[i][0];
     last_index[i] = len - 1;
     result.stats.prompt_tokens += len;
   }
@@ -134,65 +192,77 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, std::vector<Slot>& slot
   in.input_ids = ids.to(device_);
   in.attention_mask = mask.to(device_);
   in.cache = cache_.get();
-  in.cache_slots = first_slots.to(device_);
-  auto hidden = policy_->forward(in).hidden;  // [rows, longest, H]
+  in.cache_slots = torch::tensor(starts, torch::kInt64);  // read on the host by the cache
+  auto hidden = model_->forward(in).hidden;  // [rows, longest, H]
   auto last_hidden = hidden.index({torch::arange(rows, torch::kInt64).to(device_), last_index.to(device_)});
-  auto logits = policy_->logits(last_hidden);  // [rows, V]
+  auto logits = model_->logits(last_hidden);  // [rows, V]
 
   // Fork each prompt's cache to its group and sample every sample's first token.
   std::vector<int64_t> expand_rows;
   std::vector<RowSampling> sampling;
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t len = static_cast<int64_t>(batch[i].req->prompt_ids.size());
-    for (size_t k = 1; k < group_slots[i].size(); ++k) cache_->copy_slot(group_slots[i][0], group_slots[i][k], len);
+    for (int64_t k = 1; k < batch[i].req->n; ++k) cache_->copy_slot(starts[i], starts[i] + k, len);
+    lengths_.narrow(0, starts[i], batch[i].req->n).fill_(len);
     for (int64_t k = 0; k < batch[i].req->n; ++k) {
       expand_rows.push_back(i);
       sampling.push_back(batch[i].req->sampling);
     }
   }
   auto expanded = logits.index_select(0, torch::tensor(expand_rows, torch::kInt64).to(device_));
-  auto sampled = sample_next_tokens(expanded, make_sampling_batch(sampling, device_), gen);
-  auto tokens = sampled.tokens.cpu(), logprobs = sampled.logprobs.cpu();
-  int64_t row = 0;
-  // Every admitted slot's first token.
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t k = 0; k < batch[i].req->n; ++k, ++row) {
-      Slot& s = slots[group_slots[i][k]];
-      s.active = true;
-      s.request = batch[i].request;
-      s.sample = k;
-      s.completion = Completion{};
-      append_token(group_slots[i][k], s, tokens[row].item<int64_t>(), logprobs[row].item<float>(), result);
-    }
-}
-
-void RolloutEngine::decode_step(std::vector<Slot>& slots, GenerationResult& result, at::Generator& gen) {
-  std::vector<int64_t> active, last;
-  std::vector<RowSampling> sampling;
-  for (int64_t s = 0; s < static_cast<int64_t>(slots.size()); ++s)
-    if (slots[s].active) {
-      active.push_back(s);
-      last.push_back(slots[s].last_token);
-      sampling.push_back((*requests_)[slots[s].request].sampling);
-    }
-  const int64_t b = static_cast<int64_t>(active.size());
-  model::ForwardInput in;
-  in.input_ids = torch::tensor(last, torch::kInt64).view({b, 1}).to(device_);
-  in.cache = cache_.get();
-  in.cache_slots = torch::tensor(active, torch::kInt64).to(device_);
-  auto hidden = policy_->forward(in).hidden;            // [b, 1, H]
-  auto logits = policy_->logits(hidden.select(1, 0));  // [b, V]
-  auto sampled = sample_next_tokens(logits, make_sampling_batch(sampling, device_), gen);
-  auto tokens = sampled.tokens.cpu(), logprobs = sampled.logprobs.cpu();
+  const auto sampled = sample_next_tokens(expanded, make_sampling_batch(sampling, device_), gen);
+  tokens_.narrow(0, active_, used).copy_(sampled.tokens);
+  const auto [tokens, logprobs] = to_host(sampled);
   const auto* token_ptr = tokens.data_ptr<int64_t>();
   const auto* logprob_ptr = logprobs.data_ptr<float>();
-  for (int64_t i = 0; i < b; ++i) append_token(active[i], slots[active[i]], token_ptr[i], logprob_ptr[i], result);
+  std::vector<int64_t> finished;
+  int64_t row = 0;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t k = 0; k < batch[i].req->n; ++k, ++row) {
+      Slot& s = slots_[starts[i] + k];
+      s = Slot{batch[i].request, k, Completion{}};
+      if (append_token(s, token_ptr[row], logprob_ptr[row], result)) finished.push_back(starts[i] + k);
+    }
+  active_ += used;
+  sampling_.reset();
+  release(finished);
 }
 
-void RolloutEngine::append_token(int64_t slot_index, Slot& slot, int64_t token, float logprob,
-                                 GenerationResult& result) {
+void RolloutEngine::run_decode(int64_t key_len) {
+#ifdef GRPO_WITH_CUDA
+  if (graphs_) {
+    graphs_->run(bucket_rows(active_, options_.slots), bucket_keys(key_len, options_.max_len));
+    return;
+  }
+#endif
+  forward_->run(tokens_, lengths_, active_, key_len, logits_);
+}
+
+void RolloutEngine::decode_step(GenerationResult& result, at::Generator& gen) {
+  const int64_t b = active_;
+  int64_t key_len = 0;
+  for (int64_t s = 0; s < b; ++s) key_len = std::max(key_len, cache_->length(s) + 1);
+  run_decode(key_len);
+  if (!sampling_) {
+    std::vector<RowSampling> rows;
+    for (int64_t s = 0; s < b; ++s) rows.push_back((*requests_)[slots_[s].request].sampling);
+    sampling_ = std::make_unique<SamplingBatch>(make_sampling_batch(rows, device_));
+  }
+  const auto sampled = sample_next_tokens(logits_.narrow(0, 0, b), *sampling_, gen);
+  tokens_.narrow(0, 0, b).copy_(sampled.tokens);
+  lengths_.narrow(0, 0, b).add_(1);
+  for (int64_t s = 0; s < b; ++s) cache_->set_length(s, cache_->length(s) + 1);
+  const auto [tokens, logprobs] = to_host(sampled);
+  const auto* token_ptr = tokens.data_ptr<int64_t>();
+  const auto* logprob_ptr = logprobs.data_ptr<float>();
+  std::vector<int64_t> finished;
+  for (int64_t s = 0; s < b; ++s)
+    if (append_token(slots_[s], token_ptr[s], logprob_ptr[s], result)) finished.push_back(s);
+  release(finished);
+}
+
+bool RolloutEngine::append_token(Slot& slot, int64_t token, float logprob, GenerationResult& result) {
   const GenerationRequest& req = (*requests_)[slot.request];
-  slot.last_token = token;
   slot.completion.token_ids.push_back(token);
   slot.completion.logprobs.push_back(logprob);
   ++result.stats.generated_tokens;
@@ -200,11 +270,38 @@ void RolloutEngine::append_token(int64_t slot_index, Slot& slot, int64_t token, 
                           req.stop_token_ids.end();
   const bool stop = stop_token || matchers_[slot.request]->completed_by_last_token(slot.completion.token_ids);
   const bool full = static_cast<int64_t>(slot.completion.token_ids.size()) >= req.max_new_tokens;
-  if (!stop && !full) return;
+  if (!stop && !full) return false;
   slot.completion.finish_reason = stop ? FinishReason::kStop : FinishReason::kLength;
   result.completions[slot.request][slot.sample] = std::move(slot.completion);
-  slot = Slot{};
-  cache_->set_length(slot_index, 0);
+  return true;
+}
+
+void RolloutEngine::release(const std::vector<int64_t>& finished) {
+  if (finished.empty()) return;
+  const int64_t end = active_, kept = active_ - static_cast<int64_t>(finished.size());
+  std::vector<bool> done(static_cast<size_t>(end), false);
+  for (int64_t s : finished) done[s] = true;
+  // Holes below `kept` are filled, in order, by the running sequences above it.
+  std::vector<int64_t> holes, movers;
+  for (int64_t s : finished)
+    if (s < kept) holes.push_back(s);
+  for (int64_t s = kept; s < end; ++s)
+    if (!done[s]) movers.push_back(s);
+  for (size_t i = 0; i < holes.size(); ++i) {
+    cache_->copy_slot(movers[i], holes[i], cache_->length(movers[i]));
+    slots_[holes[i]] = std::move(slots_[movers[i]]);
+  }
+  if (!holes.empty()) {
+    auto src = torch::tensor(movers, torch::kInt64).to(device_), dst = torch::tensor(holes, torch::kInt64).to(device_);
+    tokens_.index_copy_(0, dst, tokens_.index_select(0, src));
+    lengths_.index_copy_(0, dst, lengths_.index_select(0, src));
+  }
+  for (int64_t s = kept; s < end; ++s) {
+    cache_->set_length(s, 0);
+    slots_[s] = Slot{};
+  }
+  active_ = kept;
+  sampling_.reset();
 }
 
 }  // namespace grpo::rollout

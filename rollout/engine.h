@@ -3,20 +3,31 @@
 //
 //  - Each prompt is prefilled once; its cache rows are copied to the other n-1 slots of its
 //    group, and all n samples draw their first token from the same prefill logits.
-//  - Every decode step runs all active sequences as one batch [B, 1]; a finished sequence frees
-//    its slot at once, and waiting requests are admitted (prefilled) as soon as a whole group fits.
+//  - Running sequences always occupy slots [0, B): a finished sequence frees its slot at once and
+//    the last running one moves into the hole, so every decode step is one batch [B, 1] whose
+//    cache is a view, never a gather. Waiting requests are admitted (prefilled) into the free
+//    tail as soon as a whole group fits.
+//  - Decode keeps its state on the device (each slot's next input token and cache length) and
+//    brings back only the sampled tokens and their log-probs, once per step.
 //  - The cache (slots x max_len) is allocated once, when the engine is built.
+//  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (decode_graphs.h), and MoE
+//    layers decode through dense expert stacks (moe_decode.h) so that the step can be captured.
+//  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
+//    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
 // Determinism: given the same requests, seed, device and slot count, the same completions.
-// Not here: rewards, tokenization of prompts (callers pass ids), CUDA graphs for CPU builds.
+// Not here: rewards, tokenization of prompts (callers pass ids).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "model/cache.h"
 #include "model/transformer.h"
+#include "rollout/decode_forward.h"
+#include "rollout/decode_graphs.h"
 #include "rollout/generation.h"
 #include "rollout/stop_matcher.h"
 
@@ -27,6 +38,9 @@ struct EngineOptions {
   int64_t max_len = 1024;      // prompt + completion tokens per slot
   int64_t max_prefill_tokens = 8192;  // bounds one prefill batch (rows x padded length)
   DecodeFn decode;             // for stop strings; may be empty when no request uses them
+  // The dtype the engine computes in; unset or equal to the policy's = use the policy itself.
+  std::optional<torch::Dtype> dtype;
+  bool cuda_graphs = true;     // CUDA devices only; CPU decode is always eager
 };
 
 // Called after each decode step with the number of tokens generated so far in this call.
@@ -34,34 +48,54 @@ using ProgressFn = std::function<void(int64_t generated_tokens)>;
 
 class RolloutEngine {
  public:
-  // `policy` is used as is (colocated with the learner: same tensors). Its device and dtype are
-  // the engine's; the cache takes the policy's parameter dtype.
+  // `policy` is used as is (colocated with the learner: same tensors) unless options.dtype asks
+  // for another dtype; the engine's device is the policy's, the cache takes the engine's dtype.
   RolloutEngine(model::CausalLM policy, EngineOptions options);
+  ~RolloutEngine();
 
   GenerationResult generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
                             const ProgressFn& progress = nullptr);
 
+  // Copies `learner`'s weights into the engine's model in place (no reallocation: CUDA graphs
+  // stay valid). A no-op when the engine runs the learner's own tensors. `learner` must have the
+  // engine's config; dtypes may differ.
+  void refresh_weights(model::CausalLM& learner);
+
   const EngineOptions& options() const { return options_; }
-  model::CausalLM& policy() { return policy_; }
+  model::CausalLM& policy() { return model_; }  // the model the engine runs
   int64_t cache_bytes() const;
 
  private:
   struct Slot;
   struct Waiting;
-  void admit(std::vector<Waiting>& waiting, std::vector<Slot>& slots, GenerationResult& result,
-             at::Generator& gen);
-  void decode_step(std::vector<Slot>& slots, GenerationResult& result, at::Generator& gen);
-  // Appends a sampled token to the slot's completion; finishes the sequence on a stop token, a
-  // stop string or max_new_tokens, moving it into `result` and freeing the slot.
-  void append_token(int64_t slot_index, Slot& slot, int64_t token, float logprob, GenerationResult& result);
+  void admit(std::vector<Waiting>& waiting, GenerationResult& result, at::Generator& gen);
+  void decode_step(GenerationResult& result, at::Generator& gen);
+  // Runs the model for slots [0, active_) and leaves their logits in logits_.
+  void run_decode(int64_t key_len);
+  // Appends a sampled token to the slot's completion; on a stop token, a stop string or
+  // max_new_tokens moves the completion into `result` and returns true.
+  bool append_token(Slot& slot, int64_t token, float logprob, GenerationResult& result);
+  // Frees the finished slots (ascending) and moves running sequences from the tail into the holes.
+  void release(const std::vector<int64_t>& finished);
 
-  model::CausalLM policy_;
+  model::CausalLM model_;
+  bool owns_model_ = false;  // model_ is the engine's copy in options_.dtype
   EngineOptions options_;
   torch::Device device_;
   std::unique_ptr<model::InferenceCache> cache_;
+  std::unique_ptr<DecodeForward> forward_;
+#ifdef GRPO_WITH_CUDA
+  std::unique_ptr<DecodeGraphs> graphs_;
+#endif
+  // Device-side decode state, per slot: the next input token and the cache length; and the
+  // decode output [slots, vocab] in the engine's dtype.
+  torch::Tensor tokens_, lengths_, logits_;
   // State of the generate() call in progress.
   const std::vector<GenerationRequest>* requests_ = nullptr;
   std::vector<std::unique_ptr<StopStringMatcher>> matchers_;  // one per request
+  std::vector<Slot> slots_;
+  int64_t active_ = 0;  // slots [0, active_) hold running sequences
+  std::unique_ptr<SamplingBatch> sampling_;  // of slots [0, active_); null after a change
 };
 
 }  // namespace grpo::rollout

@@ -61,6 +61,7 @@ struct Completion {
 
 struct GenerationStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
+  int64_t decode_steps = 0;  // batched decode forwards (each row's first token comes from prefill)
   double prefill_seconds = 0, decode_seconds = 0;
 };
 

@@ -7,10 +7,12 @@
 #include "core/error.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <sys/resource.h>
 
 #ifdef GRPO_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
 namespace grpo {
@@ -60,6 +62,24 @@ at::Generator make_generator(const torch::Device& device, uint64_t seed) {
 #endif
   if (!device.is_cpu()) throw Error("no random generator for device " + device.str());
   return at::detail::createCPUGenerator(seed);
+}
+
+double peak_memory_gib(const torch::Device& device) {
+#ifdef GRPO_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0);
+    return static_cast<double>(stats.allocated_bytes[0].peak) / (1ull << 30);
+  }
+#endif
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / (1 << 20);  // ru_maxrss is in KiB on Linux
+}
+
+void reset_peak_memory(const torch::Device& device) {
+#ifdef GRPO_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+#endif
 }
 
 std::string describe_device(const torch::Device& device) {

@@ -20,6 +20,10 @@ bool cuda_available();
 // A random generator on `device` (CPU or CUDA) seeded with `seed`: every random draw of a run
 // flows from generators made here, so runs replay exactly.
 at::Generator make_generator(const torch::Device& device, uint64_t seed);
+// Peak memory in GiB: on CUDA the caching allocator's peak of allocated bytes since the last
+// reset_peak_memory(); on CPU the process's maximum resident set size.
+double peak_memory_gib(const torch::Device& device);
+void reset_peak_memory(const torch::Device& device);
 // "cpu", or "NVIDIA H100 80GB HBM3 (cuda:0)".
 std::string describe_device(const torch::Device& device);
 

@@ -10,6 +10,7 @@
 #include "core/run_settings.h"
 #include "datasets/dataset_config.h"
 #include "rewards/reward_set.h"
+#include "rl/trainer/distill_settings.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sft_settings.h"
 #include "rollout/generation.h"
@@ -45,6 +46,7 @@ struct ExperimentConfig {
   rl::OptimSettings optim;
   rl::TrainSettings train;
   rl::SftSettings sft;
+  rl::DistillSettings distill;
 };
 
 inline void describe(config::Fields& f, ExperimentConfig& c) {
@@ -60,6 +62,7 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
   f.section("optim", c.optim, "Optimizer and learning-rate schedule (GRPO and SFT).");
   f.section("train", c.train, "Loop length, checkpoints, evaluation and sample logging.");
   f.section("sft", c.sft, "Supervised fine-tuning and pre-training (`grpo sft`).");
+  f.section("distill", c.distill, "Distillation from a teacher (`grpo distill`).");
 }
 
 // Cross-field checks that a single key's type cannot express (group size, divisibility,

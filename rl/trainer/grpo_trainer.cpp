@@ -1,13 +1,14 @@
 // The GRPO loop; see grpo_trainer.h.
 #include "rl/trainer/grpo_trainer.h"
 
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
 
 #include "core/error.h"
+#include "core/logging.h"
 #include "core/strings.h"
+#include "core/torch/device.h"
 #include "core/progress.h"
 #include "core/report.h"
 #include "datasets/reader.h"
@@ -132,9 +133,10 @@ void GrpoRun::setup() {
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
                                            cfg_.rollout.max_new_tokens, cfg_.train.steps);
   if (ctx_.checkpoint) load_optimizer_state(learner_->optimizer(), *ctx_.checkpoint);
-  spdlog::info("policy {} ({} layers, vocab {}), {} train / {} eval records, rewards: {}", start.string(),
-               policy_->model->config().num_hidden_layers, policy_->model->config().vocab_size, train_.size(),
-               eval_.size(), join(rewards_->names(), ", "));
+  logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
+                          start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
+                          static_cast<long long>(policy_->model->config().vocab_size), train_.size(), eval_.size(),
+                          join(rewards_->names(), ", ").c_str()));
 }
 
 Collected GrpoRun::collect(int64_t step) {
@@ -297,6 +299,9 @@ void GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor&
 }
 
 void GrpoRun::save(int64_t step) {
+  // Everything logged up to this step must be durable before a checkpoint claims the step is
+  // done: a resume never replays it, so its metrics would otherwise be lost to a crash.
+  ctx_.store->flush();
   TrainerState state;
   state.step = step;
   state.data = datasets::to_json(sampler_->state());
@@ -322,8 +327,9 @@ void GrpoRun::maybe_eval(int64_t step, bool force) {
   eo.seed = step_seed(cfg_.run.seed, step, 255);
   const auto result = evaluate(*engine_, *policy_, eval_, *rewards_, eo);
   ctx_.log(step, result.metrics("eval"));
-  spdlog::info("eval step {}: pass@1 {:.3f} over {} prompts, mean length {:.1f}", step, result.summary.pass_at_1,
-               result.summary.problems, result.summary.mean_length);
+  logging::info(strformat("eval step %lld: pass@1 %.3f over %lld prompts, mean length %.1f", static_cast<long long>(step),
+                          result.summary.pass_at_1, static_cast<long long>(result.summary.problems),
+                          result.summary.mean_length));
 }
 
 void GrpoRun::run() {
@@ -366,6 +372,7 @@ void GrpoRun::run() {
     metrics["time/reward_s"] = c.reward_seconds;
     metrics["time/learner_s"] = learn_s;
     metrics["time/step_s"] = step_s;
+    metrics["memory/peak_gib"] = peak_memory_gib(ctx_.device);
     metrics["perf/rollout_tok_per_s"] = c.generated_tokens / std::max(1e-9, c.rollout_seconds);
     metrics["perf/learner_tok_per_s"] = report.trained_tokens * cfg_.rl.num_iterations / std::max(1e-9, learn_s);
     if (report.skipped_steps > 0)
@@ -380,11 +387,12 @@ void GrpoRun::run() {
     }
     ctx_.log(step, metrics);
     log_samples(step, c, adv.advantages);
-    spdlog::info("step {}/{} | reward {:.3f} | acc {:.3f} | len {:.1f} | entropy {:.3f} | {:.1f}s (rollout {:.1f}, "
-                 "reward {:.1f}, learner {:.1f})",
-                 step, cfg_.train.steps, metrics["reward/total_mean"], metrics["reward/accuracy"],
-                 metrics["completion/length_mean"], metrics.count("actor/entropy") ? metrics["actor/entropy"] : 0.0,
-                 step_s, c.rollout_seconds, c.reward_seconds, learn_s);
+    logging::info(strformat("step %lld/%lld | reward %.3f | acc %.3f | len %.1f | entropy %.3f | %.1fs (rollout %.1f, "
+                            "reward %.1f, learner %.1f)",
+                            static_cast<long long>(step), static_cast<long long>(cfg_.train.steps),
+                            metrics["reward/total_mean"], metrics["reward/accuracy"], metrics["completion/length_mean"],
+                            metrics.count("actor/entropy") ? metrics["actor/entropy"] : 0.0, step_s, c.rollout_seconds,
+                            c.reward_seconds, learn_s));
     const bool last = step == cfg_.train.steps;
     if (last || (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0)) save(step);
     maybe_eval(step, last);
@@ -406,7 +414,7 @@ std::string run_grpo(const ExperimentConfig& config, const RunRequest& request) 
   }
   ctx->set_status("finished");
   write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
-  spdlog::info("report: {}", ctx->dir.report_path());
+  logging::info("report: " + ctx->dir.report_path());
   return ctx->dir.path();
 }
 

@@ -1,9 +1,9 @@
 // Run setup shared by the training stages; see run_context.h.
 #include "rl/trainer/run_context.h"
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "core/logging.h"
 #include "core/torch/device.h"
 
@@ -45,9 +45,9 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::
     ctx->checkpoint = latest_checkpoint(ctx->dir.checkpoints_dir());
     if (ctx->checkpoint) {
       ctx->state = read_trainer_state(*ctx->checkpoint);
-      spdlog::info("resuming {} from {} (step {})", path, ctx->checkpoint->string(), ctx->state.step);
+      logging::info(strformat("resuming %s from %s (step %lld)", path.c_str(), ctx->checkpoint->string().c_str(), static_cast<long long>(ctx->state.step)));
     } else {
-      spdlog::info("resuming {}: no checkpoint yet, starting from step 0", path);
+      logging::info("resuming " + path + ": no checkpoint yet, starting from step 0");
     }
     // Steps after the checkpoint are replayed; drop what the interrupted run logged for them.
     ctx->store->truncate_after(ctx->state.step);
@@ -59,7 +59,7 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::
   ctx->store->set_meta("config", config_text);
   ctx->store->set_meta("status", "running");
   ctx->store->flush();
-  spdlog::info("run directory {} ({} on {}, {})", path, stage, describe_device(ctx->device), dtype_name(ctx->dtype));
+  logging::info("run directory " + path + " (" + stage + " on " + describe_device(ctx->device) + ", " + dtype_name(ctx->dtype) + ")");
   return ctx;
 }
 

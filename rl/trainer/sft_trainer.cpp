@@ -1,12 +1,13 @@
 // Supervised fine-tuning and pre-training; see sft_trainer.h.
 #include "rl/trainer/sft_trainer.h"
 
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <fstream>
 
 #include "core/error.h"
+#include "core/strings.h"
+#include "core/logging.h"
 #include "core/progress.h"
 #include "core/report.h"
 #include "datasets/reader.h"
@@ -15,10 +16,7 @@
 #include "model/model_io.h"
 #include "model/tokenizer/bpe_trainer.h"
 #include "rl/learner/grad_accumulation.h"
-#include "rl/learner/grad_clip.h"
-#include "rl/learner/optimizer.h"
-#include "rl/trainer/run_context.h"
-#include "rl/trainer/sequence_batch.h"
+#include "rl/trainer/stage_optimizer.h"
 
 namespace fs = std::filesystem;
 
@@ -94,6 +92,11 @@ std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& r
   return out;
 }
 
+torch::Tensor sft_batch_loss(model::CausalLM& model, const SequenceBatch& batch) {
+  auto lp = completion_logprobs(model, batch, 1.0);
+  return -(lp.logprobs * batch.completion_mask).sum() / batch.completion_mask.sum().clamp_min(1.0);
+}
+
 double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   const auto device = policy.model->parameters().front().device();
@@ -105,11 +108,108 @@ double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& exampl
       targets.push_back(examples[i].target);
     }
     auto batch = make_sequence_batch(prompts, targets, device);
-    auto lp = completion_logprobs(policy.model, batch, 1.0);
-    nll -= (lp.logprobs * batch.completion_mask).sum().item<double>();
-    tokens += batch.completion_mask.sum().item<double>();
+    const double count = batch.completion_mask.sum().item<double>();
+    nll += sft_batch_loss(policy.model, batch).item<double>() * count;
+    tokens += count;
   }
   return nll / std::max(1.0, tokens);
+}
+
+namespace {
+
+PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const std::vector<datasets::Record>& train) {
+  fs::path start;
+  if (ctx.checkpoint) start = *ctx.checkpoint;
+  else if (!cfg.sft.init_config.empty()) start = create_initial_policy(cfg, train, ctx.dir.path());
+  else start = cfg.policy.path;
+  require(!start.empty(), "neither policy.path nor sft.init_config is set: nothing to fine-tune");
+  PolicyLoad load;
+  load.model_dir = start;
+  load.tokenizer = ctx.checkpoint || !cfg.sft.init_config.empty() ? "" : cfg.policy.tokenizer;
+  load.template_name = cfg.policy.template_name;
+  load.system_prompt = cfg.policy.system_prompt;
+  load.device = ctx.device;
+  PolicyBundle policy = load_policy_bundle(load);
+  policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
+  return policy;
+}
+
+}  // namespace
+
+SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::vector<datasets::Record>& train,
+                     const std::vector<datasets::Record>& eval) {
+  PolicyBundle policy = load_sft_policy(cfg, ctx, train);
+  const auto examples = make_sft_examples(train, policy, cfg.sft);
+  const auto eval_examples = make_sft_examples(eval, policy, cfg.sft);
+
+  const int64_t n = static_cast<int64_t>(examples.size());
+  const int64_t per_epoch = (n + cfg.sft.batch_size - 1) / cfg.sft.batch_size;
+  int64_t total = per_epoch * cfg.sft.epochs;
+  if (cfg.sft.max_steps > 0) total = std::min(total, cfg.sft.max_steps);
+  StageOptimizer optimizer(policy.model, cfg.optim, total);
+  if (ctx.checkpoint) load_optimizer_state(optimizer.optimizer(), *ctx.checkpoint);
+
+  datasets::ShuffleSampler sampler = ctx.checkpoint && !ctx.state.data.empty()
+                                         ? datasets::ShuffleSampler(n, datasets::sampler_state_from_json(ctx.state.data))
+                                         : datasets::ShuffleSampler(n, static_cast<uint64_t>(cfg.run.seed));
+  const int64_t micro = cfg.sft.micro_batch_size > 0 ? cfg.sft.micro_batch_size : cfg.sft.batch_size;
+  logging::info(strformat("sft: %lld examples (%zu eval), %lld steps of %lld (%lld per epoch), mode %s", static_cast<long long>(n), eval_examples.size(), static_cast<long long>(total),
+               static_cast<long long>(cfg.sft.batch_size), static_cast<long long>(per_epoch), cfg.sft.mode.c_str()));
+  auto save = [&](int64_t step) {
+    TrainerState state;
+    state.step = step;
+    state.data = datasets::to_json(sampler.state());
+    CheckpointContents contents;
+    contents.policy = &policy.model;
+    contents.optimizer = &optimizer.optimizer();
+    contents.tokenizer_source = policy.source_dir;
+    save_checkpoint(ctx.dir.checkpoints_dir(), state, contents, cfg.train.keep_last);
+  };
+  auto eval_loss = [&](int64_t step) {
+    if (eval_examples.empty()) return;
+    const double loss = sft_eval_loss(policy, eval_examples, micro);
+    ctx.log(step, {{"eval/loss", loss}});
+    logging::info(strformat("eval step %lld: loss %.4f", static_cast<long long>(step), loss));
+  };
+  policy.model->train();
+  Progress progress("sft", total - ctx.state.step, "steps", 30.0);
+  for (int64_t step = ctx.state.step + 1; step <= total; ++step) {
+    const auto t0 = Clock::now();
+    const auto indices = sampler.next_batch(cfg.sft.batch_size);
+    std::vector<std::vector<int64_t>> prompts, targets;
+    for (int64_t i : indices) {
+      prompts.push_back(examples[i].prompt);
+      targets.push_back(examples[i].target);
+    }
+    auto batch = make_sequence_batch(prompts, targets, ctx.device);
+    const auto plan = plan_micro_batches(batch.completion_mask, micro, "token-mean");
+    double loss_sum = 0;
+    for (const auto& mb : plan) {
+      auto loss = sft_batch_loss(policy.model, slice_rows(batch, mb.begin, mb.end));
+      (loss * mb.loss_weight).backward();
+      loss_sum += loss.item<double>() * mb.loss_weight;
+    }
+    const double lr = optimizer.lr_at(step);
+    const auto sr = optimizer.step(step, loss_sum);
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double tokens = batch.completion_mask.sum().item<double>();
+    ctx.log(step, {{"sft/loss", loss_sum}, {"optim/lr", lr}, {"optim/grad_norm", sr.grad.norm},
+                   {"perf/tokens_per_s", tokens / std::max(1e-9, seconds)}});
+    if (sr.skipped) ctx.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
+    if (step % 25 == 0 || step == total) logging::info(strformat("sft step %lld/%lld | loss %.4f | lr %.2e", static_cast<long long>(step), static_cast<long long>(total), loss_sum, lr));
+    if (cfg.sft.eval_every > 0 && step % cfg.sft.eval_every == 0) eval_loss(step);
+    if (step == total || (cfg.train.save_every > 0 && step % cfg.train.save_every == 0)) save(step);
+    progress.advance(1, "loss " + std::to_string(loss_sum).substr(0, 6));
+  }
+  progress.finish();
+  policy.model->eval();
+  eval_loss(total);
+  SftOutcome outcome{fs::path(ctx.dir.path()) / "final", total};
+  model::SaveOptions fo;
+  fo.source_dir = policy.source_dir;
+  model::save_model(policy.model, outcome.final_dir, fo);
+  logging::info("final policy: " + outcome.final_dir.string());
+  return outcome;
 }
 
 std::string run_sft(const ExperimentConfig& cfg, const RunRequest& request) {
@@ -121,108 +221,7 @@ std::string run_sft(const ExperimentConfig& cfg, const RunRequest& request) {
       eval = datasets::read_dataset(cfg.data.eval.path, datasets::read_options(cfg.data.eval)).records;
     if (cfg.data.eval_limit > 0 && static_cast<int64_t>(eval.size()) > cfg.data.eval_limit)
       eval.resize(cfg.data.eval_limit);
-
-    fs::path start;
-    if (ctx->checkpoint) start = *ctx->checkpoint;
-    else if (!cfg.sft.init_config.empty()) start = create_initial_policy(cfg, train, ctx->dir.path());
-    else start = cfg.policy.path;
-    require(!start.empty(), "neither policy.path nor sft.init_config is set: nothing to fine-tune");
-    PolicyLoad load;
-    load.model_dir = start;
-    load.tokenizer = ctx->checkpoint || !cfg.sft.init_config.empty() ? "" : cfg.policy.tokenizer;
-    load.template_name = cfg.policy.template_name;
-    load.system_prompt = cfg.policy.system_prompt;
-    load.device = ctx->device;
-    PolicyBundle policy = load_policy_bundle(load);
-    policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
-    const auto examples = make_sft_examples(train, policy, cfg.sft);
-    const auto eval_examples = make_sft_examples(eval, policy, cfg.sft);
-
-    std::vector<torch::Tensor> params;
-    for (auto& p : policy.model->parameters())
-      if (p.requires_grad()) params.push_back(p);
-    AdamWOptions ao;
-    ao.lr = cfg.optim.lr;
-    ao.beta1 = cfg.optim.betas.at(0);
-    ao.beta2 = cfg.optim.betas.at(1);
-    ao.eps = cfg.optim.eps;
-    ao.weight_decay = cfg.optim.weight_decay;
-    auto optimizer = make_adamw(params, ao);
-    if (ctx->checkpoint) load_optimizer_state(*optimizer, *ctx->checkpoint);
-
-    const int64_t n = static_cast<int64_t>(examples.size());
-    const int64_t per_epoch = (n + cfg.sft.batch_size - 1) / cfg.sft.batch_size;
-    int64_t total = per_epoch * cfg.sft.epochs;
-    if (cfg.sft.max_steps > 0) total = std::min(total, cfg.sft.max_steps);
-    ScheduleOptions so;
-    so.base_lr = cfg.optim.lr;
-    so.warmup_steps = cfg.optim.warmup_steps;
-    so.total_steps = std::max<int64_t>(total, so.warmup_steps + 1);
-    so.kind = parse_schedule_kind(cfg.optim.schedule);
-    so.min_lr_ratio = cfg.optim.min_lr_ratio;
-
-    datasets::ShuffleSampler sampler = ctx->checkpoint && !ctx->state.data.empty()
-                                           ? datasets::ShuffleSampler(n, datasets::sampler_state_from_json(ctx->state.data))
-                                           : datasets::ShuffleSampler(n, static_cast<uint64_t>(cfg.run.seed));
-    const int64_t micro = cfg.sft.micro_batch_size > 0 ? cfg.sft.micro_batch_size : cfg.sft.batch_size;
-    spdlog::info("sft: {} examples ({} eval), {} steps of {} ({} per epoch), mode {}", n, eval_examples.size(), total,
-                 cfg.sft.batch_size, per_epoch, cfg.sft.mode);
-    auto save = [&](int64_t step) {
-      TrainerState state;
-      state.step = step;
-      state.data = datasets::to_json(sampler.state());
-      CheckpointContents contents;
-      contents.policy = &policy.model;
-      contents.optimizer = optimizer.get();
-      contents.tokenizer_source = policy.source_dir;
-      save_checkpoint(ctx->dir.checkpoints_dir(), state, contents, cfg.train.keep_last);
-    };
-    auto eval_loss = [&](int64_t step) {
-      if (eval_examples.empty()) return;
-      const double loss = sft_eval_loss(policy, eval_examples, micro);
-      ctx->log(step, {{"eval/loss", loss}});
-      spdlog::info("eval step {}: loss {:.4f}", step, loss);
-    };
-    policy.model->train();
-    Progress progress("sft", total - ctx->state.step, "steps", 30.0);
-    for (int64_t step = ctx->state.step + 1; step <= total; ++step) {
-      const auto t0 = Clock::now();
-      const auto indices = sampler.next_batch(cfg.sft.batch_size);
-      std::vector<std::vector<int64_t>> prompts, targets;
-      for (int64_t i : indices) {
-        prompts.push_back(examples[i].prompt);
-        targets.push_back(examples[i].target);
-      }
-      auto batch = make_sequence_batch(prompts, targets, ctx->device);
-      const auto plan = plan_micro_batches(batch.completion_mask, micro, "token-mean");
-      double loss_sum = 0;
-      for (const auto& mb : plan) {
-        auto sub = slice_rows(batch, mb.begin, mb.end);
-        auto lp = completion_logprobs(policy.model, sub, 1.0);
-        auto loss = -(lp.logprobs * sub.completion_mask).sum() / sub.completion_mask.sum().clamp_min(1.0);
-        (loss * mb.loss_weight).backward();
-        loss_sum += loss.item<double>() * mb.loss_weight;
-      }
-      const double lr = learning_rate_at(step - 1, so);
-      set_learning_rate(*optimizer, lr);
-      const auto sr = guarded_step(*optimizer, params, cfg.optim.max_grad_norm, loss_sum);
-      const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      const double tokens = batch.completion_mask.sum().item<double>();
-      ctx->log(step, {{"sft/loss", loss_sum}, {"optim/lr", lr}, {"optim/grad_norm", sr.grad.norm},
-                      {"perf/tokens_per_s", tokens / std::max(1e-9, seconds)}});
-      if (sr.skipped) ctx->store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
-      if (step % 25 == 0 || step == total) spdlog::info("sft step {}/{} | loss {:.4f} | lr {:.2e}", step, total, loss_sum, lr);
-      if (cfg.sft.eval_every > 0 && step % cfg.sft.eval_every == 0) eval_loss(step);
-      if (step == total || (cfg.train.save_every > 0 && step % cfg.train.save_every == 0)) save(step);
-      progress.advance(1, "loss " + std::to_string(loss_sum).substr(0, 6));
-    }
-    progress.finish();
-    policy.model->eval();
-    eval_loss(total);
-    model::SaveOptions fo;
-    fo.source_dir = policy.source_dir;
-    model::save_model(policy.model, ctx->dir.path() + "/final", fo);
-    spdlog::info("final policy: {}/final", ctx->dir.path());
+    train_sft(cfg, *ctx, train, eval);
   } catch (...) {
     ctx->set_status("failed");
     throw;

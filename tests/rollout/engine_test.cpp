@@ -27,6 +27,13 @@ std::vector<int64_t> row(const torch::Tensor& t, int64_t i) {
   return {r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel()};
 }
 
+grpo::rollout::EngineOptions engine_options(int64_t slots, int64_t max_len) {
+  grpo::rollout::EngineOptions o;
+  o.slots = slots;
+  o.max_len = max_len;
+  return o;
+}
+
 GenerationRequest greedy_request(std::vector<int64_t> prompt, int64_t new_tokens) {
   GenerationRequest q;
   q.prompt_ids = std::move(prompt);
@@ -44,7 +51,7 @@ TEST(RolloutEngine, GreedyMatchesTransformersForEveryFixtureModel) {
     const auto prompts = fixture_tensor(dir, "greedy_prompt");
     const auto expected = fixture_tensor(dir, "greedy_ids");
     const int64_t new_tokens = expected.size(1) - prompts.size(1);
-    RolloutEngine engine(model, {8, expected.size(1) + 1, 8192, nullptr});
+    RolloutEngine engine(model, engine_options(8, expected.size(1) + 1));
     std::vector<GenerationRequest> requests;
     for (int64_t i = 0; i < prompts.size(0); ++i) requests.push_back(greedy_request(row(prompts, i), new_tokens));
     const auto result = engine.generate(requests, 0);
@@ -69,10 +76,10 @@ TEST(RolloutEngine, ContinuousBatchingEqualsGeneratingAlone) {
       requests.push_back(q);
     }
     // Three slots for eight sequences: requests wait, finish at different times and free slots.
-    RolloutEngine shared(model, {3, 32, 8192, nullptr});
+    RolloutEngine shared(model, engine_options(3, 32));
     const auto together = shared.generate(requests, 0);
     for (size_t r = 0; r < requests.size(); ++r) {
-      RolloutEngine alone(model, {2, 32, 8192, nullptr});
+      RolloutEngine alone(model, engine_options(2, 32));
       const auto single = alone.generate({requests[r]}, 0);
       for (size_t s = 0; s < together.completions[r].size(); ++s)
         EXPECT_EQ(together.completions[r][s].token_ids, single.completions[0][0].token_ids)
@@ -90,7 +97,7 @@ TEST(RolloutEngine, LogprobsEqualAFullForward) {
     q.n = 3;
     q.max_new_tokens = 10;
     q.sampling.temperature = 0.8;
-    RolloutEngine engine(model, {4, 32, 8192, nullptr});
+    RolloutEngine engine(model, engine_options(4, 32));
     const auto result = engine.generate({q}, 123);
     torch::NoGradGuard no_grad;
     for (const auto& c : result.completions[0]) {
@@ -120,7 +127,7 @@ TEST(RolloutEngine, FirstTokenFollowsTheModelDistribution) {
   q.max_new_tokens = 1;
   q.sampling.temperature = temperature;
   q.sampling.top_k = 12;
-  RolloutEngine engine(model, {500, 8, 8192, nullptr});
+  RolloutEngine engine(model, engine_options(500, 8));
   std::vector<double> counts(model->config().vocab_size, 0.0);
   for (int round = 0; round < 40; ++round) {  // 20,000 draws
     const auto result = engine.generate({q}, 1000 + round);
@@ -150,7 +157,7 @@ TEST(RolloutEngine, SameSeedSameCompletionsAndStopTokensEndSequences) {
   q.prompt_ids = {3, 4, 5};
   q.n = 6;
   q.max_new_tokens = 12;
-  RolloutEngine engine(model, {6, 16, 8192, nullptr});
+  RolloutEngine engine(model, engine_options(6, 16));
   const auto a = engine.generate({q}, 77), b = engine.generate({q}, 77);
   for (int s = 0; s < 6; ++s) EXPECT_EQ(a.completions[0][s].token_ids, b.completions[0][s].token_ids);
   // Make the second token of sample 0 a stop token: that sample must end right there.

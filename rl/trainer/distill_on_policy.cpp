@@ -1,0 +1,247 @@
+// The on-policy logit-distillation loop; see distill_on_policy.h.
+#include "rl/trainer/distill_on_policy.h"
+
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "core/logging.h"
+#include "core/progress.h"
+#include "datasets/reader.h"
+#include "datasets/sampler.h"
+#include "model/model_io.h"
+#include "rl/learner/grad_accumulation.h"
+#include "rl/trainer/distill_data.h"
+#include "rl/trainer/distill_trainer.h"
+#include "rl/trainer/reverse_kl.h"
+#include "rl/trainer/sequence_batch.h"
+#include "rl/trainer/stage_optimizer.h"
+
+namespace grpo::rl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Final hidden states at the positions that predict each completion token: [N, Tc, H].
+torch::Tensor predicting_hidden(model::CausalLM& model, const SequenceBatch& batch) {
+  model::ForwardInput in;
+  in.input_ids = batch.input_ids;
+  in.attention_mask = batch.attention_mask;
+  auto hidden = model->forward(in).hidden;
+  return hidden.gather(1, batch.predict_from.unsqueeze(-1).expand({-1, -1, hidden.size(-1)}));
+}
+
+// The KL is per token id, so both models must give ids the same meaning.
+void require_same_tokenizer(const PolicyBundle& student, const PolicyBundle& teacher, const datasets::Record& probe) {
+  const auto a = student.tokenizer.vocab_size(), b = teacher.tokenizer.vocab_size();
+  if (a != b)
+    throw Error("on_policy_kl needs one tokenizer for student and teacher: the student's has " + std::to_string(a) +
+                " tokens, the teacher's " + std::to_string(b));
+  const std::string text = probe.is_chat() ? probe.messages.front().content : probe.prompt;
+  if (student.encode(text, false) != teacher.encode(text, false))
+    throw Error("on_policy_kl needs one tokenizer for student and teacher: they encode the prompt of " +
+                probe.source.file + ":" + std::to_string(probe.source.line) + " differently");
+}
+
+// One step's samples: both models' prompt ids, the student's completions, and their scores.
+struct StepSamples {
+  std::vector<std::vector<int64_t>> student_prompts, teacher_prompts, completions;
+  std::vector<rewards::Sample> scored;
+  int64_t generated_tokens = 0;
+};
+
+class OnPolicyDistill {
+ public:
+  OnPolicyDistill(const ExperimentConfig& cfg, RunContext& ctx) : cfg_(cfg), ctx_(ctx), rewards_(cfg.rewards) {}
+  void run();
+
+ private:
+  void setup();
+  StepSamples sample(int64_t step);
+  double learn(const StepSamples& s, int64_t step, std::map<std::string, double>& metrics);
+  void score_metrics(const StepSamples& s, std::map<std::string, double>& metrics);
+  void save(int64_t step);
+
+  const ExperimentConfig& cfg_;
+  RunContext& ctx_;
+  rewards::RewardSet rewards_;
+  std::optional<PolicyBundle> student_, teacher_;
+  std::vector<datasets::Record> train_, eval_;
+  std::unique_ptr<rollout::RolloutEngine> engine_;
+  std::unique_ptr<StageOptimizer> optimizer_;
+  std::unique_ptr<datasets::ShuffleSampler> sampler_;
+};
+
+void OnPolicyDistill::setup() {
+  PolicyLoad load;
+  load.model_dir = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
+  load.tokenizer = ctx_.checkpoint ? "" : cfg_.policy.tokenizer;
+  load.template_name = cfg_.policy.template_name;
+  load.system_prompt = cfg_.policy.system_prompt;
+  load.device = ctx_.device;
+  student_.emplace(load_policy_bundle(load));
+  student_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
+  teacher_.emplace(load_teacher(cfg_, ctx_.device, ctx_.dtype));
+  train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
+  if (!cfg_.data.eval.path.empty() && cfg_.train.eval_every > 0) {
+    eval_ = datasets::read_dataset(cfg_.data.eval.path, datasets::read_options(cfg_.data.eval)).records;
+    if (cfg_.data.eval_limit > 0 && static_cast<int64_t>(eval_.size()) > cfg_.data.eval_limit)
+      eval_.resize(cfg_.data.eval_limit);
+  }
+  require_same_tokenizer(*student_, *teacher_, train_.front());
+  engine_ = make_engine(*student_, {&train_, &eval_}, cfg_.rollout);
+  optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps);
+  if (ctx_.checkpoint) load_optimizer_state(optimizer_->optimizer(), *ctx_.checkpoint);
+  const auto n = static_cast<int64_t>(train_.size());
+  sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
+                 ? std::make_unique<datasets::ShuffleSampler>(n, datasets::sampler_state_from_json(ctx_.state.data))
+                 : std::make_unique<datasets::ShuffleSampler>(n, static_cast<uint64_t>(cfg_.run.seed));
+  logging::info(strformat("on-policy distillation: student %s (%lld layers), teacher %s (%lld layers), %lld prompts",
+                          load.model_dir.string().c_str(),
+                          static_cast<long long>(student_->model->config().num_hidden_layers),
+                          cfg_.distill.teacher.c_str(),
+                          static_cast<long long>(teacher_->model->config().num_hidden_layers),
+                          static_cast<long long>(n)));
+}
+
+StepSamples OnPolicyDistill::sample(int64_t step) {
+  const auto indices = sampler_->next_batch(cfg_.distill.prompts_per_step);
+  const auto& r = cfg_.rollout;
+  std::vector<rollout::GenerationRequest> requests;
+  for (int64_t idx : indices) {
+    rollout::GenerationRequest q;
+    q.prompt_ids = student_->encode_prompt(train_[idx]);
+    q.n = cfg_.distill.samples_per_prompt;
+    q.max_new_tokens = r.max_new_tokens;
+    q.sampling = {r.temperature, r.top_k, r.top_p, r.min_p};
+    if (r.stop_at_eos) q.stop_token_ids = student_->stop_token_ids;
+    q.stop_strings = r.stop_strings;
+    requests.push_back(std::move(q));
+  }
+  const auto gen = engine_->generate(requests, step_seed(cfg_.run.seed, step, 0));
+  StepSamples s;
+  s.generated_tokens = gen.stats.generated_tokens;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const auto& rec = train_[indices[i]];
+    const auto teacher_prompt = teacher_->encode_prompt(rec);
+    const std::string rendered = student_->render_prompt(rec);
+    for (const auto& c : gen.completions[i]) {
+      s.student_prompts.push_back(requests[i].prompt_ids);
+      s.teacher_prompts.push_back(teacher_prompt);
+      s.completions.push_back(c.token_ids);
+      s.scored.push_back({rendered, student_->decode(c.token_ids, /*skip_special_tokens=*/true), rec.answer, rec.extra,
+                          static_cast<long>(c.token_ids.size()), c.finish_reason == rollout::FinishReason::kLength});
+    }
+  }
+  return s;
+}
+
+// One optimizer step on the token-mean reverse KL; returns the loss.
+double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::string, double>& metrics) {
+  const auto student_batch = make_sequence_batch(s.student_prompts, s.completions, ctx_.device);
+  const auto teacher_batch = make_sequence_batch(s.teacher_prompts, s.completions, ctx_.device);
+  const auto plan = plan_micro_batches(student_batch.completion_mask, cfg_.distill.micro_batch_size, "token-mean");
+  student_->model->train();
+  double loss_sum = 0;
+  for (const auto& mb : plan) {
+    const auto sb = slice_rows(student_batch, mb.begin, mb.end);
+    torch::Tensor teacher_hidden;
+    {
+      torch::NoGradGuard no_grad;
+      teacher_hidden = predicting_hidden(teacher_->model, slice_rows(teacher_batch, mb.begin, mb.end));
+    }
+    const auto kl = chunked_reverse_kl(predicting_hidden(student_->model, sb), student_->model->output_weight(),
+                                       teacher_hidden, teacher_->model->output_weight(), sb.completion_mask,
+                                       cfg_.distill.kl_chunk_rows);
+    const auto loss = (kl * sb.completion_mask).sum() / sb.completion_mask.sum().clamp_min(1.0);
+    (loss * mb.loss_weight).backward();
+    loss_sum += loss.item<double>() * mb.loss_weight;
+  }
+  student_->model->eval();
+  const auto report = optimizer_->step(step, loss_sum);
+  if (report.skipped) ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
+  metrics["distill/reverse_kl"] = loss_sum;
+  metrics["optim/lr"] = optimizer_->lr_at(step);
+  metrics["optim/grad_norm"] = report.grad.norm;
+  metrics["distill/tokens"] = student_batch.completion_mask.sum().item<double>();
+  return loss_sum;
+}
+
+void OnPolicyDistill::score_metrics(const StepSamples& s, std::map<std::string, double>& metrics) {
+  const auto scores = rewards_.score(s.scored);
+  const auto& names = rewards_.names();
+  const auto accuracy = std::find(names.begin(), names.end(), accuracy_reward_name(names)) - names.begin();
+  const double n = static_cast<double>(s.scored.size());
+  double correct = 0, length = 0, truncated = 0;
+  std::vector<double> sums(names.size(), 0.0);
+  for (size_t j = 0; j < s.scored.size(); ++j) {
+    for (size_t q = 0; q < names.size(); ++q) sums[q] += scores.values[j][q];
+    correct += scores.values[j][accuracy] >= 1.0 - 1e-9;
+    length += static_cast<double>(*s.scored[j].completion_tokens);
+    truncated += s.scored[j].truncated;
+  }
+  for (size_t q = 0; q < names.size(); ++q) metrics["reward/" + names[q] + "/mean"] = sums[q] / n;
+  metrics["reward/accuracy"] = correct / n;
+  metrics["completion/length_mean"] = length / n;
+  metrics["completion/truncated_frac"] = truncated / n;
+}
+
+void OnPolicyDistill::save(int64_t step) {
+  TrainerState state;
+  state.step = step;
+  state.data = datasets::to_json(sampler_->state());
+  CheckpointContents contents;
+  contents.policy = &student_->model;
+  contents.optimizer = &optimizer_->optimizer();
+  contents.tokenizer_source = student_->source_dir;
+  const auto dir = save_checkpoint(ctx_.dir.checkpoints_dir(), state, contents, cfg_.train.keep_last);
+  ctx_.store->log_event("info", "checkpoint", dir.string(), step);
+}
+
+void OnPolicyDistill::run() {
+  setup();
+  const int64_t total = cfg_.train.steps, start = ctx_.state.step;
+  const bool evaluating = !eval_.empty();
+  if (evaluating && start == 0) evaluate_and_log(ctx_, cfg_, *engine_, *student_, eval_, rewards_, 0);
+  Progress progress("distill", total - start, "steps", 30.0);
+  for (int64_t step = start + 1; step <= total; ++step) {
+    const auto t_step = Clock::now();
+    std::map<std::string, double> metrics;
+    const auto samples = sample(step);
+    metrics["time/rollout_s"] = since(t_step);
+    score_metrics(samples, metrics);
+    const auto t_learn = Clock::now();
+    const double loss = learn(samples, step, metrics);
+    metrics["time/learner_s"] = since(t_learn);
+    metrics["time/step_s"] = since(t_step);
+    metrics["perf/rollout_tok_per_s"] = samples.generated_tokens / std::max(1e-9, metrics["time/rollout_s"]);
+    ctx_.log(step, metrics);
+    if (step % 10 == 0 || step == total)
+      logging::info(strformat("distill step %lld/%lld | reverse KL %.4f | acc %.3f | len %.1f",
+                              static_cast<long long>(step), static_cast<long long>(total), loss,
+                              metrics["reward/accuracy"], metrics["completion/length_mean"]));
+    if (step == total || (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0)) save(step);
+    if (evaluating && (step == total || step % cfg_.train.eval_every == 0))
+      evaluate_and_log(ctx_, cfg_, *engine_, *student_, eval_, rewards_, step);
+    progress.advance(1, "KL " + std::to_string(loss).substr(0, 6));
+  }
+  progress.finish();
+  model::SaveOptions so;
+  so.source_dir = student_->source_dir;
+  model::save_model(student_->model, std::filesystem::path(ctx_.dir.path()) / "final", so);
+  logging::info("final student: " + ctx_.dir.path() + "/final");
+}
+
+}  // namespace
+
+void run_on_policy_distill(const ExperimentConfig& config, RunContext& ctx) {
+  OnPolicyDistill run(config, ctx);
+  run.run();
+}
+
+}  // namespace grpo::rl

@@ -1,0 +1,50 @@
+// `grpo distill`: making a student from a teacher, in one of two modes (distill.mode).
+//  sft           R1's recipe for its small models: the teacher samples distill.samples_per_prompt
+//                completions of every data.train prompt (rollout: settings), the rewards score
+//                them, the filter keeps correct (and well-formatted) ones, RUN_DIR/
+//                distill_data.jsonl records them with provenance (distill_data.h), and the
+//                student (policy.path, or a new model from sft.init_config) is fine-tuned on
+//                that file by the SFT stage (train_sft: same loop, checkpoints and resume).
+//  on_policy_kl  the student samples, the teacher scores every position, and the loss is the
+//                full-vocabulary reverse KL(student || teacher) per token, token-mean over the
+//                step's completions (reverse_kl.h); see distill_on_policy.h.
+// Both log their counts and losses to the run store; with data.eval and train.eval_every > 0
+// the student's pass@k is measured before and after (and every eval_every on-policy steps).
+// --resume: sft mode reuses a complete distill_data.jsonl and resumes the SFT checkpoint.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "datasets/record.h"
+#include "rewards/reward_set.h"
+#include "rl/experiment/experiment_config.h"
+#include "rl/trainer/evaluation.h"
+#include "rl/trainer/grpo_trainer.h"
+#include "rl/trainer/policy_bundle.h"
+#include "rl/trainer/run_context.h"
+#include "rollout/engine.h"
+
+namespace grpo::rl {
+
+// Returns the run directory used.
+std::string run_distill(const ExperimentConfig& config, const RunRequest& request);
+
+// The teacher named by distill.teacher, with its tokenizer and template (distill.teacher_*,
+// falling back to policy.template), frozen (no gradients, eval mode), in the run's dtype.
+PolicyBundle load_teacher(const ExperimentConfig& config, const torch::Device& device, torch::Dtype dtype);
+
+// A rollout engine over `policy` sized for the longest prompt of `record_sets` plus
+// rollout.max_new_tokens, with rollout.max_batch_sequences slots.
+std::unique_ptr<rollout::RolloutEngine> make_engine(PolicyBundle& policy,
+                                                    const std::vector<const std::vector<datasets::Record>*>& record_sets,
+                                                    const rollout::RolloutSettings& rollout);
+
+// pass@1/pass@k/maj@k of the policy on `records` (train.eval_samples samples per prompt at
+// rollout.temperature, greedy for one sample; correct = the accuracy reward), logged as eval/*
+// at `step`.
+EvalResult evaluate_and_log(RunContext& ctx, const ExperimentConfig& config, rollout::RolloutEngine& engine,
+                            const PolicyBundle& policy, const std::vector<datasets::Record>& records,
+                            const rewards::RewardSet& reward_set, int64_t step);
+
+}  // namespace grpo::rl

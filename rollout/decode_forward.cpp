@@ -1,0 +1,69 @@
+// The host-free decode step; see decode_forward.h.
+#include "rollout/decode_forward.h"
+
+namespace grpo::rollout {
+
+DecodeForward::DecodeForward(model::CausalLM model, model::InferenceCache* cache)
+    : model_(std::move(model)), cache_(cache), rope_(model::rope_frequencies(model_->config())) {
+  // On the device once, so that rope_cos_sin copies nothing from the host inside a step.
+  rope_.inv_freq = rope_.inv_freq.to(model_->output_weight().device());
+}
+
+void DecodeForward::use_dense_moe() {
+  const auto& decoder = model_->model->decoder;
+  experts_.clear();
+  experts_.resize(decoder.size());
+  for (size_t l = 0; l < decoder.size(); ++l) {
+    auto* moe = decoder[l]->moe();
+    if (moe && DenseExperts::supported(*moe)) experts_[l] = std::make_unique<DenseExperts>(moe);
+  }
+}
+
+bool DecodeForward::host_free() const {
+  const auto& decoder = model_->model->decoder;
+  for (size_t l = 0; l < decoder.size(); ++l)
+    if (decoder[l]->moe() && (experts_.empty() || !experts_[l])) return false;
+  return true;
+}
+
+void DecodeForward::refresh_experts() {
+  for (auto& e : experts_)
+    if (e) e->refresh();
+}
+
+void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
+                        torch::Tensor& logits) {
+  const auto options = lengths.options();
+  model::CacheStep step;
+  step.positions = lengths.narrow(0, 0, rows).unsqueeze(1);  // [rows, 1]: the new token's position
+  step.slots = torch::arange(rows, options);
+  step.first_slot = 0;
+  // A slot's length never exceeds max_len (requests are checked), but rows beyond the running
+  // ones (padding of a graph bucket) hold whatever their free slot held: keep their writes in range.
+  step.write_pos = step.positions.clamp_max(cache_->max_len());
+  step.key_len = key_len;
+  auto keys = torch::arange(key_len, options);
+  step.key_mask = (keys.view({1, 1, -1}) <= step.positions.unsqueeze(-1)).unsqueeze(1);  // [rows, 1, 1, key_len]
+
+  model::ForwardContext ctx;
+  ctx.cache = cache_;
+  ctx.step = &step;
+  ctx.attn_mask = step.key_mask;
+  std::tie(ctx.cos, ctx.sin) = model::rope_cos_sin(rope_, step.positions);
+  auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
+  const auto& decoder = model_->model->decoder;
+  for (size_t l = 0; l < decoder.size(); ++l) {
+    auto layer = decoder[l];
+    if (experts_.empty() || !experts_[l]) {
+      h = layer->forward(h, ctx).hidden;
+      continue;
+    }
+    h = h + layer->self_attn->forward(layer->input_layernorm(h), ctx);
+    h = h + experts_[l]->forward(layer->post_attention_layernorm(h).view({rows, -1})).view(h.sizes());
+  }
+  auto hidden = model_->model->norm(h).select(1, 0);  // [rows, hidden]
+  auto out = logits.narrow(0, 0, rows);
+  torch::mm_out(out, hidden, model_->output_weight().t());
+}
+
+}  // namespace grpo::rollout

@@ -1,0 +1,47 @@
+// One decode step of a CausalLM over the first `rows` cache slots (row b is slot b), one token per
+// row, with each slot's cache length read from a device tensor. Nothing goes to or from the host
+// and every shape depends only on (rows, key_len), so a CUDA graph can capture the step (see
+// decode_graphs.h). It is CausalLM::forward's layer loop without the host-side bookkeeping that
+// InferenceCache::begin does; MoE layers can run through dense expert stacks (moe_decode.h)
+// instead of the module's grouped path, whose per-expert slicing reads counts on the host.
+// Not here: sampling, advancing lengths (the caller does both), MTP modules.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "model/cache.h"
+#include "model/rope.h"
+#include "model/transformer.h"
+#include "rollout/moe_decode.h"
+
+namespace grpo::rollout {
+
+class DecodeForward {
+ public:
+  // The model and cache must outlive this object; tensors are created on the model's device.
+  DecodeForward(model::CausalLM model, model::InferenceCache* cache);
+
+  // tokens: [S] int64, each slot's input token; lengths: [S] int64, each slot's cache length
+  // (the new token's position); logits: [S, V] in the model's dtype, rows [0, rows) overwritten.
+  // key_len >= max over rows of length + 1 (rows needing fewer keys are masked).
+  void run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
+           torch::Tensor& logits);
+
+  // Routes MoE layers through dense expert stacks (no host reads; capturable). Re-stack after the
+  // model's weights change (refresh_experts).
+  void use_dense_moe();
+  void refresh_experts();
+  // True when a step reads nothing on the host (every MoE layer runs densely): capturable.
+  bool host_free() const;
+
+ private:
+  model::CausalLM model_;
+  model::InferenceCache* cache_;
+  model::RopeFrequencies rope_;  // inv_freq on the model's device
+  std::vector<std::unique_ptr<DenseExperts>> experts_;  // per decoder layer; null for dense layers
+};
+
+}  // namespace grpo::rollout
