@@ -109,3 +109,24 @@ TEST(Cli, ReportRendersMetricsSamplesAndEscapesText) {
   EXPECT_NE(html.str().find("&lt;answer&gt;yes&lt;/answer&gt;"), std::string::npos);
   EXPECT_EQ(html.str().find("<answer>"), std::string::npos) << "completions must be escaped";
 }
+
+TEST(Cli, BadGrpoConfigsFailBeforeAnyWorkWithExactErrors) {
+  struct Case {
+    std::string yaml, expected;
+  };
+  const std::vector<Case> cases = {
+      {"rl:\n  group_size: 1\n", "'rl.group_size' must be at least 2 (group-relative advantages need a group), got 1"},
+      {"rl:\n  group_size: 8\n  batch_size: 20\n", "'rl.batch_size' (20) must be divisible by 'rl.group_size' (8)"},
+      {"rewards:\n  - name: math_acuracy\n", "unknown reward 'math_acuracy'"},
+      {"rl:\n  loss_aggregation: dapoo\n", "'rl.loss_aggregation' is 'dapoo'"},
+      {"rl:\n  advantage: grpoo\n", "'rl.advantage' is 'grpoo' (did you mean 'grpo'?)"},
+      {"rl:\n  gruop_size: 8\n", "'rl.gruop_size' unknown key; the closest valid key is 'rl.group_size'"},
+  };
+  for (const auto& c : cases) {
+    const auto path = write_temp("bad_rl.yaml", c.yaml);
+    const auto r = run_command(kGrpo + " rl " + path + " --run-dir " + path + ".run");
+    EXPECT_EQ(r.exit_code, 1) << c.yaml;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.yaml << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(path + ".run")) << "a bad config must fail before the run directory is made";
+  }
+}
