@@ -167,18 +167,10 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
 
 std::string run_distill(const ExperimentConfig& config, const RunRequest& request) {
   check_distill_settings(config);
-  auto ctx = open_run(config, request.run_dir, request.resume, request.config_text, "distill");
-  try {
-    if (config.distill.mode == "on_policy_kl") run_on_policy_distill(config, *ctx);
-    else run_sft_mode(config, *ctx);
-  } catch (...) {
-    ctx->set_status("failed");
-    throw;
-  }
-  ctx->set_status("finished");
-  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
-  logging::info("report: " + ctx->dir.report_path());
-  return ctx->dir.path();
+  return run_stage(config, request.run_dir, request.resume, request.config_text, "distill", [&](RunContext& ctx) {
+    if (config.distill.mode == "on_policy_kl") run_on_policy_distill(config, ctx);
+    else run_sft_mode(config, ctx);
+  });
 }
 
 }  // namespace grpo::rl

@@ -404,18 +404,10 @@ void GrpoRun::run() {
 }  // namespace
 
 std::string run_grpo(const ExperimentConfig& config, const RunRequest& request) {
-  auto ctx = open_run(config, request.run_dir, request.resume, request.config_text, "grpo");
-  try {
-    GrpoRun run(config, *ctx);
+  return run_stage(config, request.run_dir, request.resume, request.config_text, "grpo", [&](RunContext& ctx) {
+    GrpoRun run(config, ctx);
     run.run();
-  } catch (...) {
-    ctx->set_status("failed");
-    throw;
-  }
-  ctx->set_status("finished");
-  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
-  logging::info("report: " + ctx->dir.report_path());
-  return ctx->dir.path();
+  });
 }
 
 }  // namespace grpo::rl

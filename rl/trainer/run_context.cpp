@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "core/logging.h"
+#include "core/report.h"
 #include "core/torch/device.h"
 
 namespace grpo::rl {
@@ -61,6 +62,22 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::
   ctx->store->flush();
   logging::info("run directory " + path + " (" + stage + " on " + describe_device(ctx->device) + ", " + dtype_name(ctx->dtype) + ")");
   return ctx;
+}
+
+std::string run_stage(const ExperimentConfig& config, const std::string& run_dir, bool resume,
+                      const std::string& config_text, const std::string& stage,
+                      const std::function<void(RunContext&)>& body) {
+  auto ctx = open_run(config, run_dir, resume, config_text, stage);
+  try {
+    body(*ctx);
+  } catch (...) {
+    ctx->set_status("failed");
+    throw;
+  }
+  ctx->set_status("finished");
+  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
+  logging::info("report: " + ctx->dir.report_path());
+  return ctx->dir.path();
 }
 
 }  // namespace grpo::rl

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,12 @@ struct RunContext {
 // stage: "grpo" or "sft" (recorded, and checked on resume so one stage cannot resume another).
 std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
                                      const std::string& config_text, const std::string& stage);
+
+// Runs one stage end to end: opens the run, calls `body`, marks the run finished (or failed, and
+// rethrows), renders report.html. Returns the run directory.
+std::string run_stage(const ExperimentConfig& config, const std::string& run_dir, bool resume,
+                      const std::string& config_text, const std::string& stage,
+                      const std::function<void(RunContext&)>& body);
 
 // A seed for draw `stream` of step `step`, from the run seed (splitmix64 mixing).
 uint64_t step_seed(uint64_t run_seed, int64_t step, uint64_t stream);

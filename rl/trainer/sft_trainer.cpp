@@ -213,22 +213,15 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
 }
 
 std::string run_sft(const ExperimentConfig& cfg, const RunRequest& request) {
-  auto ctx = open_run(cfg, request.run_dir, request.resume, request.config_text, "sft");
-  try {
+  return run_stage(cfg, request.run_dir, request.resume, request.config_text, "sft", [&](RunContext& ctx) {
     const auto train = datasets::read_dataset(cfg.data.train.path, datasets::read_options(cfg.data.train)).records;
     std::vector<datasets::Record> eval;
     if (!cfg.data.eval.path.empty())
       eval = datasets::read_dataset(cfg.data.eval.path, datasets::read_options(cfg.data.eval)).records;
     if (cfg.data.eval_limit > 0 && static_cast<int64_t>(eval.size()) > cfg.data.eval_limit)
       eval.resize(cfg.data.eval_limit);
-    train_sft(cfg, *ctx, train, eval);
-  } catch (...) {
-    ctx->set_status("failed");
-    throw;
-  }
-  ctx->set_status("finished");
-  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
-  return ctx->dir.path();
+    train_sft(cfg, ctx, train, eval);
+  });
 }
 
 }  // namespace grpo::rl
