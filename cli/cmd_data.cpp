@@ -91,8 +91,8 @@ void setup_data(CLI::App& root) {
     std::string split = "train";
     std::string output;
     std::vector<std::string> difficulty;
-    std::string response;
-    double wrong_fraction = 0.0;
+    std::vector<std::string> responses;
+    std::vector<double> wrong_fractions;
   };
   auto g = std::make_shared<GenerateArgs>();
   auto* gen = data->add_subcommand("generate", "Write N generated problems of one split as JSONL");
@@ -104,16 +104,25 @@ void setup_data(CLI::App& root) {
   gen->add_option("--difficulty", g->difficulty,
                   "key=value options (e.g. max_digits=3 operators=+-*/ or max_count=4); arithmetic also takes a "
                   "preset: easy, medium, hard");
-  gen->add_option("--response", g->response,
-                  "Also write extra.response for SFT from this pattern, e.g. '<answer>{answer}</answer>'");
-  gen->add_option("--wrong-fraction", g->wrong_fraction,
-                  "With --response: share of responses given a wrong answer (a noisy teacher)");
+  gen->add_option("--response", g->responses,
+                  "Also write extra.response for SFT from this pattern, e.g. '<answer>{answer}</answer>'; "
+                  "repeat it for a teacher with several styles (one drawn per record)");
+  gen->add_option("--wrong-fraction", g->wrong_fractions,
+                  "With --response: share of responses given a wrong answer (a noisy teacher); one value for "
+                  "all styles, or one per --response in order");
   gen->callback([g] {
     auto records = generate(g->task, g->difficulty, g->n, g->seed, split_named(g->split));
-    if (!g->response.empty()) {
+    if (!g->responses.empty()) {
       grpo::datasets::ResponseOptions ro;
-      ro.pattern = g->response;
-      ro.wrong_fraction = g->wrong_fraction;
+      const auto& wrong = g->wrong_fractions;
+      if (wrong.size() > 1 && wrong.size() != g->responses.size()) {
+        throw grpo::Error("data generate: " + std::to_string(wrong.size()) + " --wrong-fraction values for " +
+                          std::to_string(g->responses.size()) + " --response patterns; give one, or one per pattern");
+      }
+      ro.styles.clear();
+      for (size_t i = 0; i < g->responses.size(); ++i) {
+        ro.styles.push_back({g->responses[i], wrong.empty() ? 0.0 : wrong.size() == 1 ? wrong[0] : wrong[i]});
+      }
       ro.seed = g->seed;
       grpo::datasets::add_responses(records, ro);
     }

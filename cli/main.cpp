@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/crash_handler.h"
 #include "core/error.h"
 
 namespace grpo::cli {
@@ -15,6 +16,7 @@ std::vector<RegisteredCommand>& registered_commands() {
 
 int main(int argc, char** argv) {
   using namespace grpo::cli;
+  grpo::install_crash_handler();
   CLI::App app{"grpo.cpp: GRPO reinforcement-learning post-training for language models", "grpo"};
   app.set_version_flag("--version", std::string("grpo ") + GRPO_VERSION);
   app.require_subcommand(1);

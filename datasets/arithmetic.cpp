@@ -81,7 +81,7 @@ std::optional<GeneratedProblem> draw_problem(const ArithmeticOptions& o, Determi
   problem.key = "arithmetic:" + expression;
   problem.record.prompt = "What is " + expression + "? Give the exact integer result.";
   problem.record.answer = std::to_string(value);
-  problem.record.extra = {{"expression", expression}};
+  problem.record.extra = {{"expression", expression}, {"steps", arithmetic_steps(expression)}};
   return problem;
 }
 
@@ -161,6 +161,30 @@ int64_t evaluate_arithmetic(const std::string& expression) {
   }
   if (__builtin_mul_overflow(sign, term, &term) || __builtin_add_overflow(sum, term, &sum)) fail("overflows 64 bits");
   return sum;
+}
+
+std::string arithmetic_steps(const std::string& expression) {
+  evaluate_arithmetic(expression);  // the same errors, and no overflow below
+  std::vector<std::string> tokens = split(expression, ' ');
+  std::vector<std::string> steps;
+  auto reduce_first = [&](const char* ops) {
+    for (size_t i = 1; i < tokens.size(); i += 2) {
+      if (tokens[i].size() != 1 || std::string(ops).find(tokens[i][0]) == std::string::npos) continue;
+      const int64_t a = std::stoll(tokens[i - 1]), b = std::stoll(tokens[i + 1]);
+      const char op = tokens[i][0];
+      const int64_t c = op == '*' ? a * b : op == '/' ? a / b : op == '+' ? a + b : a - b;
+      steps.push_back(tokens[i - 1] + " " + tokens[i] + " " + tokens[i + 1] + " = " + std::to_string(c));
+      tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i), tokens.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+      tokens[i - 1] = std::to_string(c);
+      return true;
+    }
+    return false;
+  };
+  while (reduce_first("*/")) {
+  }
+  while (reduce_first("+-")) {
+  }
+  return join(steps, ", ");
 }
 
 std::vector<Record> generate_arithmetic(const ArithmeticOptions& options, int64_t count, uint64_t seed,

@@ -45,8 +45,13 @@ void validate(const ArithmeticOptions& options);
 // overflow is a grpo::Error. Generated expressions are evaluated by this to set the answer.
 int64_t evaluate_arithmetic(const std::string& expression);
 
+// The worked solution of `expression`, one operation at a time in evaluation order (* and /
+// first, then + and -, each left to right): "7 - 3 + 5" gives "7 - 3 = 4, 4 + 5 = 9". A
+// one-number expression has no steps (""). Errors as evaluate_arithmetic.
+std::string arithmetic_steps(const std::string& expression);
+
 // `count` distinct problems of `split`. Each record: prompt, answer = the integer in decimal,
-// extra {"expression": "..."}.
+// extra {"expression": "...", "steps": arithmetic_steps(expression)}.
 std::vector<Record> generate_arithmetic(const ArithmeticOptions& options, int64_t count, uint64_t seed, Split split);
 
 }  // namespace grpo::datasets

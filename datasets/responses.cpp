@@ -36,12 +36,18 @@ std::string render(const std::string& pattern, const Record& r, const std::strin
 }  // namespace
 
 void add_responses(std::vector<Record>& records, const ResponseOptions& options) {
-  require(options.wrong_fraction >= 0 && options.wrong_fraction <= 1, "wrong_fraction must be in [0, 1]");
+  require(!options.styles.empty(), "add_responses needs at least one response style");
+  for (const auto& style : options.styles) {
+    require(style.wrong_fraction >= 0 && style.wrong_fraction <= 1,
+            "wrong_fraction of response '" + style.pattern + "' must be in [0, 1]");
+  }
   require(options.max_offset >= 1, "max_offset must be >= 1");
   DeterministicRandom rng(options.seed ^ 0x5EED5EEDull);
   for (auto& r : records) {
+    const ResponseStyle& style =
+        options.styles.size() == 1 ? options.styles[0] : options.styles[rng.below(options.styles.size())];
     std::string answer = r.answer;
-    if (static_cast<double>(rng.below(1u << 30)) < options.wrong_fraction * (1u << 30)) {
+    if (static_cast<double>(rng.below(1u << 30)) < style.wrong_fraction * (1u << 30)) {
       int64_t value;
       try {
         size_t used = 0;
@@ -55,7 +61,7 @@ void add_responses(std::vector<Record>& records, const ResponseOptions& options)
       value += rng.below(2) == 0 ? -offset : offset;
       answer = std::to_string(value);
     }
-    r.extra["response"] = render(options.pattern, r, answer);
+    r.extra["response"] = render(style.pattern, r, answer);
   }
 }
 

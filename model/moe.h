@@ -52,6 +52,8 @@ class MoeFeedForward : public FeedForwardBase {
 
  private:
   torch::Tensor run_experts(const torch::Tensor& x, const RouterOutput& route);
+  bool grouped_gemm_fits(const torch::Tensor& x) const;
+  torch::Tensor grouped_swiglu(const torch::Tensor& sorted_x, const torch::Tensor& offsets);
   torch::Tensor balance_loss(const RouterOutput& route, const torch::Tensor& valid, int64_t batch, double alpha) const;
 
   std::vector<Mlp> expert_list_;

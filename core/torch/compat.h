@@ -39,6 +39,30 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
   return torch::matmul(probs, v);
 }
 
+// Grouped matrix product for MoE experts: rows [offs[g-1], offs[g]) of x [T, K] times
+// mat2[g] [K, N] for each group g, giving [T, N]; offs: int32 end offsets on x's device, so the
+// token counts never travel to the host. 2.8+ on CUDA in bf16 (Hopper's grouped GEMM); where
+// grouped_mm_supported() is false the caller loops over the experts instead.
+inline bool grouped_mm_supported(const torch::Tensor& x) {
+#if GRPO_TORCH_AT_LEAST(2, 8)
+  return x.is_cuda() && x.scalar_type() == torch::kBFloat16;
+#else
+  (void)x;
+  return false;
+#endif
+}
+
+inline torch::Tensor grouped_mm(const torch::Tensor& x, const torch::Tensor& mat2, const torch::Tensor& offs) {
+#if GRPO_TORCH_AT_LEAST(2, 8)
+  return at::_grouped_mm(x, mat2, offs);
+#else
+  (void)mat2;
+  (void)offs;
+  TORCH_CHECK(false, "grouped_mm needs LibTorch 2.8+ (this build: ", TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ")");
+  return x;
+#endif
+}
+
 // Major.minor of the LibTorch this binary was built against, e.g. "1.13".
 inline std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +

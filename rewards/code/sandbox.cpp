@@ -1,6 +1,7 @@
 // Parent side of the sandbox: prepares the working directory and every buffer the child needs,
 // forks, feeds stdin, collects capped output under a wall-clock deadline, kills the process
 // group, reaps, and removes the directory. See sandbox.h for the protections.
+#include "core/filesystem.h"
 #include "rewards/code/sandbox.h"
 
 #include <fcntl.h>
@@ -120,7 +121,7 @@ void remove_workdir(const std::string& dir) {
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_directory(ec) && !it->is_symlink(ec)) fs::permissions(it->path(), fs::perms::owner_all, ec);
   }
-  fs::remove_all(dir, ec);
+  try_remove_tree(dir);
 }
 
 // Reads what is available from `fd` into `out`, up to `cap` bytes kept; false at EOF.

@@ -1,4 +1,5 @@
 // Atomic training checkpoints with pruning; see checkpoints.h.
+#include "core/filesystem.h"
 #include "rl/trainer/checkpoints.h"
 
 #include <algorithm>
@@ -41,7 +42,7 @@ fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& st
   require(contents.policy != nullptr, "save_checkpoint: no policy");
   const fs::path final_dir = checkpoints_dir / ("step-" + std::to_string(state.step));
   const fs::path tmp = checkpoints_dir / ("step-" + std::to_string(state.step) + ".tmp");
-  fs::remove_all(tmp);
+  remove_tree(tmp);
   fs::create_directories(tmp);
   model::SaveOptions save;
   save.source_dir = contents.tokenizer_source;
@@ -51,10 +52,10 @@ fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& st
   nlohmann::json js = {{"version", kTrainerStateVersion}, {"step", state.step}, {"data", state.data},
                        {"extra", state.extra}};
   write_file_atomic((tmp / "trainer_state.json").string(), js.dump(2) + "\n");
-  fs::remove_all(final_dir);
+  remove_tree(final_dir);
   fs::rename(tmp, final_dir);
   const auto all = complete_checkpoints(checkpoints_dir);
-  for (size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
+  for (size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) remove_tree(all[i].second);
   return final_dir;
 }
 
@@ -89,6 +90,15 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const fs::path& ch
   const fs::path path = checkpoint_dir / "optimizer.pt";
   if (!fs::exists(path)) throw Error(SourceLocation{path.string(), 0, 0}, "checkpoint has no optimizer state");
   torch::load(optimizer, path.string());
+}
+
+std::filesystem::path save_final_policy(model::CausalLM& policy, const std::filesystem::path& run_dir,
+                                        const std::filesystem::path& tokenizer_source) {
+  const auto dir = run_dir / "final";
+  model::SaveOptions so;
+  so.source_dir = tokenizer_source;
+  model::save_model(policy, dir, so);
+  return dir;
 }
 
 }  // namespace grpo::rl

@@ -39,6 +39,11 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_d
 // The newest complete checkpoint, if any (leftover *.tmp directories are ignored).
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& checkpoints_dir);
 
+// A stage's result: run_dir/final, a Hugging Face directory (model, config, generation config,
+// the tokenizer files of `tokenizer_source`). Returns its path.
+std::filesystem::path save_final_policy(model::CausalLM& policy, const std::filesystem::path& run_dir,
+                                        const std::filesystem::path& tokenizer_source);
+
 TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);
 void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::filesystem::path& checkpoint_dir);
 

@@ -231,10 +231,7 @@ void OnPolicyDistill::run() {
     progress.advance(1, "KL " + std::to_string(loss).substr(0, 6));
   }
   progress.finish();
-  model::SaveOptions so;
-  so.source_dir = student_->source_dir;
-  model::save_model(student_->model, std::filesystem::path(ctx_.dir.path()) / "final", so);
-  logging::info("final student: " + ctx_.dir.path() + "/final");
+  logging::info("final student: " + save_final_policy(student_->model, ctx_.dir.path(), student_->source_dir).string());
 }
 
 }  // namespace

@@ -399,6 +399,7 @@ void GrpoRun::run() {
     progress.advance(1);
   }
   progress.finish();
+  logging::info("final policy: " + save_final_policy(policy_->model, ctx_.dir.path(), policy_->source_dir).string());
 }
 
 }  // namespace

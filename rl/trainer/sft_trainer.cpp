@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "core/logging.h"
+#include "core/torch/device.h"
 #include "core/progress.h"
 #include "core/report.h"
 #include "datasets/reader.h"
@@ -193,8 +194,11 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
     const auto sr = optimizer.step(step, loss_sum);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     const double tokens = batch.completion_mask.sum().item<double>();
+    const double all_tokens = batch.attention_mask.sum().item<double>();  // prompt + response, as benchmarks count
     ctx.log(step, {{"sft/loss", loss_sum}, {"optim/lr", lr}, {"optim/grad_norm", sr.grad.norm},
-                   {"perf/tokens_per_s", tokens / std::max(1e-9, seconds)}});
+                   {"perf/tokens_per_s", tokens / std::max(1e-9, seconds)},
+                   {"perf/sequence_tokens_per_s", all_tokens / std::max(1e-9, seconds)},
+                   {"memory/peak_gib", peak_memory_gib(ctx.device)}});
     if (sr.skipped) ctx.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
     if (step % 25 == 0 || step == total) logging::info(strformat("sft step %lld/%lld | loss %.4f | lr %.2e", static_cast<long long>(step), static_cast<long long>(total), loss_sum, lr));
     if (cfg.sft.eval_every > 0 && step % cfg.sft.eval_every == 0) eval_loss(step);
@@ -204,10 +208,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
   progress.finish();
   policy.model->eval();
   eval_loss(total);
-  SftOutcome outcome{fs::path(ctx.dir.path()) / "final", total};
-  model::SaveOptions fo;
-  fo.source_dir = policy.source_dir;
-  model::save_model(policy.model, outcome.final_dir, fo);
+  SftOutcome outcome{save_final_policy(policy.model, ctx.dir.path(), policy.source_dir), total};
   logging::info("final policy: " + outcome.final_dir.string());
   return outcome;
 }

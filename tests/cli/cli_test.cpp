@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/filesystem.h"
 #include "tests/common/run_command.h"
 #include "core/run_store.h"
 
@@ -70,7 +71,7 @@ TEST(Cli, MissingConfigFileIsOneLineAndNonZero) {
 
 TEST(Cli, RunsListsLastStepAndLatestMetrics) {
   const auto dir = fs::temp_directory_path() / ("grpo_runs_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  grpo::remove_tree(dir);
   fs::create_directories(dir / "a");
   {
     grpo::RunStoreWriter w((dir / "a" / "run.db").string());
@@ -87,7 +88,7 @@ TEST(Cli, RunsListsLastStepAndLatestMetrics) {
 
 TEST(Cli, ReportRendersMetricsSamplesAndEscapesText) {
   const auto dir = fs::temp_directory_path() / ("grpo_report_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  grpo::remove_tree(dir);
   fs::create_directories(dir);
   {
     grpo::RunStoreWriter w((dir / "run.db").string());

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "core/filesystem.h"
 #include "core/run_store.h"
 #include "model/config.h"
 #include "model/model_io.h"
@@ -70,7 +71,7 @@ std::map<std::string, std::vector<std::pair<int64_t, double>>> step_metrics(cons
 
 TEST(Resume, SigkillAtARandomPointThenResumeMatchesAnUninterruptedRun) {
   const fs::path root = fs::temp_directory_path() / ("grpo_resume_" + std::to_string(::getpid()));
-  fs::remove_all(root);
+  grpo::remove_tree(root);
   fs::create_directories(root);
   auto gen = run_command(kGrpo + " data generate --task arithmetic --n 64 --seed 1 --output " +
                          (root / "train.jsonl").string() + " --difficulty easy");
@@ -109,5 +110,5 @@ TEST(Resume, SigkillAtARandomPointThenResumeMatchesAnUninterruptedRun) {
   ASSERT_EQ(a->entries().size(), b->entries().size());
   for (const auto& e : a->entries())
     EXPECT_TRUE(torch::equal(a->tensor(e.name), b->tensor(e.name))) << e.name << " differs after resume";
-  fs::remove_all(root);
+  grpo::remove_tree(root);
 }

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "core/filesystem.h"
 #include "core/run_store.h"
 
 namespace fs = std::filesystem;
@@ -35,7 +36,7 @@ namespace {
 
 TEST(RunStoreKill, SigkillDuringWritesKeepsEveryCommittedStep) {
   const auto dir = fs::temp_directory_path() / ("grpo_kill_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  grpo::remove_tree(dir);
   fs::create_directories(dir);
   const std::string db = (dir / "run.db").string();
   int fds[2];
@@ -77,5 +78,5 @@ TEST(RunStoreKill, SigkillDuringWritesKeepsEveryCommittedStep) {
     EXPECT_EQ(series[i].step, i + 1);
     EXPECT_DOUBLE_EQ(series[i].value, (i + 1) * 0.5 + 7);
   }
-  fs::remove_all(dir);
+  grpo::remove_tree(dir);
 }

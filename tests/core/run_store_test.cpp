@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/filesystem.h"
 #include "core/error.h"
 #include "core/run_directory.h"
 #include "core/run_store.h"
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 std::string temp_dir(const std::string& name) {
   const auto p = fs::temp_directory_path() / ("grpo_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
+  grpo::remove_tree(p);
   fs::create_directories(p);
   return p.string();
 }

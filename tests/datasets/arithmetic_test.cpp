@@ -128,3 +128,16 @@ TEST(Arithmetic, PresetsAndOptionsAreChecked) {
 
 }  // namespace
 }  // namespace grpo::datasets
+
+TEST(Arithmetic, StepsFollowPrecedenceAndEndAtTheAnswer) {
+  EXPECT_EQ(grpo::datasets::arithmetic_steps("7 - 3 + 5"), "7 - 3 = 4, 4 + 5 = 9");
+  EXPECT_EQ(grpo::datasets::arithmetic_steps("2 + 3 * 4 - 8 / 2"), "3 * 4 = 12, 8 / 2 = 4, 2 + 12 = 14, 14 - 4 = 10");
+  EXPECT_EQ(grpo::datasets::arithmetic_steps("3 - 7 + 5"), "3 - 7 = -4, -4 + 5 = 1");
+  EXPECT_EQ(grpo::datasets::arithmetic_steps("6"), "");
+  EXPECT_THROW(grpo::datasets::arithmetic_steps("6 / 0"), grpo::Error);
+  grpo::datasets::ArithmeticOptions o = grpo::datasets::arithmetic_preset("hard");
+  for (const auto& r : grpo::datasets::generate_arithmetic(o, 50, 5, grpo::datasets::Split::kTrain)) {
+    const std::string steps = r.extra["steps"].get<std::string>();
+    EXPECT_EQ(steps.substr(steps.rfind(" = ") + 3), r.answer) << steps;
+  }
+}

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/filesystem.h"
 #include "model/config.h"
 
 namespace grpo::model::testing {
@@ -22,7 +23,7 @@ inline double relative_error(const torch::Tensor& actual, const torch::Tensor& e
 // A fresh empty directory under the system temp dir, removed by the caller's TearDown if wanted.
 inline std::filesystem::path scratch_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("grpo_model_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  grpo::remove_tree(dir);
   std::filesystem::create_directories(dir);
   return dir;
 }

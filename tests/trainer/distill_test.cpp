@@ -11,6 +11,7 @@
 
 #include <fstream>
 
+#include "core/filesystem.h"
 #include "core/run_store.h"
 #include "model/model_io.h"
 #include "rl/trainer/distill_trainer.h"
@@ -127,8 +128,8 @@ TEST(Distill, ResumedSftModeReusesTheDataAndMatchesTheUninterruptedRun) {
   const auto cut = dir / "cut";
   fs::copy(whole, cut, fs::copy_options::recursive);
   for (const auto& e : fs::directory_iterator(cut / "checkpoints"))
-    if (std::stoi(e.path().filename().string().substr(5)) > 20) fs::remove_all(e.path());
-  fs::remove_all(cut / "final");
+    if (std::stoi(e.path().filename().string().substr(5)) > 20) remove_tree(e.path());
+  remove_tree(cut / "final");
   const auto data_time = fs::last_write_time(cut / "distill_data.jsonl");
 
   rl::RunRequest request;

@@ -9,19 +9,24 @@
 
 #include <filesystem>
 
+#include "core/filesystem.h"
+#include "core/crash_handler.h"
 #include "core/torch/device.h"
 
 namespace {
 
 class TrainerTestEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override { grpo::set_cpu_threads(1); }
+  void SetUp() override {
+    grpo::install_crash_handler();
+    grpo::set_cpu_threads(1);
+  }
   void TearDown() override {
     namespace fs = std::filesystem;
     const std::string prefix = "grpo-trainer-" + std::to_string(::getpid()) + "-";
     std::error_code ignored;
     for (const auto& e : fs::directory_iterator(fs::temp_directory_path(), ignored))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(e.path(), ignored);
+      if (e.path().filename().string().rfind(prefix, 0) == 0) grpo::try_remove_tree(e.path());
   }
 };
 

@@ -1,4 +1,5 @@
 // The copy task, tiny configs and the shared noisy teacher; see tiny_world.h.
+#include "core/filesystem.h"
 #include "tests/trainer/tiny_world.h"
 
 #include <unistd.h>
@@ -19,7 +20,7 @@ namespace grpo::testing {
 
 fs::path fresh_dir(const std::string& name) {
   const auto dir = fs::temp_directory_path() / ("grpo-trainer-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
+  remove_tree(dir);
   fs::create_directories(dir);
   return dir;
 }
@@ -70,7 +71,7 @@ TinyWorld build_world() {
   // The teacher learns from responses a quarter of which are wrong by 1..5.
   auto noisy = copy_records(300, false, 1);
   datasets::ResponseOptions ro;
-  ro.wrong_fraction = 0.25;
+  ro.styles = {{"<answer>{answer}</answer>", 0.25}};
   ro.seed = 3;
   datasets::add_responses(noisy, ro);
   datasets::write_jsonl((w.root / "teacher_train.jsonl").string(), noisy);
