@@ -72,4 +72,10 @@ BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::func
   return out;
 }
 
+size_t RewardSet::correctness_index() const {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code") return i;
+  return 0;
+}
+
 }  // namespace grpo::rewards

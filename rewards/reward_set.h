@@ -41,6 +41,10 @@ class RewardSet {
 
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<double>& weights() const { return weights_; }
+  // The reward that says whether an answer is correct (the first of math_accuracy, countdown,
+  // code), which accuracy metrics, pass@k and distillation filters read; the first reward when
+  // none of those is configured.
+  size_t correctness_index() const;
 
  private:
   std::vector<std::string> names_;

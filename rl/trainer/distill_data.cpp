@@ -12,21 +12,15 @@
 
 namespace grpo::rl {
 
-std::string accuracy_reward_name(const std::vector<std::string>& names) {
-  require(!names.empty(), "no rewards are configured");
-  for (const auto& n : names)
-    if (n == "math_accuracy" || n == "countdown" || n == "code") return n;
-  return names.front();
-}
-
-FilterRule filter_rule(const DistillSettings& settings, const std::vector<std::string>& reward_names) {
+FilterRule filter_rule(const DistillSettings& settings, const rewards::RewardSet& reward_set) {
+  const auto& reward_names = reward_set.names();
   FilterRule rule;
   rule.min_reward = settings.min_reward;
   rule.keep_truncated = settings.keep_truncated;
   rule.max_per_prompt = settings.max_per_prompt;
   rule.rewards = settings.filter_rewards;
   if (rule.rewards.empty()) {
-    rule.rewards.push_back(accuracy_reward_name(reward_names));
+    rule.rewards.push_back(reward_names[reward_set.correctness_index()]);
     const bool has_format = std::find(reward_names.begin(), reward_names.end(), "format") != reward_names.end();
     if (has_format && rule.rewards.front() != "format") rule.rewards.push_back("format");
   }

@@ -23,10 +23,6 @@
 
 namespace grpo::rl {
 
-// The reward that decides "correct": the first of math_accuracy, countdown, code in `names`,
-// else the first name.
-std::string accuracy_reward_name(const std::vector<std::string>& names);
-
 struct FilterRule {
   std::vector<std::string> rewards;  // every one must score >= min_reward
   double min_reward = 1.0;
@@ -34,9 +30,9 @@ struct FilterRule {
   int64_t max_per_prompt = 0;  // 0 = no limit
 };
 
-// distill.filter_rewards, or the default (accuracy reward + `format` when configured); a name
-// that is not among `reward_names` is a grpo::Error naming distill.filter_rewards.
-FilterRule filter_rule(const DistillSettings& settings, const std::vector<std::string>& reward_names);
+// distill.filter_rewards, or the default (the correctness reward + `format` when configured); a
+// name that is not among the configured rewards is a grpo::Error naming distill.filter_rewards.
+FilterRule filter_rule(const DistillSettings& settings, const rewards::RewardSet& reward_set);
 
 // Checks the distill: section against the rest of the config (teacher set, positive counts,
 // mode-specific needs); one grpo::Error listing every problem.

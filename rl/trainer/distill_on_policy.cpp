@@ -175,7 +175,7 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
 void OnPolicyDistill::score_metrics(const StepSamples& s, std::map<std::string, double>& metrics) {
   const auto scores = rewards_.score(s.scored);
   const auto& names = rewards_.names();
-  const auto accuracy = std::find(names.begin(), names.end(), accuracy_reward_name(names)) - names.begin();
+  const size_t accuracy = rewards_.correctness_index();
   const double n = static_cast<double>(s.scored.size());
   double correct = 0, length = 0, truncated = 0;
   std::vector<double> sums(names.size(), 0.0);

@@ -55,7 +55,6 @@ EvalResult evaluate_and_log(RunContext& ctx, const ExperimentConfig& cfg, rollou
   eo.top_p = cfg.rollout.top_p;
   eo.max_new_tokens = cfg.rollout.max_new_tokens;
   eo.stop_strings = cfg.rollout.stop_strings;
-  eo.correct_reward = accuracy_reward_name(reward_set.names());
   eo.seed = step_seed(cfg.run.seed, step, 255);
   auto result = evaluate(engine, policy, records, reward_set, eo);
   ctx.log(step, result.metrics("eval"));
@@ -110,7 +109,7 @@ fs::path ensure_distill_data(const ExperimentConfig& cfg, RunContext& ctx, const
   sampling.teacher_label = cfg.distill.teacher;
   sampling.response_field = cfg.sft.response_field;
   sampling.log_samples = cfg.train.log_samples;
-  const auto rule = filter_rule(cfg.distill, reward_set.names());
+  const auto rule = filter_rule(cfg.distill, reward_set);
   std::vector<std::string> conditions;
   for (const auto& r : rule.rewards) conditions.push_back(r + " >= " + nlohmann::json(rule.min_reward).dump());
   logging::info(strformat("teacher %s: %zu prompts x %lld samples; keep when %s", cfg.distill.teacher.c_str(),

@@ -43,7 +43,7 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
   require(options.k >= 1, "evaluation needs k >= 1");
   require(options.temperature > 0 || options.k == 1, "greedy evaluation (temperature 0) takes one sample per prompt");
   const auto& names = reward_set.names();
-  const std::string correct_name = options.correct_reward.empty() ? names.front() : options.correct_reward;
+  const std::string correct_name = options.correct_reward.empty() ? names[reward_set.correctness_index()] : options.correct_reward;
   const auto it = std::find(names.begin(), names.end(), correct_name);
   require(it != names.end(), "evaluation reward '" + correct_name + "' is not among the configured rewards");
   const size_t correct_index = static_cast<size_t>(it - names.begin());

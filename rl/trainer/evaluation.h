@@ -24,7 +24,7 @@ struct EvalOptions {
   double top_p = 1.0;
   int64_t max_new_tokens = 256;
   std::vector<std::string> stop_strings;
-  std::string correct_reward;    // "" = the first reward of the set
+  std::string correct_reward;    // "" = the set's correctness reward (RewardSet::correctness_index)
   uint64_t seed = 0;
 };
 

@@ -51,14 +51,6 @@ bool zero_variance(const std::vector<Scored>& c, size_t begin, size_t g) {
   return true;
 }
 
-// The reward that decides "correct" for accuracy metrics: the first verifier (math_accuracy,
-// countdown, code) in the list, else the first reward.
-int64_t accuracy_reward_index(const std::vector<std::string>& names) {
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i] == "math_accuracy" || names[i] == "countdown" || names[i] == "code") return static_cast<int64_t>(i);
-  return 0;
-}
-
 class GrpoRun {
  public:
   GrpoRun(const ExperimentConfig& config, RunContext& ctx) : cfg_(config), ctx_(ctx) {}
@@ -109,7 +101,7 @@ void GrpoRun::setup() {
   }
 
   rewards_ = std::make_unique<rewards::RewardSet>(cfg_.rewards);
-  correct_index_ = accuracy_reward_index(rewards_->names());
+  correct_index_ = static_cast<int64_t>(rewards_->correctness_index());
   train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
   if (!cfg_.data.eval.path.empty()) {
     eval_ = datasets::read_dataset(cfg_.data.eval.path, datasets::read_options(cfg_.data.eval)).records;
@@ -323,7 +315,6 @@ void GrpoRun::maybe_eval(int64_t step, bool force) {
   eo.top_p = cfg_.rollout.top_p;
   eo.max_new_tokens = cfg_.rollout.max_new_tokens;
   eo.stop_strings = cfg_.rollout.stop_strings;
-  eo.correct_reward = rewards_->names()[correct_index_];
   eo.seed = step_seed(cfg_.run.seed, step, 255);
   const auto result = evaluate(*engine_, *policy_, eval_, *rewards_, eo);
   ctx_.log(step, result.metrics("eval"));

@@ -25,18 +25,26 @@ using testing::relative_error;
 
 const torch::Device kCuda(torch::kCUDA, 0);
 
-TEST(GpuParity, Bf16LogitsMatchTransformers) {
-  GRPO_REQUIRE_CUDA();
-  GRPO_REQUIRE_FIXTURES("models");
+// Calls check(dir, model, expected) for every fixture model, loaded in bf16 on the GPU.
+template <typename Check>
+void for_each_fixture_in_bf16(Check check) {
   for (const auto& dir : grpo::testing::fixture_dirs("models")) {
     SCOPED_TRACE(dir.filename().string());
     auto model = load_model(dir, {kCuda, torch::kBFloat16});
     auto expected = SafetensorsFile::open(dir / "expected.safetensors");
     torch::NoGradGuard no_grad;
+    check(dir, model, *expected);
+  }
+}
+
+TEST(GpuParity, Bf16LogitsMatchTransformers) {
+  GRPO_REQUIRE_CUDA();
+  GRPO_REQUIRE_FIXTURES("models");
+  for_each_fixture_in_bf16([](const std::filesystem::path& dir, CausalLM& model, SafetensorsFile& expected) {
     ForwardInput in;
-    in.input_ids = expected->tensor("input_ids").clone().to(kCuda);
+    in.input_ids = expected.tensor("input_ids").clone().to(kCuda);
     auto logits = model->logits(model->forward(in).hidden).to(torch::kCPU, torch::kFloat32);
-    auto want = expected->tensor("logits").clone();
+    auto want = expected.tensor("logits").clone();
     const double err = relative_error(logits, want);
     // Error of each position relative to the whole tensor's scale: [B, T].
     auto per_position = (logits - want).abs().amax(-1) / want.abs().max();
@@ -48,7 +56,7 @@ TEST(GpuParity, Bf16LogitsMatchTransformers) {
     } else {
       EXPECT_LE(err, 2e-2);
     }
-  }
+  });
 }
 
 // Greedy bf16 decoding through the cache follows greedy_ids; where a row first departs, the
@@ -56,14 +64,10 @@ TEST(GpuParity, Bf16LogitsMatchTransformers) {
 TEST(GpuParity, Bf16GreedyMatchesUntilANearTie) {
   GRPO_REQUIRE_CUDA();
   GRPO_REQUIRE_FIXTURES("models");
-  for (const auto& dir : grpo::testing::fixture_dirs("models")) {
-    SCOPED_TRACE(dir.filename().string());
-    auto model = load_model(dir, {kCuda, torch::kBFloat16});
-    auto expected = SafetensorsFile::open(dir / "expected.safetensors");
-    auto prompt = expected->tensor("greedy_prompt").clone();
-    auto want = expected->tensor("greedy_ids").clone();
+  for_each_fixture_in_bf16([](const std::filesystem::path& dir, CausalLM& model, SafetensorsFile& expected) {
+    auto prompt = expected.tensor("greedy_prompt").clone();
+    auto want = expected.tensor("greedy_ids").clone();
     const int64_t batch = prompt.size(0), start = prompt.size(1), steps = want.size(1) - start;
-    torch::NoGradGuard no_grad;
     InferenceCache cache(model->config(), batch, want.size(1), torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda));
     ForwardInput in;
     in.cache = &cache;
@@ -91,7 +95,7 @@ TEST(GpuParity, Bf16GreedyMatchesUntilANearTie) {
     }
     std::cout << "[gpu parity] " << dir.filename().string() << " bf16 greedy: " << matched << "/" << batch * steps
               << " tokens equal before the first near-tie\n";
-  }
+  });
 }
 
 // A MoE model with grouped-GEMM-friendly sizes: bf16 on CUDA (grouped path) against the same

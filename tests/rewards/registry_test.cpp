@@ -121,5 +121,11 @@ TEST(RewardConfig, ErrorsNameFileAndLine) {
   unlink(missing.c_str());
 }
 
+TEST(RewardSet, CorrectnessIndexIsTheFirstVerifierElseTheFirstReward) {
+  EXPECT_EQ(RewardSet({{"format", 0.2, {{"mode", "lenient"}}}, {"countdown", 1.0, {}}}).correctness_index(), 1u);
+  EXPECT_EQ(RewardSet({{"math_accuracy", 1.0, {}}, {"format", 0.2, {{"mode", "lenient"}}}}).correctness_index(), 0u);
+  EXPECT_EQ(RewardSet({{"format", 1.0, {{"mode", "lenient"}}}}).correctness_index(), 0u);
+}
+
 }  // namespace
 }  // namespace grpo::rewards

@@ -33,6 +33,7 @@ TEST(GrpoLearning, NoisyTeacherImprovesOnHeldOutPrompts) {
   const double before = grpo::testing::eval_pass_at_1(grpo::testing::load_raw_policy(w.teacher), 11);
   const double after = grpo::testing::eval_pass_at_1(grpo::testing::load_raw_policy(run / "final"), 11);
   std::cout << "[grpo learning] held-out pass@1 " << before << " -> " << after << "\n";
-  EXPECT_GE(after, before + 0.1);
-  EXPECT_GE(after, 0.85);
+  // Measured 0.575 -> 0.904 (CPU, LibTorch 1.13); the margins leave room for other BLAS/RNG paths.
+  EXPECT_GE(after, before + 0.15);
+  EXPECT_GE(after, 0.8);
 }
