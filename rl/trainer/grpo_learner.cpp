@@ -37,18 +37,8 @@ torch::Tensor rows(const torch::Tensor& t, int64_t begin, int64_t end, int64_t w
 GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim,
                          double temperature, int64_t max_completion_length, int64_t total_steps)
     : policy_(std::move(policy)), rl_(rl), optim_(optim), temperature_(temperature > 0 ? temperature : 1.0),
-      max_completion_length_(max_completion_length), total_steps_(total_steps) {
-  for (auto& p : policy_->parameters())
-    if (p.requires_grad()) params_.push_back(p);
-  AdamWOptions o;
-  o.lr = optim.lr;
-  require(optim.betas.size() == 2, "optim.betas must hold two numbers");
-  o.beta1 = optim.betas[0];
-  o.beta2 = optim.betas[1];
-  o.eps = optim.eps;
-  o.weight_decay = optim.weight_decay;
-  optimizer_ = make_adamw(params_, o);
-}
+      max_completion_length_(max_completion_length), steps_per_update_(rl.num_iterations * rl.minibatches),
+      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_)) {}
 
 torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch) const {
   torch::NoGradGuard no_grad;
@@ -90,14 +80,6 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
   lo.kl_estimator = rl_.kl_estimator;
   lo.entropy_coef = rl_.entropy_coef;
 
-  ScheduleOptions so;
-  so.base_lr = optim_.lr;
-  so.warmup_steps = optim_.warmup_steps;
-  so.kind = parse_schedule_kind(optim_.schedule);
-  so.min_lr_ratio = optim_.min_lr_ratio;
-  const int64_t per_step = rl_.num_iterations * rl_.minibatches;
-  so.total_steps = std::max<int64_t>(total_steps_ * per_step, so.warmup_steps + 1);
-
   policy_->train();
   const int64_t mb_rows = (n + rl_.minibatches - 1) / rl_.minibatches;
   for (int64_t pass = 0; pass < rl_.num_iterations; ++pass) {
@@ -127,10 +109,10 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
         metrics.add(metric_values(result.metrics));
         report.trained_tokens += static_cast<int64_t>(in.mask.sum().item<double>());
       }
-      const int64_t opt_step = step * per_step + report.optimizer_steps;
-      const double lr = learning_rate_at(opt_step, so);
-      set_learning_rate(*optimizer_, lr);
-      const auto sr = guarded_step(*optimizer_, params_, optim_.max_grad_norm, step_loss);
+      // 1-based optimizer step: training step `step` (0-based here) runs steps_per_update_ of them.
+      const int64_t opt_step = step * steps_per_update_ + report.optimizer_steps + 1;
+      const double lr = optimizer_->lr_at(opt_step);
+      const auto sr = optimizer_->step(opt_step, step_loss);
       ++report.optimizer_steps;
       if (sr.skipped) ++report.skipped_steps;
       metrics.add({{"optim/grad_norm", sr.grad.norm}, {"optim/lr", lr}, {"optim/clipped", sr.grad.clipped ? 1.0 : 0.0}});

@@ -16,6 +16,7 @@
 #include "rl/algorithms/metrics.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sequence_batch.h"
+#include "rl/trainer/stage_optimizer.h"
 
 namespace grpo::rl {
 
@@ -41,7 +42,7 @@ class GrpoLearner {
 
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 
-  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  torch::optim::AdamW& optimizer() { return optimizer_->optimizer(); }
   // Log-probs of the completion tokens without gradients, micro-batch by micro-batch.
   torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch) const;
 
@@ -50,9 +51,10 @@ class GrpoLearner {
   GrpoSettings rl_;
   OptimSettings optim_;
   double temperature_;
-  int64_t max_completion_length_, total_steps_;
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  int64_t max_completion_length_;
+  // Optimizer steps per training step: μ passes × minibatches.
+  int64_t steps_per_update_;
+  std::unique_ptr<StageOptimizer> optimizer_;
 };
 
 }  // namespace grpo::rl

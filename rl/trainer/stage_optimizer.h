@@ -1,7 +1,7 @@
-// The optimizer every single-model training stage (SFT, distillation) drives the same way:
-// AdamW from the `optim:` section over a model's trainable parameters, the learning-rate
-// schedule over the stage's total steps, and the guarded step (clip, skip non-finite). GRPO
-// keeps its own copy inside GrpoLearner because its steps are minibatches of a rollout batch.
+// The optimizer every training stage (SFT, distillation, and GRPO's learner, whose optimizer steps
+// are the minibatches of each rollout batch) drives the same way: AdamW from the `optim:`
+// section over a model's trainable parameters, the learning-rate schedule over the stage's total
+// optimizer steps, and the guarded step (clip, skip non-finite).
 // Not here: the loss, micro-batching (grad_accumulation.h), saving optimizer state (checkpoints.h).
 #pragma once
 
