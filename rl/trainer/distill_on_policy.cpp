@@ -199,8 +199,7 @@ void OnPolicyDistill::save(int64_t step) {
   contents.policy = &student_->model;
   contents.optimizer = &optimizer_->optimizer();
   contents.tokenizer_source = student_->source_dir;
-  const auto dir = save_checkpoint(ctx_.dir.checkpoints_dir(), state, contents, cfg_.train.keep_last);
-  ctx_.store->log_event("info", "checkpoint", dir.string(), step);
+  ctx_.save_checkpoint(state, contents, cfg_.train.keep_last);
 }
 
 void OnPolicyDistill::run() {

@@ -40,11 +40,4 @@ std::unique_ptr<rollout::RolloutEngine> make_engine(PolicyBundle& policy,
                                                     const std::vector<const std::vector<datasets::Record>*>& record_sets,
                                                     const rollout::RolloutSettings& rollout);
 
-// pass@1/pass@k/maj@k of the policy on `records` (train.eval_samples samples per prompt at
-// rollout.temperature, greedy for one sample; correct = the accuracy reward), logged as eval/*
-// at `step`.
-EvalResult evaluate_and_log(RunContext& ctx, const ExperimentConfig& config, rollout::RolloutEngine& engine,
-                            const PolicyBundle& policy, const std::vector<datasets::Record>& records,
-                            const rewards::RewardSet& reward_set, int64_t step);
-
 }  // namespace grpo::rl

@@ -13,7 +13,9 @@
 #include "datasets/eval_metrics.h"
 #include "datasets/record.h"
 #include "rewards/reward_set.h"
+#include "rl/experiment/experiment_config.h"
 #include "rl/trainer/policy_bundle.h"
+#include "rl/trainer/run_context.h"
 #include "rollout/engine.h"
 
 namespace grpo::rl {
@@ -41,5 +43,12 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
 
 // The pass@k/maj@k values of k reported for k samples: 1, 2, 4, ... up to k, and k itself.
 std::vector<int64_t> reported_ks(int64_t k);
+
+// The in-training evaluation of every stage: pass@1/pass@k/maj@k of the policy on `records`
+// (train.eval_samples samples per prompt at rollout.temperature, greedy for one sample; correct
+// = the set's correctness reward), logged as eval/* at `step` and as one console line.
+EvalResult evaluate_and_log(RunContext& ctx, const ExperimentConfig& config, rollout::RolloutEngine& engine,
+                            const PolicyBundle& policy, const std::vector<datasets::Record>& records,
+                            const rewards::RewardSet& reward_set, int64_t step);
 
 }  // namespace grpo::rl

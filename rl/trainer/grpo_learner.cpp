@@ -6,8 +6,6 @@
 #include "rl/algorithms/actor_loss.h"
 #include "rl/algorithms/rollout_correction.h"
 #include "rl/learner/grad_accumulation.h"
-#include "rl/learner/grad_clip.h"
-#include "rl/learner/optimizer.h"
 
 namespace grpo::rl {
 namespace {

@@ -291,9 +291,6 @@ void GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor&
 }
 
 void GrpoRun::save(int64_t step) {
-  // Everything logged up to this step must be durable before a checkpoint claims the step is
-  // done: a resume never replays it, so its metrics would otherwise be lost to a crash.
-  ctx_.store->flush();
   TrainerState state;
   state.step = step;
   state.data = datasets::to_json(sampler_->state());
@@ -302,25 +299,13 @@ void GrpoRun::save(int64_t step) {
   contents.optimizer = &learner_->optimizer();
   contents.reference = reference_refreshed_ ? &reference_ : nullptr;
   contents.tokenizer_source = policy_->source_dir;
-  const auto dir = save_checkpoint(ctx_.dir.checkpoints_dir(), state, contents, cfg_.train.keep_last);
-  ctx_.store->log_event("info", "checkpoint", dir.string(), step);
+  ctx_.save_checkpoint(state, contents, cfg_.train.keep_last);
 }
 
 void GrpoRun::maybe_eval(int64_t step, bool force) {
   if (eval_.empty() || cfg_.train.eval_every <= 0) return;
   if (!force && step % cfg_.train.eval_every != 0) return;
-  EvalOptions eo;
-  eo.k = cfg_.train.eval_samples;
-  eo.temperature = eo.k > 1 ? cfg_.rollout.temperature : 0.0;
-  eo.top_p = cfg_.rollout.top_p;
-  eo.max_new_tokens = cfg_.rollout.max_new_tokens;
-  eo.stop_strings = cfg_.rollout.stop_strings;
-  eo.seed = step_seed(cfg_.run.seed, step, 255);
-  const auto result = evaluate(*engine_, *policy_, eval_, *rewards_, eo);
-  ctx_.log(step, result.metrics("eval"));
-  logging::info(strformat("eval step %lld: pass@1 %.3f over %lld prompts, mean length %.1f", static_cast<long long>(step),
-                          result.summary.pass_at_1, static_cast<long long>(result.summary.problems),
-                          result.summary.mean_length));
+  evaluate_and_log(ctx_, cfg_, *engine_, *policy_, eval_, *rewards_, step);
 }
 
 void GrpoRun::run() {

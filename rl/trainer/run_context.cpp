@@ -26,6 +26,14 @@ void RunContext::set_status(const std::string& status) {
 
 void RunContext::log(int64_t step, const std::map<std::string, double>& metrics) { store->log_metrics(step, metrics); }
 
+std::filesystem::path RunContext::save_checkpoint(const TrainerState& state, const CheckpointContents& contents,
+                                                  int64_t keep_last) {
+  store->flush();
+  auto path = rl::save_checkpoint(dir.checkpoints_dir(), state, contents, keep_last);
+  store->log_event("info", "checkpoint", path.string(), state.step);
+  return path;
+}
+
 std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
                                      const std::string& config_text, const std::string& stage) {
   const std::string path = run_dir.empty() ? config.run.output_dir : run_dir;

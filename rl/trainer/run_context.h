@@ -32,6 +32,11 @@ struct RunContext {
   void set_status(const std::string& status);
   // Logs metrics for `step` to the store.
   void log(int64_t step, const std::map<std::string, double>& metrics);
+  // Checkpoints the stage at state.step (checkpoints.h), after flushing the store: a resume
+  // never replays that step, so everything logged up to it must be durable first. Records a
+  // "checkpoint" event and returns the checkpoint directory.
+  std::filesystem::path save_checkpoint(const TrainerState& state, const CheckpointContents& contents,
+                                        int64_t keep_last);
 };
 
 // stage: "grpo" or "sft" (recorded, and checked on resume so one stage cannot resume another).

@@ -164,7 +164,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
     contents.policy = &policy.model;
     contents.optimizer = &optimizer.optimizer();
     contents.tokenizer_source = policy.source_dir;
-    save_checkpoint(ctx.dir.checkpoints_dir(), state, contents, cfg.train.keep_last);
+    ctx.save_checkpoint(state, contents, cfg.train.keep_last);
   };
   auto eval_loss = [&](int64_t step) {
     if (eval_examples.empty()) return;
