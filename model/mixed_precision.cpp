@@ -1,31 +1,124 @@
-// fp32 master weights beside bf16 parameters; see mixed_precision.h.
+// Flat float32 masters beside the model's parameters; see mixed_precision.h.
 #include "model/mixed_precision.h"
 
+#include <unordered_set>
+
+#include "core/error.h"
+
 namespace grpo::model {
+namespace {
+
+// The trainable parameters, each once (a tied weight appears once), split [matrices, vectors].
+std::vector<std::vector<torch::Tensor>> trainable_groups(CausalLM& model) {
+  std::vector<std::vector<torch::Tensor>> groups(2);
+  std::unordered_set<const void*> seen;
+  for (auto& p : model->parameters()) {
+    if (!p.requires_grad() || !seen.insert(p.unsafeGetTensorImpl()).second) continue;
+    groups[p.dim() >= 2 ? 0 : 1].push_back(p);
+  }
+  return groups;
+}
+
+int64_t total_numel(const std::vector<torch::Tensor>& params) {
+  int64_t n = 0;
+  for (const auto& p : params) n += p.numel();
+  return n;
+}
+
+// Copies the parameters into `flat` and makes each parameter a view of its slice; the gradient
+// of each becomes a view of the same slice of `flat_grad`.
+void repack(std::vector<torch::Tensor>& params, const torch::Tensor& flat, const torch::Tensor& flat_grad) {
+  int64_t offset = 0;
+  for (auto& p : params) {
+    const int64_t n = p.numel();
+    auto slice = flat.narrow(0, offset, n).view(p.sizes());
+    slice.copy_(p.detach());
+    p.set_data(slice);
+    p.mutable_grad() = flat_grad.narrow(0, offset, n).view(p.sizes());
+    offset += n;
+  }
+}
+
+}  // namespace
 
 MasterWeights::MasterWeights(CausalLM& model) {
   torch::NoGradGuard no_grad;
-  for (auto& p : model->parameters()) {
-    if (!p.requires_grad()) continue;
-    params_.push_back(p);
-    masters_.push_back(p.detach().to(torch::kFloat32).clone().requires_grad_(true));
+  auto groups = trainable_groups(model);
+  const auto options = groups[0].empty() ? model->output_weight().options() : groups[0].front().options();
+  const auto dtype = options.dtype().toScalarType();
+  require(dtype == torch::kFloat32 || dtype == torch::kBFloat16 || dtype == torch::kFloat16,
+          "master weights: parameters must be float32, bfloat16 or float16");
+  for (const auto& params : groups)
+    for (const auto& p : params)
+      require(p.scalar_type() == dtype && p.device() == options.device(),
+              "master weights: every trainable parameter must share one dtype and device");
+  mixed_ = dtype != torch::kFloat32;
+  for (auto& params : groups) {
+    const int64_t n = total_numel(params);
+    auto master = torch::empty({n}, options.dtype(torch::kFloat32));
+    auto master_grad = torch::zeros({n}, options.dtype(torch::kFloat32));
+    if (mixed_) {
+      auto compute = torch::empty({n}, options);
+      auto compute_grad = torch::zeros({n}, options);
+      repack(params, compute, compute_grad);
+      master.copy_(compute);
+      compute_.push_back(compute);
+      compute_grads_.push_back(compute_grad);
+    } else {
+      repack(params, master, master_grad);
+    }
+    master.requires_grad_(true);
+    master.mutable_grad() = master_grad;
+    masters_.push_back(master);
   }
 }
 
-void MasterWeights::load_gradients() {
+void MasterWeights::accumulate_gradients() {
+  if (!mixed_) return;
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    auto& grad = params_[i].mutable_grad();
-    if (!grad.defined()) continue;
-    if (masters_[i].grad().defined()) masters_[i].mutable_grad().copy_(grad);
-    else masters_[i].mutable_grad() = grad.to(torch::kFloat32);
-    grad = torch::Tensor();
+  for (size_t g = 0; g < masters_.size(); ++g) {
+    masters_[g].mutable_grad().add_(compute_grads_[g]);
+    compute_grads_[g].zero_();
   }
+}
+
+void MasterWeights::zero_grad() {
+  torch::NoGradGuard no_grad;
+  for (auto& m : masters_) m.mutable_grad().zero_();
+  for (auto& g : compute_grads_) g.zero_();
 }
 
 void MasterWeights::publish() {
+  if (!mixed_) return;
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(masters_[i]);
+  for (size_t g = 0; g < masters_.size(); ++g) compute_[g].copy_(masters_[g]);
+}
+
+void MasterWeights::save(const std::string& path) const {
+  std::vector<torch::Tensor> values;
+  for (const auto& m : masters_) values.push_back(m.detach().cpu());
+  torch::save(values, path);
+}
+
+void MasterWeights::load(const std::string& path) {
+  std::vector<torch::Tensor> values;
+  try {
+    torch::load(values, path);
+  } catch (const c10::Error& e) {
+    throw Error(SourceLocation{path, 0, 0}, std::string("cannot read master weights: ") + e.what_without_backtrace());
+  }
+  if (values.size() != masters_.size())
+    throw Error(SourceLocation{path, 0, 0}, "master weights hold " + std::to_string(values.size()) +
+                                                " groups; this model has " + std::to_string(masters_.size()));
+  torch::NoGradGuard no_grad;
+  for (size_t g = 0; g < masters_.size(); ++g) {
+    if (values[g].numel() != masters_[g].numel())
+      throw Error(SourceLocation{path, 0, 0}, "master weights group " + std::to_string(g) + " holds " +
+                                                  std::to_string(values[g].numel()) + " values; this model has " +
+                                                  std::to_string(masters_[g].numel()) + ": saved by another model?");
+    masters_[g].copy_(values[g]);
+  }
+  publish();
 }
 
 }  // namespace grpo::model

@@ -1,14 +1,22 @@
-// bf16 compute with fp32 master weights. The model's parameters hold the compute dtype (bf16 on
-// the GPU) and are what forward/backward use; MasterWeights keeps a float32 copy of each
-// trainable parameter for the optimizer: after backward, load_gradients() moves the bf16
-// gradients into float32 master gradients, the optimizer steps the masters, and publish()
-// writes them back into the model rounded to the compute dtype. The optimizer state lives with
-// the masters, in float32. Numerically sensitive ops (RMSNorm statistics, router, softmax) are
-// already computed in float32 inside the model. It does not scale losses (bf16 needs none).
+// The trainable parameters of a model packed into flat buffers, the layout every training stage
+// steps. Two groups: [0] matrices (weight decay applies), [1] vectors (norm gains, biases). Each
+// group has one float32 master tensor with one float32 gradient, so the optimizer, the gradient
+// norm and the clip touch two tensors however many parameters the model has (a MoE's thousands
+// of expert matrices included).
+//   float32 model: its parameters are views of the masters and their gradients views of the
+//     master gradients; nothing is ever copied.
+//   bf16 model (GPU training): the parameters and their gradients are views of flat bf16
+//     buffers that forward and backward use. accumulate_gradients() adds the bf16 gradients of
+//     one backward into the float32 master gradients (so micro-batches accumulate in float32),
+//     and publish() rounds the masters into the parameters in place: a rollout engine sharing
+//     the parameters sees the new weights without any reallocation.
+// Numerically sensitive ops (RMSNorm statistics, router, softmax) are computed in float32 inside
+// the model. Not here: loss scaling (bf16 needs none), sharding masters across ranks.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 #include "model/transformer.h"
@@ -17,16 +25,32 @@ namespace grpo::model {
 
 class MasterWeights {
  public:
+  // Repacks the model's trainable parameters in place (their values are kept).
   explicit MasterWeights(CausalLM& model);
-  // The float32 masters, in named_parameters() order: hand these to the optimizer.
-  std::vector<torch::Tensor>& parameters() { return masters_; }
-  // master.grad = float32(param.grad); clears the model's gradients.
-  void load_gradients();
-  // param = compute_dtype(master), in place (the rollout engine can share the tensors).
+
+  // [decayed, plain]: flat float32 leaves whose .grad is always defined.
+  const std::vector<torch::Tensor>& masters() const { return masters_; }
+  // The model computes in a lower precision than its float32 masters.
+  bool mixed() const { return mixed_; }
+
+  // After each backward: moves the parameters' gradients into the master gradients (bf16;
+  // nothing to do in float32, where they are the same memory).
+  void accumulate_gradients();
+  // Zeroes every gradient. Never leaves one undefined: the parameters' gradients must stay views.
+  void zero_grad();
+  // After each optimizer step: parameters = masters rounded to the compute dtype (bf16 only).
   void publish();
 
+  // The masters' exact values (what a resumed run needs; a saved model holds the rounded ones).
+  // load() checks the sizes and names the file when they differ, then publishes.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
  private:
-  std::vector<torch::Tensor> params_, masters_;
+  std::vector<torch::Tensor> masters_;        // float32 [numel] per group
+  std::vector<torch::Tensor> compute_;        // bf16 [numel] per group (mixed only)
+  std::vector<torch::Tensor> compute_grads_;  // bf16 [numel] per group (mixed only)
+  bool mixed_ = false;
 };
 
 }  // namespace grpo::model

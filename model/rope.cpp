@@ -71,30 +71,26 @@ RopeFrequencies rope_frequencies(const ModelConfig& config) {
   return out;
 }
 
-std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freqs, const torch::Tensor& positions) {
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freqs, const torch::Tensor& positions,
+                                                     torch::Dtype dtype) {
   auto inv = freqs.inv_freq.to(positions.device());
   auto angles = positions.to(torch::kFloat32).unsqueeze(-1) * inv;  // [B, T, rope_dim/2]
+  angles = torch::cat({angles, angles}, -1);                           // both halves of each pair
   auto cos = angles.cos(), sin = angles.sin();
   if (freqs.attention_factor != 1.0) {
     cos = cos * freqs.attention_factor;
     sin = sin * freqs.attention_factor;
   }
-  return {cos.unsqueeze(1), sin.unsqueeze(1)};
+  return {cos.unsqueeze(1).to(dtype), sin.unsqueeze(1).to(dtype)};
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved) {
-  const int64_t rd = cos.size(-1) * 2;
-  auto c = cos.to(x.scalar_type()), s = sin.to(x.scalar_type());
+  const int64_t rd = cos.size(-1);
   auto rot = rd == x.size(-1) ? x : x.narrow(-1, 0, rd);
-  torch::Tensor a, b;
-  if (interleaved) {
-    a = rot.slice(-1, 0, rd, 2);
-    b = rot.slice(-1, 1, rd, 2);
-  } else {
-    a = rot.narrow(-1, 0, rd / 2);
-    b = rot.narrow(-1, rd / 2, rd / 2);
-  }
-  auto out = torch::cat({a * c - b * s, b * c + a * s}, -1);
+  // Interleaved pairs (2j, 2j+1) are first gathered into halves, as transformers' V3 code does.
+  if (interleaved) rot = rot.unflatten(-1, {rd / 2, 2}).transpose(-1, -2).flatten(-2);
+  auto rotated = torch::cat({rot.narrow(-1, rd / 2, rd / 2).neg(), rot.narrow(-1, 0, rd / 2)}, -1);
+  auto out = rot * cos.to(x.scalar_type()) + rotated * sin.to(x.scalar_type());
   if (rd == x.size(-1)) return out;
   return torch::cat({out, x.narrow(-1, rd, x.size(-1) - rd)}, -1);
 }

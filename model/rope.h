@@ -21,11 +21,15 @@ struct RopeFrequencies {
 
 RopeFrequencies rope_frequencies(const ModelConfig& config);
 
-// positions: [B, T] int64 -> {cos, sin}, each [B, 1, T, rope_dim / 2] float32 (broadcast over heads).
-std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freqs, const torch::Tensor& positions);
+// positions: [B, T] int64 -> {cos, sin}, each [B, 1, T, rope_dim] (broadcast over heads; the two
+// halves repeat, as transformers' tables do), computed in float32 and then cast to `dtype`: pass
+// the model's compute dtype so that no layer converts them again.
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freqs, const torch::Tensor& positions,
+                                                     torch::Dtype dtype = torch::kFloat32);
 
-// x: [B, heads, T, D] with D >= rope_dim; rotates the first rope_dim channels (in x's dtype, as
-// transformers does after casting cos/sin) and passes the rest through.
+// x: [B, heads, T, D] with D >= rope_dim; rotates the first rope_dim channels as
+// x·cos + rotate_half(x)·sin in x's dtype (transformers' formula and rounding) and passes the
+// rest through.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved);
 
 }  // namespace grpo::model

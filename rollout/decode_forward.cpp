@@ -49,7 +49,7 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   ctx.cache = cache_;
   ctx.step = &step;
   ctx.attn_mask = step.key_mask;
-  std::tie(ctx.cos, ctx.sin) = model::rope_cos_sin(rope_, step.positions);
+  std::tie(ctx.cos, ctx.sin) = model::rope_cos_sin(rope_, step.positions, logits.scalar_type());
   auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
   const auto& decoder = model_->model->decoder;
   for (size_t l = 0; l < decoder.size(); ++l) {

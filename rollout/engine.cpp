@@ -89,8 +89,11 @@ int64_t RolloutEngine::cache_bytes() const {
 }
 
 void RolloutEngine::refresh_weights(model::CausalLM& learner) {
-  if (learner.get() == model_.get()) return;
   torch::NoGradGuard no_grad;
+  if (learner.get() == model_.get()) {  // the same tensors: only what decode derived from them
+    if (forward_) forward_->refresh_experts();
+    return;
+  }
   std::map<std::string, torch::Tensor> source;
   for (auto& [name, t] : model::model_tensors(learner)) source.emplace(name, t);
   for (auto& [name, t] : model::model_tensors(model_)) {

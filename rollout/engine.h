@@ -57,8 +57,9 @@ class RolloutEngine {
                             const ProgressFn& progress = nullptr);
 
   // Copies `learner`'s weights into the engine's model in place (no reallocation: CUDA graphs
-  // stay valid). A no-op when the engine runs the learner's own tensors. `learner` must have the
-  // engine's config; dtypes may differ.
+  // stay valid). When the engine runs the learner's own tensors only the copies decode derives
+  // from them (MoE expert stacks) are refreshed. Call it after every optimizer update. `learner`
+  // must have the engine's config; dtypes may differ.
   void refresh_weights(model::CausalLM& learner);
 
   const EngineOptions& options() const { return options_; }

@@ -2,9 +2,11 @@
 // given shape, printed as one JSON object beside transformers' eager baseline for the same
 // config (read from the JSON that /work/shared/baselines/hf_baselines.py prints, when given).
 // Shapes: qwen05 (Qwen2.5-0.5B), moe-mla (the DeepSeek-V3-style MoE/MLA config of
-// hf_baselines.py), tiny (a CPU smoke run). On CUDA it computes in bf16 with fp32 master
-// weights and optimizer state (--no-master: plain bf16 AdamW, as the baseline does). The loss is
-// next-token cross-entropy computed in float32 over token chunks. It does not measure rollout.
+// hf_baselines.py), tiny (a CPU smoke run). The step is the trainers' own: StageOptimizer (flat
+// float32 masters, fused AdamW on CUDA, gradient clipping with its host read), computing in bf16
+// on CUDA; the baseline keeps bf16 weights and AdamW state without masters. The loss is
+// next-token cross-entropy computed in float32 over token chunks. --profile-trace traces one
+// extra step after the timed ones (bench/common/kernel_profile.h). It does not measure rollout.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,9 +16,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "bench/common/kernel_profile.h"
 #include "core/torch/device.h"
-#include "model/mixed_precision.h"
 #include "model/model_io.h"
+#include "rl/trainer/stage_optimizer.h"
 
 namespace {
 
@@ -68,7 +71,8 @@ int main(int argc, char** argv) {
   std::string shape = "tiny", device_name = "auto", baseline_path;
   int64_t batch = 2, seq = 64;
   int steps = 3, repeats = 3;
-  bool no_master = false, checkpointing = false;
+  bool checkpointing = false;
+  std::string profile_trace;
   app.add_option("--shape", shape, "qwen05 | moe-mla | tiny");
   app.add_option("--device", device_name, "auto | cpu | cuda[:N]");
   app.add_option("--batch", batch);
@@ -76,8 +80,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "steps per timed repeat");
   app.add_option("--repeats", repeats);
   app.add_option("--baseline-json", baseline_path, "JSON printed by hf_baselines.py");
-  app.add_flag("--no-master", no_master, "bf16 AdamW on the bf16 parameters (no fp32 masters)");
   app.add_flag("--checkpointing", checkpointing, "activation checkpointing per layer");
+  app.add_option("--profile-trace", profile_trace, "after timing, trace one more step into this Chrome trace");
   CLI11_PARSE(app, argc, argv);
 
   grpo::set_cpu_threads(0);
@@ -89,10 +93,12 @@ int main(int argc, char** argv) {
   model->to(device);
   model->train();
   model->set_activation_checkpointing(checkpointing);
-  const bool masters_on = dtype != torch::kFloat32 && !no_master;
-  std::unique_ptr<MasterWeights> masters;
-  if (masters_on) masters = std::make_unique<MasterWeights>(model);
-  torch::optim::AdamW opt(masters_on ? masters->parameters() : model->parameters(), torch::optim::AdamWOptions(1e-5));
+  grpo::rl::OptimSettings optim;
+  optim.lr = 1e-5;
+  optim.betas = {0.9, 0.999};
+  optim.schedule = "constant";
+  grpo::rl::StageOptimizer opt(model, optim, 1 << 20);
+  int64_t step_count = 0;
   torch::manual_seed(0);
   auto ids = torch::randint(0, model->config().vocab_size, {batch, seq}, torch::TensorOptions().dtype(torch::kInt64)).to(device);
 
@@ -100,11 +106,8 @@ int main(int argc, char** argv) {
     ForwardInput in;
     in.input_ids = ids;
     auto loss = next_token_loss(model, model->forward(in).hidden, ids);
-    loss.backward();
-    if (masters_on) masters->load_gradients();
-    opt.step();
-    opt.zero_grad();
-    if (masters_on) masters->publish();
+    opt.backward(loss);
+    opt.step(++step_count, loss.item<double>());
     return loss;
   };
   auto sync = [&] { model->output_weight().sum().item<double>(); };  // waits for the stream on CUDA
@@ -120,11 +123,17 @@ int main(int argc, char** argv) {
   }
   std::sort(rates.begin(), rates.end());
   const double median = rates[rates.size() / 2];
+  if (!profile_trace.empty()) {
+    grpo::bench::KernelProfile profile;
+    step();
+    sync();
+    profile.save(profile_trace);
+  }
 
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   json out = {{"benchmark", "model_train_fwd_bwd_adamw"}, {"shape", shape}, {"device", grpo::describe_device(device)},
-              {"dtype", grpo::dtype_name(dtype)}, {"fp32_master_weights", masters_on}, {"checkpointing", checkpointing},
+              {"dtype", grpo::dtype_name(dtype)}, {"fp32_master_weights", opt.masters().mixed()}, {"checkpointing", checkpointing},
               {"batch", batch}, {"seq", seq}, {"params", params}, {"tokens_per_s", median}, {"repeats_tokens_per_s", rates}};
   const std::string hf_name = shape == "qwen05" ? "qwen2.5-0.5b-shape" : "moe-mla-1b-shape";
   const std::string key = "eager_train_" + hf_name + "_b" + std::to_string(batch) + "_s" + std::to_string(seq) + "_tok_per_s";

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "bench/common/kernel_profile.h"
 #include "core/torch/device.h"
 #include "model/model_io.h"
 #include "rollout/engine.h"
@@ -94,7 +95,7 @@ int64_t weight_bytes_per_step(model::CausalLM& m, int64_t batch) {
 }
 
 struct Options {
-  std::string device = "auto", baseline_path;
+  std::string device = "auto", baseline_path, profile_trace;
   int repeats = 3, threads = 0;
   bool cuda_graphs = true;
 };
@@ -132,6 +133,13 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rates[a] < rates[b]; });
   const size_t median = order[order.size() / 2];
   const auto& s = stats[median];
+  if (!o.profile_trace.empty()) {  // 32 new tokens keep the trace small; the timing is done
+    auto short_requests = requests;
+    for (auto& r : short_requests) r.max_new_tokens = std::min<int64_t>(r.max_new_tokens, 32);
+    bench::KernelProfile profile;
+    engine.generate(short_requests, 7);
+    profile.save(o.profile_trace + "." + shape + ".json");
+  }
 
   const int64_t cache_bpt = model::InferenceCache::bytes_per_token(m->config(), dtype);
   const int64_t weights = weight_bytes_per_step(m, sequences);
@@ -181,6 +189,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU intra-op threads (0 = all cores)");
   app.add_option("--baseline-json", o.baseline_path, "the last line printed by hf_baselines.py");
   app.add_option("--cuda-graphs", o.cuda_graphs, "capture decode steps as CUDA graphs (GPU only)");
+  app.add_option("--profile-trace", o.profile_trace,
+                 "after timing, trace one 32-token generation per shape into PREFIX.SHAPE.json");
   CLI11_PARSE(app, argc, argv);
 
   set_cpu_threads(o.threads);

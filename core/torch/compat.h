@@ -39,6 +39,19 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
   return torch::matmul(probs, v);
 }
 
+// RMSNorm: weight · x / sqrt(mean(x²) + eps) over the last dim, statistics in float32. Where the
+// CUDA kernel exists (2.8+, x and weight of one dtype) forward and backward are one fused kernel
+// each, which rounds x·rstd·weight once; elsewhere transformers' eager form, which rounds x·rstd
+// to x's dtype before scaling (the two differ by at most one rounding of the output).
+inline torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+#if GRPO_TORCH_AT_LEAST(2, 8)
+  if (x.is_cuda() && weight.scalar_type() == x.scalar_type()) return at::rms_norm(x, {x.size(-1)}, weight, eps);
+#endif
+  auto xf = x.to(torch::kFloat32);
+  auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * normed.to(x.scalar_type());
+}
+
 // Grouped matrix product for MoE experts: rows [offs[g-1], offs[g]) of x [T, K] times
 // mat2[g] [K, N] for each group g, giving [T, N]; offs: int32 end offsets on x's device, so the
 // token counts never travel to the host. 2.8+ on CUDA in bf16 (Hopper's grouped GEMM); where
@@ -60,6 +73,32 @@ inline torch::Tensor grouped_mm(const torch::Tensor& x, const torch::Tensor& mat
   (void)offs;
   TORCH_CHECK(false, "grouped_mm needs LibTorch 2.8+ (this build: ", TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ")");
   return x;
+#endif
+}
+
+// One AdamW step (decoupled weight decay) of `param` in place, updating its moments, as a single
+// fused CUDA kernel (2.1+, CUDA). `step` is the 1-based step count of this update. Where
+// fused_adamw_supported() is false the caller runs the same formula in plain tensor ops.
+inline bool fused_adamw_supported(const torch::Tensor& param) {
+#if GRPO_TORCH_AT_LEAST(2, 1)
+  return param.is_cuda();
+#else
+  (void)param;
+  return false;
+#endif
+}
+
+inline void fused_adamw_(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& exp_avg,
+                         const torch::Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
+                         double weight_decay, double eps) {
+#if GRPO_TORCH_AT_LEAST(2, 1)
+  auto step_tensor = torch::full({}, static_cast<double>(step), param.options().dtype(torch::kFloat32));
+  at::_fused_adamw_({param}, {grad}, {exp_avg}, {exp_avg_sq}, {}, {step_tensor}, lr, beta1, beta2, weight_decay, eps,
+                    /*amsgrad=*/false, /*maximize=*/false);
+#else
+  (void)grad, (void)exp_avg, (void)exp_avg_sq, (void)step, (void)lr, (void)beta1, (void)beta2, (void)weight_decay,
+      (void)eps;
+  TORCH_CHECK(false, "fused AdamW needs LibTorch 2.1+ on CUDA (tensor on ", param.device(), ")");
 #endif
 }
 

@@ -25,13 +25,11 @@ GradNormReport clip_grad_norm(const std::vector<torch::Tensor>& params, double m
   return report;
 }
 
-StepReport guarded_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& params,
-                        double max_norm, double loss) {
+StepReport guarded_step(AdamW& optimizer, const std::vector<torch::Tensor>& params, double max_norm, double loss) {
   StepReport report;
   report.grad = clip_grad_norm(params, max_norm);
   report.skipped = !std::isfinite(loss) || !report.grad.finite;
   if (!report.skipped) optimizer.step();
-  optimizer.zero_grad();
   return report;
 }
 

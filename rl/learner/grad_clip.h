@@ -9,6 +9,8 @@
 
 #include <vector>
 
+#include "rl/learner/optimizer.h"
+
 namespace grpo::rl {
 
 struct GradNormReport {
@@ -26,9 +28,9 @@ struct StepReport {
   bool skipped = false;  // the loss or a gradient was not finite: no update happened
 };
 
-// Clips, then steps the optimizer unless the loss or the gradients are non-finite; zeroes the
-// gradients either way. loss: the 0-dim value just back-propagated (its sum over micro-batches).
-StepReport guarded_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& params,
-                        double max_norm, double loss);
+// Clips, then steps the optimizer unless the loss or the gradients are non-finite. The caller
+// zeroes the gradients afterwards either way (model::MasterWeights::zero_grad). loss: the 0-dim
+// value just back-propagated (its sum over micro-batches).
+StepReport guarded_step(AdamW& optimizer, const std::vector<torch::Tensor>& params, double max_norm, double loss);
 
 }  // namespace grpo::rl

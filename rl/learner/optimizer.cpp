@@ -4,30 +4,98 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/torch/compat.h"
 
 namespace grpo::rl {
 
-std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<torch::Tensor>& params,
-                                                const AdamWOptions& o) {
+std::vector<AdamWGroup> make_decay_groups(const std::vector<torch::Tensor>& params, double weight_decay) {
+  std::vector<AdamWGroup> groups(2);
+  groups[0].weight_decay = weight_decay;
+  for (const auto& p : params) groups[p.dim() >= 2 ? 0 : 1].params.push_back(p);
+  return groups;
+}
+
+AdamW::AdamW(std::vector<AdamWGroup> groups, const AdamWOptions& o) : groups_(std::move(groups)), options_(o) {
   require(o.lr >= 0.0, "optimizer lr: expected a value >= 0, got " + std::to_string(o.lr));
   require(o.beta1 >= 0.0 && o.beta1 < 1.0 && o.beta2 >= 0.0 && o.beta2 < 1.0,
           "optimizer betas: expected values in [0, 1), got " + std::to_string(o.beta1) + ", " +
               std::to_string(o.beta2));
   require(o.eps > 0.0, "optimizer eps: expected a value > 0");
   require(o.weight_decay >= 0.0, "optimizer weight_decay: expected a value >= 0");
-  std::vector<torch::Tensor> decayed, plain;
-  for (const auto& p : params) (p.dim() >= 2 ? decayed : plain).push_back(p);
-  auto base = torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(base).weight_decay(o.weight_decay)));
-  groups.emplace_back(plain, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(base).weight_decay(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
+  torch::NoGradGuard no_grad;
+  for (const auto& g : groups_) {
+    exp_avg_.emplace_back();
+    exp_avg_sq_.emplace_back();
+    for (const auto& p : g.params) {
+      exp_avg_.back().push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+      exp_avg_sq_.back().push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+    }
+  }
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+void AdamW::step() {
+  torch::NoGradGuard no_grad;
+  ++steps_;
+  const double b1 = options_.beta1, b2 = options_.beta2, lr = options_.lr, eps = options_.eps;
+  const double bias1 = 1.0 - std::pow(b1, static_cast<double>(steps_));
+  const double bias2 = 1.0 - std::pow(b2, static_cast<double>(steps_));
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    const double wd = groups_[gi].weight_decay;
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i) {
+      auto p = groups_[gi].params[i];
+      const auto& grad = p.grad();
+      if (!grad.defined()) continue;
+      auto& m = exp_avg_[gi][i];
+      auto& v = exp_avg_sq_[gi][i];
+      if (compat::fused_adamw_supported(p)) {
+        compat::fused_adamw_(p, grad, m, v, steps_, lr, b1, b2, wd, eps);
+        continue;
+      }
+      if (wd != 0.0) p.mul_(1.0 - lr * wd);
+      m.mul_(b1).add_(grad, 1.0 - b1);
+      v.mul_(b2).addcmul_(grad, grad, 1.0 - b2);
+      auto denom = (v.sqrt() / std::sqrt(bias2)).add_(eps);
+      p.addcdiv_(m, denom, -lr / bias1);
+    }
+  }
+}
+
+void AdamW::save(const std::string& path) const {
+  std::vector<torch::Tensor> tensors{torch::tensor(steps_, torch::kInt64)};
+  for (size_t gi = 0; gi < groups_.size(); ++gi)
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i) {
+      tensors.push_back(exp_avg_[gi][i].cpu());
+      tensors.push_back(exp_avg_sq_[gi][i].cpu());
+    }
+  torch::save(tensors, path);
+}
+
+void AdamW::load(const std::string& path) {
+  std::vector<torch::Tensor> tensors;
+  try {
+    torch::load(tensors, path);
+  } catch (const c10::Error& e) {
+    throw Error(SourceLocation{path, 0, 0}, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
+  }
+  size_t expected = 1;
+  for (const auto& g : groups_) expected += 2 * g.params.size();
+  if (tensors.size() != expected)
+    throw Error(SourceLocation{path, 0, 0}, "optimizer state holds " + std::to_string(tensors.size()) +
+                                                " tensors; this optimizer expects " + std::to_string(expected) +
+                                                " (step count + two moments per parameter): saved by another model or version?");
+  torch::NoGradGuard no_grad;
+  size_t k = 1;
+  for (size_t gi = 0; gi < groups_.size(); ++gi)
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i)
+      for (auto* moments : {&exp_avg_, &exp_avg_sq_}) {
+        auto& dst = (*moments)[gi][i];
+        const auto& src = tensors[k++];
+        if (src.sizes() != dst.sizes())
+          throw Error(SourceLocation{path, 0, 0}, "optimizer moment " + std::to_string(k - 1) + " has shape " +
+                                                      c10::str(src.sizes()) + "; the parameter has " + c10::str(dst.sizes()));
+        dst.copy_(src);
+      }
+  steps_ = tensors[0].item<int64_t>();
 }
 
 ScheduleKind parse_schedule_kind(const std::string& name) {

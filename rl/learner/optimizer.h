@@ -1,14 +1,15 @@
-// The learner's optimizer and learning-rate schedule as small functions: AdamW over the policy's
-// parameters with weight decay on matrices only (norm gains and biases are not decayed, as in
-// nanoGPT and most recipes), and the schedule as a pure function of the step. The schedule is
-// applied by calling set_learning_rate() before each optimizer step; nothing here keeps a step
-// counter, so a resumed run only needs the step number. Not here: saving optimizer state
-// (checkpoints), fp32 master weights for bf16 models (mixed precision), ZeRO sharding.
+// The learner's optimizer and learning-rate schedule as small pieces: AdamW over groups of
+// tensors (each group with its own weight decay; the trainers hand it the two flat float32
+// buffers of model::MasterWeights, matrices decayed and vectors not, as in nanoGPT and most
+// recipes), and the schedule as a pure function of the step. The schedule is applied by calling
+// set_lr() before each step; the optimizer counts its own steps (for the bias corrections) and
+// saves them with its moments, so a resumed run continues exactly. On CUDA each group's update is
+// one fused kernel; elsewhere the same formula runs as plain tensor ops. Not here: gradient
+// clipping (grad_clip.h), ZeRO sharding.
 #pragma once
 
 #include <torch/torch.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,15 +20,41 @@ struct AdamWOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0.0;  // applied to parameters with 2+ dimensions only
+  double weight_decay = 0.0;  // applied to the groups that make_decay_groups marks decayed
 };
 
-// params: the trainable tensors (requires_grad). Two groups: [0] decayed (dim >= 2), [1] not.
-std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<torch::Tensor>& params,
-                                                const AdamWOptions& options);
+struct AdamWGroup {
+  std::vector<torch::Tensor> params;  // leaves; their .grad is read, their data updated in place
+  double weight_decay = 0.0;
+};
 
-// Sets lr on every parameter group.
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+// Matrices (dim >= 2) decayed with options.weight_decay, everything else not: [decayed, plain].
+std::vector<AdamWGroup> make_decay_groups(const std::vector<torch::Tensor>& params, double weight_decay);
+
+class AdamW {
+ public:
+  AdamW(std::vector<AdamWGroup> groups, const AdamWOptions& options);
+
+  void set_lr(double lr) { options_.lr = lr; }
+  double lr() const { return options_.lr; }
+  int64_t steps_taken() const { return steps_; }
+  const std::vector<AdamWGroup>& groups() const { return groups_; }
+
+  // One update of every parameter that has a gradient:
+  //   m ← β1·m + (1-β1)·g,  v ← β2·v + (1-β2)·g²,  p ← p·(1 - lr·wd) - lr·(m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + eps)
+  void step();
+
+  // optimizer.pt: the step count and every moment. load() checks that the saved tensors have
+  // the shapes of this optimizer's parameters and names the file when they do not.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
+ private:
+  std::vector<AdamWGroup> groups_;
+  std::vector<std::vector<torch::Tensor>> exp_avg_, exp_avg_sq_;  // per group, per parameter
+  AdamWOptions options_;
+  int64_t steps_ = 0;
+};
 
 enum class ScheduleKind { constant, cosine };
 

@@ -48,7 +48,7 @@ fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& st
   save.source_dir = contents.tokenizer_source;
   model::save_model(*contents.policy, tmp, save);
   if (contents.reference) model::save_model(*contents.reference, tmp / "reference", save);
-  if (contents.optimizer) torch::save(*contents.optimizer, (tmp / "optimizer.pt").string());
+  if (contents.optimizer) contents.optimizer->save(tmp);
   nlohmann::json js = {{"version", kTrainerStateVersion}, {"step", state.step}, {"data", state.data},
                        {"extra", state.extra}};
   write_file_atomic((tmp / "trainer_state.json").string(), js.dump(2) + "\n");
@@ -84,12 +84,6 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
   s.data = js.value("data", nlohmann::json::object());
   s.extra = js.value("extra", nlohmann::json::object());
   return s;
-}
-
-void load_optimizer_state(torch::optim::Optimizer& optimizer, const fs::path& checkpoint_dir) {
-  const fs::path path = checkpoint_dir / "optimizer.pt";
-  if (!fs::exists(path)) throw Error(SourceLocation{path.string(), 0, 0}, "checkpoint has no optimizer state");
-  torch::load(optimizer, path.string());
 }
 
 std::filesystem::path save_final_policy(model::CausalLM& policy, const std::filesystem::path& run_dir,

@@ -1,6 +1,6 @@
 // Training checkpoints: checkpoints/step-N/ is a Hugging Face directory (the policy, loadable
-// by transformers and vLLM) plus what a resume needs: optimizer.pt (AdamW moments),
-// trainer_state.json (step, data position, trainer-specific state; version 1) and, when the
+// by transformers and vLLM) plus what a resume needs: optimizer.pt (AdamW moments and step
+// count), masters.pt (the float32 master weights of a bf16 model), trainer_state.json (step, data position, trainer-specific state; version 1) and, when the
 // reference model differs from the initial policy, reference/ (another HF directory). A
 // checkpoint is written under step-N.tmp and renamed when complete, so a crash mid-save never
 // leaves a half checkpoint that a resume would trust. Only the last `keep_last` are kept.
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "model/transformer.h"
+#include "rl/trainer/stage_optimizer.h"
 
 namespace grpo::rl {
 
@@ -27,7 +28,7 @@ struct TrainerState {
 
 struct CheckpointContents {
   model::CausalLM* policy = nullptr;
-  torch::optim::Optimizer* optimizer = nullptr;
+  const StageOptimizer* optimizer = nullptr;
   model::CausalLM* reference = nullptr;  // saved only when given (it differs from the initial policy)
   std::filesystem::path tokenizer_source; // directory whose tokenizer files are copied
 };
@@ -45,6 +46,5 @@ std::filesystem::path save_final_policy(model::CausalLM& policy, const std::file
                                         const std::filesystem::path& tokenizer_source);
 
 TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);
-void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::filesystem::path& checkpoint_dir);
 
 }  // namespace grpo::rl

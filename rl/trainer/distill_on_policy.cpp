@@ -84,6 +84,7 @@ void OnPolicyDistill::setup() {
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
+  load.dtype = ctx_.dtype;  // compute dtype; the optimizer keeps float32 masters
   student_.emplace(load_policy_bundle(load));
   student_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   teacher_.emplace(load_teacher(cfg_, ctx_.device, ctx_.dtype));
@@ -94,9 +95,10 @@ void OnPolicyDistill::setup() {
       eval_.resize(cfg_.data.eval_limit);
   }
   require_same_tokenizer(*student_, *teacher_, train_.front());
-  engine_ = make_engine(*student_, {&train_, &eval_}, cfg_.rollout);
+  // The optimizer first: it repacks the student's parameters, which the engine then shares.
   optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps);
-  if (ctx_.checkpoint) load_optimizer_state(optimizer_->optimizer(), *ctx_.checkpoint);
+  if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
+  engine_ = make_engine(*student_, {&train_, &eval_}, cfg_.rollout);
   const auto n = static_cast<int64_t>(train_.size());
   sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
                  ? std::make_unique<datasets::ShuffleSampler>(n, datasets::sampler_state_from_json(ctx_.state.data))
@@ -159,11 +161,12 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
                                        teacher_hidden, teacher_->model->output_weight(), sb.completion_mask,
                                        cfg_.distill.kl_chunk_rows);
     const auto loss = (kl * sb.completion_mask).sum() / sb.completion_mask.sum().clamp_min(1.0);
-    (loss * mb.loss_weight).backward();
+    optimizer_->backward(loss * mb.loss_weight);
     loss_sum += loss.item<double>() * mb.loss_weight;
   }
   student_->model->eval();
   const auto report = optimizer_->step(step, loss_sum);
+  engine_->refresh_weights(student_->model);  // shared tensors: only derived copies (MoE decode stacks)
   if (report.skipped) ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
   metrics["distill/reverse_kl"] = loss_sum;
   metrics["optim/lr"] = optimizer_->lr_at(step);
@@ -197,7 +200,7 @@ void OnPolicyDistill::save(int64_t step) {
   state.data = datasets::to_json(sampler_->state());
   CheckpointContents contents;
   contents.policy = &student_->model;
-  contents.optimizer = &optimizer_->optimizer();
+  contents.optimizer = optimizer_.get();
   contents.tokenizer_source = student_->source_dir;
   ctx_.save_checkpoint(state, contents, cfg_.train.keep_last);
 }

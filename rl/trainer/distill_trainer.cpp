@@ -42,6 +42,7 @@ std::unique_ptr<rollout::RolloutEngine> make_engine(PolicyBundle& policy,
   rollout::EngineOptions eo;
   eo.slots = rollout.max_batch_sequences;
   eo.max_len = longest + rollout.max_new_tokens;
+  eo.cuda_graphs = rollout.cuda_graphs;
   eo.decode = [&policy](const std::vector<int64_t>& ids) { return policy.decode(ids); };
   return std::make_unique<rollout::RolloutEngine>(policy.model, eo);
 }
@@ -134,6 +135,7 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
     load.template_name = cfg.policy.template_name;
     load.system_prompt = cfg.policy.system_prompt;
     load.device = ctx.device;
+    load.dtype = ctx.dtype;
     PolicyBundle student = load_policy_bundle(load);
     auto engine = make_engine(student, {&eval}, cfg.rollout);
     evaluate_and_log(ctx, cfg, *engine, student, eval, reward_set, step);

@@ -102,7 +102,7 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
         in.is_weights = rows(is_weights, b, e, w);
         auto result = actor_loss(in, lo);
         auto weighted = result.loss * micro.loss_weight;
-        weighted.backward();
+        optimizer_->backward(weighted);
         step_loss += weighted.item<double>();
         metrics.add(metric_values(result.metrics));
         report.trained_tokens += static_cast<int64_t>(in.mask.sum().item<double>());

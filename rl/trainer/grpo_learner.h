@@ -42,7 +42,7 @@ class GrpoLearner {
 
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 
-  torch::optim::AdamW& optimizer() { return optimizer_->optimizer(); }
+  StageOptimizer& optimizer() { return *optimizer_; }
   // Log-probs of the completion tokens without gradients, micro-batch by micro-batch.
   torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch) const;
 

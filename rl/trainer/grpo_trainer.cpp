@@ -87,7 +87,7 @@ void GrpoRun::setup() {
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
-  load.dtype = torch::kFloat32;  // master weights; the rollout copy may be lower precision
+  load.dtype = ctx_.dtype;  // compute dtype (bf16 on GPU); the learner keeps float32 masters
   policy_.emplace(load_policy_bundle(load));
   policy_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   if (cfg_.rl.kl_beta > 0) {
@@ -95,6 +95,7 @@ void GrpoRun::setup() {
     reference_refreshed_ = !saved_ref.empty() && std::filesystem::exists(saved_ref);
     model::LoadOptions lo;
     lo.device = ctx_.device;
+    lo.dtype = ctx_.dtype;
     reference_ = model::load_model(reference_refreshed_ ? saved_ref : std::filesystem::path(cfg_.policy.path), lo);
     for (auto& p : reference_->parameters()) p.set_requires_grad(false);
     reference_->eval();
@@ -117,14 +118,17 @@ void GrpoRun::setup() {
   int64_t longest_prompt = 0;
   for (const auto& r : train_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
   for (const auto& r : eval_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
+  // The learner first: it repacks the policy's parameters into flat buffers, and the engine
+  // (colocated: the same tensors, no copy) must see them where they will stay.
+  learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
+                                           cfg_.rollout.max_new_tokens, cfg_.train.steps);
+  if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
   rollout::EngineOptions eo;
   eo.slots = cfg_.rollout.max_batch_sequences;
   eo.max_len = longest_prompt + cfg_.rollout.max_new_tokens;
+  eo.cuda_graphs = cfg_.rollout.cuda_graphs;
   eo.decode = [this](const std::vector<int64_t>& ids) { return policy_->decode(ids); };
   engine_ = std::make_unique<rollout::RolloutEngine>(policy_->model, eo);
-  learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
-                                           cfg_.rollout.max_new_tokens, cfg_.train.steps);
-  if (ctx_.checkpoint) load_optimizer_state(learner_->optimizer(), *ctx_.checkpoint);
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
                           start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
                           static_cast<long long>(policy_->model->config().vocab_size), train_.size(), eval_.size(),
@@ -340,6 +344,7 @@ void GrpoRun::run() {
     batch.advantages = adv.advantages.to(ctx_.device);
     for (const auto& [k, v] : metric_values(adv.metrics)) metrics[k] = v;
     const auto report = learner_->update(batch, step - 1);
+    engine_->refresh_weights(policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
     const double learn_s = since(t0);
     for (const auto& [k, v] : report.metrics) metrics[k] = v;
     for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;

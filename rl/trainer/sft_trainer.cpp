@@ -130,6 +130,7 @@ PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const
   load.template_name = cfg.policy.template_name;
   load.system_prompt = cfg.policy.system_prompt;
   load.device = ctx.device;
+  load.dtype = ctx.dtype;  // compute dtype; the optimizer keeps float32 masters
   PolicyBundle policy = load_policy_bundle(load);
   policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
   return policy;
@@ -148,7 +149,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
   int64_t total = per_epoch * cfg.sft.epochs;
   if (cfg.sft.max_steps > 0) total = std::min(total, cfg.sft.max_steps);
   StageOptimizer optimizer(policy.model, cfg.optim, total);
-  if (ctx.checkpoint) load_optimizer_state(optimizer.optimizer(), *ctx.checkpoint);
+  if (ctx.checkpoint) optimizer.load(*ctx.checkpoint);
 
   datasets::ShuffleSampler sampler = ctx.checkpoint && !ctx.state.data.empty()
                                          ? datasets::ShuffleSampler(n, datasets::sampler_state_from_json(ctx.state.data))
@@ -162,7 +163,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
     state.data = datasets::to_json(sampler.state());
     CheckpointContents contents;
     contents.policy = &policy.model;
-    contents.optimizer = &optimizer.optimizer();
+    contents.optimizer = &optimizer;
     contents.tokenizer_source = policy.source_dir;
     ctx.save_checkpoint(state, contents, cfg.train.keep_last);
   };
@@ -187,7 +188,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
     double loss_sum = 0;
     for (const auto& mb : plan) {
       auto loss = sft_batch_loss(policy.model, slice_rows(batch, mb.begin, mb.end));
-      (loss * mb.loss_weight).backward();
+      optimizer.backward(loss * mb.loss_weight);
       loss_sum += loss.item<double>() * mb.loss_weight;
     }
     const double lr = optimizer.lr_at(step);

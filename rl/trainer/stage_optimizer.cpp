@@ -1,4 +1,4 @@
-// AdamW + schedule + guarded step for single-model stages; see stage_optimizer.h.
+// Flat masters + AdamW + schedule + guarded step for single-model stages; see stage_optimizer.h.
 #include "rl/trainer/stage_optimizer.h"
 
 #include <algorithm>
@@ -8,9 +8,7 @@
 namespace grpo::rl {
 
 StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps)
-    : max_grad_norm_(optim.max_grad_norm) {
-  for (auto& p : model->parameters())
-    if (p.requires_grad()) params_.push_back(p);
+    : masters_(model), max_grad_norm_(optim.max_grad_norm) {
   require(optim.betas.size() == 2, "optim.betas must hold two numbers");
   AdamWOptions ao;
   ao.lr = optim.lr;
@@ -18,7 +16,9 @@ StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& opti
   ao.beta2 = optim.betas[1];
   ao.eps = optim.eps;
   ao.weight_decay = optim.weight_decay;
-  optimizer_ = make_adamw(params_, ao);
+  // MasterWeights' groups are [matrices, vectors]: only the first is decayed.
+  std::vector<AdamWGroup> groups{{{masters_.masters()[0]}, optim.weight_decay}, {{masters_.masters()[1]}, 0.0}};
+  optimizer_ = std::make_unique<AdamW>(std::move(groups), ao);
   schedule_.base_lr = optim.lr;
   schedule_.warmup_steps = optim.warmup_steps;
   schedule_.total_steps = std::max<int64_t>(total_steps, optim.warmup_steps + 1);
@@ -28,9 +28,33 @@ StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& opti
 
 double StageOptimizer::lr_at(int64_t step) const { return learning_rate_at(step - 1, schedule_); }
 
+void StageOptimizer::backward(const torch::Tensor& loss) {
+  loss.backward();
+  masters_.accumulate_gradients();
+}
+
 StepReport StageOptimizer::step(int64_t step, double loss) {
-  set_learning_rate(*optimizer_, lr_at(step));
-  return guarded_step(*optimizer_, params_, max_grad_norm_, loss);
+  optimizer_->set_lr(lr_at(step));
+  const auto report = guarded_step(*optimizer_, masters_.masters(), max_grad_norm_, loss);
+  if (!report.skipped) masters_.publish();
+  masters_.zero_grad();
+  return report;
+}
+
+void StageOptimizer::save(const std::filesystem::path& dir) const {
+  optimizer_->save((dir / "optimizer.pt").string());
+  if (masters_.mixed()) masters_.save((dir / "masters.pt").string());
+}
+
+void StageOptimizer::load(const std::filesystem::path& dir) {
+  const auto state = dir / "optimizer.pt";
+  if (!std::filesystem::exists(state))
+    throw Error(SourceLocation{state.string(), 0, 0}, "checkpoint has no optimizer state");
+  optimizer_->load(state.string());
+  // A bf16 model resumed from a checkpoint without masters (e.g. one written by a float32 run)
+  // starts its masters from the saved, rounded weights.
+  const auto masters = dir / "masters.pt";
+  if (masters_.mixed() && std::filesystem::exists(masters)) masters_.load(masters.string());
 }
 
 }  // namespace grpo::rl

@@ -1,15 +1,20 @@
 // The optimizer every training stage (SFT, distillation, and GRPO's learner, whose optimizer steps
-// are the minibatches of each rollout batch) drives the same way: AdamW from the `optim:`
-// section over a model's trainable parameters, the learning-rate schedule over the stage's total
-// optimizer steps, and the guarded step (clip, skip non-finite).
-// Not here: the loss, micro-batching (grad_accumulation.h), saving optimizer state (checkpoints.h).
+// are the minibatches of each rollout batch) drives the same way: the model's trainable
+// parameters packed into flat float32 masters (model::MasterWeights: bf16 compute with float32
+// masters on the GPU, plain float32 on the CPU), AdamW from the `optim:` section over the two
+// master groups, the learning-rate schedule over the stage's total optimizer steps, and the
+// guarded step (clip, skip non-finite). Checkpoints hold its state: optimizer.pt (moments and
+// step count) and, for a bf16 model, masters.pt (the unrounded weights), so a resume continues
+// bit for bit. Not here: the loss, micro-batching (grad_accumulation.h).
 #pragma once
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <memory>
 #include <vector>
 
+#include "model/mixed_precision.h"
 #include "model/transformer.h"
 #include "rl/learner/grad_clip.h"
 #include "rl/learner/optimizer.h"
@@ -19,20 +24,30 @@ namespace grpo::rl {
 
 class StageOptimizer {
  public:
-  // total_steps: optimizer steps of the stage (the cosine schedule ends there).
+  // total_steps: optimizer steps of the stage (the cosine schedule ends there). Repacks the
+  // model's parameters (see MasterWeights); build it before anything keeps views of them.
   StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps);
 
   // Learning rate of the 1-based optimizer step `step`.
   double lr_at(int64_t step) const;
-  // Sets lr_at(step), then clips and steps unless `loss` or a gradient is non-finite (gradients
-  // are zeroed either way). loss: the value just back-propagated, summed over micro-batches.
+  // loss.backward(), then the gradients join the float32 master gradients. Every stage
+  // back-propagates through here so micro-batches accumulate in float32.
+  void backward(const torch::Tensor& loss);
+  // Sets lr_at(step), then clips and steps unless `loss` or a gradient is non-finite, publishes
+  // the new weights to the model, and zeroes the gradients either way. loss: the value just
+  // back-propagated, summed over micro-batches.
   StepReport step(int64_t step, double loss);
 
-  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  // optimizer.pt (+ masters.pt for a bf16 model) in `dir`; load() reads them back.
+  void save(const std::filesystem::path& dir) const;
+  void load(const std::filesystem::path& dir);
+
+  const AdamW& optimizer() const { return *optimizer_; }
+  const model::MasterWeights& masters() const { return masters_; }
 
  private:
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  model::MasterWeights masters_;
+  std::unique_ptr<AdamW> optimizer_;
   ScheduleOptions schedule_;
   double max_grad_norm_;
 };

@@ -4,6 +4,10 @@
 // module is trainable.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "core/error.h"
+
 #include "model/mixed_precision.h"
 #include "model/model_io.h"
 #include "test_util.h"
@@ -129,28 +133,95 @@ TEST(Mtp, ModuleIsTrainableThroughTheSharedHead) {
 namespace grpo::model {
 namespace {
 
-TEST(MixedPrecision, MastersStepInFloat32AndPublishRoundedWeights) {
-  CausalLM model(testing::tiny_config("qwen2"));
-  init_weights(model, 9, 0.1);
-  cast_model(model, torch::kBFloat16);
-  model->train();
-  MasterWeights masters(model);
-  torch::optim::AdamW opt(masters.parameters(), torch::optim::AdamWOptions(1e-2));
+// Next-token log-sum-exp of a fixed batch: any differentiable function of every weight.
+torch::Tensor plain_loss(CausalLM& model, uint64_t seed) {
+  torch::manual_seed(seed);
   ForwardInput in;
-  in.input_ids = torch::randint(0, 97, {2, 6}, torch::kInt64);
-  auto loss = model->logits(model->forward(in).hidden).to(torch::kFloat32).logsumexp(-1).mean();
-  loss.backward();
-  masters.load_gradients();
-  for (auto& p : model->parameters()) EXPECT_FALSE(p.grad().defined());
-  const auto before = masters.parameters()[0].detach().clone();
-  opt.step();
-  masters.publish();
-  EXPECT_EQ(masters.parameters()[0].scalar_type(), torch::kFloat32);
-  EXPECT_FALSE(torch::equal(before, masters.parameters()[0]));
+  in.input_ids = torch::randint(0, model->config().vocab_size, {2, 6}, torch::kInt64);
+  return model->logits(model->forward(in).hidden).to(torch::kFloat32).logsumexp(-1).mean();
+}
+
+TEST(MasterWeights, Float32ParametersAreViewsOfTheMastersSoNothingIsCopied) {
+  auto model = random_model("qwen2");
+  std::vector<torch::Tensor> before;
+  for (auto& p : model->parameters()) before.push_back(p.detach().clone());
+  MasterWeights masters(model);
+  EXPECT_FALSE(masters.mixed());
+  ASSERT_EQ(masters.masters().size(), 2u);
   auto params = model->parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    EXPECT_EQ(params[i].scalar_type(), torch::kBFloat16);
-    EXPECT_TRUE(torch::equal(params[i], masters.parameters()[i].to(torch::kBFloat16)));
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i]));  // values kept
+  {
+    torch::NoGradGuard no_grad;
+    masters.masters()[1].fill_(2.0);  // group 1: vectors, e.g. every norm gain
+  }
+  EXPECT_EQ(model->model->norm->weight[0].item<float>(), 2.0f);
+  plain_loss(model, 1).backward();
+  masters.accumulate_gradients();
+  EXPECT_GT(masters.masters()[0].grad().abs().sum().item<double>(), 0.0);  // backward wrote the master gradient
+  masters.zero_grad();
+  EXPECT_EQ(masters.masters()[0].grad().abs().sum().item<double>(), 0.0);
+  EXPECT_TRUE(model->output_weight().grad().defined());  // zeroed, never undefined
+}
+
+TEST(MasterWeights, Bf16GradientsAccumulateInFloat32AndSmallUpdatesAreNotLost) {
+  auto model = random_model("qwen2");
+  cast_model(model, torch::kBFloat16);
+  MasterWeights masters(model);
+  ASSERT_TRUE(masters.mixed());
+  // Two micro-batches: the master gradient is float32(g1) + float32(g2), summed in float32.
+  plain_loss(model, 1).backward();
+  const auto g1 = model->output_weight().grad().to(torch::kFloat32).clone();
+  masters.accumulate_gradients();
+  EXPECT_EQ(model->output_weight().grad().abs().sum().item<double>(), 0.0);
+  plain_loss(model, 2).backward();
+  const auto g2 = model->output_weight().grad().to(torch::kFloat32).clone();
+  masters.accumulate_gradients();
+  const auto flat = masters.masters()[0].grad();
+  // The output weight (tied embedding) is the first matrix of group 0.
+  EXPECT_TRUE(torch::equal(flat.narrow(0, 0, g1.numel()).view(g1.sizes()), g1 + g2));
+
+  // Updates far below bf16's resolution (1e-5 on weights of typical size 0.1, whose spacing is
+  // ~5e-4) are invisible after one publish but add up in the masters and show after many.
+  const auto w0 = model->output_weight().detach().clone();
+  for (int i = 0; i < 200; ++i) {
+    {
+      torch::NoGradGuard no_grad;
+      masters.masters()[0].add_(1e-5);
+    }
+    masters.publish();
+    if (i == 0)  // only weights below ~0.004 (spacing < 2e-5) can see a 1e-5 step: a few percent
+      EXPECT_LT((model->output_weight() != w0).to(torch::kFloat32).mean().item<float>(), 0.1);
+  }
+  const auto moved = (model->output_weight().to(torch::kFloat32) - w0.to(torch::kFloat32)).mean().item<float>();
+  EXPECT_NEAR(moved, 2e-3, 5e-4);  // 200 · 1e-5, rounded per weight
+}
+
+TEST(MasterWeights, SaveAndLoadRestoreExactValuesAndRefuseAnotherModel) {
+  auto model = random_model("qwen2");
+  cast_model(model, torch::kBFloat16);
+  MasterWeights masters(model);
+  {
+    torch::NoGradGuard no_grad;
+    masters.masters()[0].add_(1e-6);  // below bf16 resolution: only the masters know it
+  }
+  const auto path = (std::filesystem::temp_directory_path() / "grpo_masters_test.pt").string();
+  masters.save(path);
+  auto copy = random_model("qwen2");
+  cast_model(copy, torch::kBFloat16);
+  MasterWeights restored(copy);
+  restored.load(path);
+  for (size_t g = 0; g < 2; ++g) EXPECT_TRUE(torch::equal(restored.masters()[g], masters.masters()[g]));
+  EXPECT_TRUE(torch::equal(copy->output_weight(), masters.masters()[0].narrow(0, 0, copy->output_weight().numel())
+                                                      .view(copy->output_weight().sizes())
+                                                      .to(torch::kBFloat16)));
+  auto other = random_model("llama");
+  cast_model(other, torch::kBFloat16);
+  MasterWeights wrong(other);
+  try {
+    wrong.load(path);
+    FAIL() << "masters of another model loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grpo_masters_test.pt"), std::string::npos) << e.what();
   }
 }
 

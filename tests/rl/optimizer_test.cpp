@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/error.h"
 
 namespace grpo::rl {
@@ -52,22 +54,75 @@ TEST(AdamW, DecaysMatricesOnlyAndTakesTheTextbookFirstStep) {
   auto vector = torch::ones({2}).requires_grad_(true);
   AdamWOptions o;
   o.lr = 0.1;
-  o.weight_decay = 0.1;
-  auto opt = make_adamw({matrix, vector}, o);
-  ASSERT_EQ(opt->param_groups().size(), 2u);
-  EXPECT_EQ(opt->param_groups()[0].params().size(), 1u);
+  AdamW opt(make_decay_groups({matrix, vector}, 0.1), o);
+  ASSERT_EQ(opt.groups().size(), 2u);
+  EXPECT_EQ(opt.groups()[0].params.size(), 1u);
   (matrix.sum() * 0.5 + vector.sum() * 0.5).backward();
-  opt->step();
+  opt.step();
   EXPECT_NEAR(vector[0].item<float>(), 0.9, 1e-6);
   EXPECT_NEAR(matrix[0][0].item<float>(), 0.89, 1e-6);
 }
 
-TEST(AdamW, SetLearningRateReachesEveryGroup) {
-  auto a = torch::ones({2, 2}).requires_grad_(true);
-  auto b = torch::ones({2}).requires_grad_(true);
-  auto opt = make_adamw({a, b}, {});
-  set_learning_rate(*opt, 3e-6);
-  for (auto& group : opt->param_groups()) EXPECT_DOUBLE_EQ(group.options().get_lr(), 3e-6);
+TEST(AdamW, MatchesLibTorchsAdamWOverManySteps) {
+  // The reference nobody here wrote: torch::optim::AdamW with the same settings and gradients.
+  torch::manual_seed(3);
+  auto ours = torch::randn({3, 4}).requires_grad_(true);
+  auto theirs = ours.detach().clone().requires_grad_(true);
+  AdamWOptions o;
+  o.lr = 0.05;
+  o.beta1 = 0.8;
+  o.beta2 = 0.95;
+  o.eps = 1e-6;
+  AdamW opt(make_decay_groups({ours}, 0.1), o);
+  torch::optim::AdamW reference({theirs}, torch::optim::AdamWOptions(0.05).betas({0.8, 0.95}).eps(1e-6).weight_decay(0.1));
+  for (int step = 0; step < 7; ++step) {
+    auto grad = torch::randn({3, 4});
+    ours.mutable_grad() = grad.clone();
+    theirs.mutable_grad() = grad.clone();
+    opt.step();
+    reference.step();
+  }
+  EXPECT_TRUE(torch::allclose(ours, theirs, 1e-6, 1e-6)) << (ours - theirs).abs().max().item<float>();
+}
+
+TEST(AdamW, SavedStateResumesExactlyAndWrongShapesNameTheFile) {
+  auto p = torch::ones({4}).requires_grad_(true);
+  AdamWOptions o;
+  o.lr = 0.1;
+  AdamW opt(make_decay_groups({p}, 0.0), o);
+  for (int step = 0; step < 3; ++step) {
+    p.mutable_grad() = torch::full({4}, 0.1f * static_cast<float>(step + 1));
+    opt.step();
+  }
+  const auto path = (std::filesystem::temp_directory_path() / "grpo_adamw_state.pt").string();
+  opt.save(path);
+  auto q = p.detach().clone().requires_grad_(true);
+  AdamW resumed(make_decay_groups({q}, 0.0), o);
+  resumed.load(path);
+  EXPECT_EQ(resumed.steps_taken(), 3);
+  p.mutable_grad() = torch::full({4}, -0.3f);
+  q.mutable_grad() = torch::full({4}, -0.3f);
+  opt.step();
+  resumed.step();
+  EXPECT_TRUE(torch::equal(p, q));
+
+  auto other = torch::ones({5}).requires_grad_(true);
+  AdamW wrong(make_decay_groups({other}, 0.0), o);
+  try {
+    wrong.load(path);
+    FAIL() << "a state of another shape loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grpo_adamw_state.pt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AdamW, SetLearningRateTakesEffectOnTheNextStep) {
+  auto a = torch::ones({2}).requires_grad_(true);
+  AdamW opt(make_decay_groups({a}, 0.0), {});
+  opt.set_lr(0.25);
+  a.mutable_grad() = torch::ones({2});
+  opt.step();
+  EXPECT_NEAR(a[0].item<float>(), 0.75, 1e-6);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ TEST(GrpoLearning, NoisyTeacherImprovesOnHeldOutPrompts) {
       "rewards: [{name: math_accuracy, weight: 1.0}]\n"
       "rl: {group_size: 8, batch_size: 128, micro_batch_size: 128}\n"
       "optim: {lr: 0.001, warmup_steps: 3, max_grad_norm: 1.0}\n"
-      "train: {steps: 25, save_every: 0, log_samples: 0}\n");
+      "train: {steps: 40, save_every: 0, log_samples: 0}\n");
   rl::RunRequest request;
   request.run_dir = (dir / "run").string();
   auto copy = cfg;
@@ -33,7 +33,8 @@ TEST(GrpoLearning, NoisyTeacherImprovesOnHeldOutPrompts) {
   const double before = grpo::testing::eval_pass_at_1(grpo::testing::load_raw_policy(w.teacher), 11);
   const double after = grpo::testing::eval_pass_at_1(grpo::testing::load_raw_policy(run / "final"), 11);
   std::cout << "[grpo learning] held-out pass@1 " << before << " -> " << after << "\n";
-  // Measured 0.575 -> 0.904 (CPU, LibTorch 1.13); the margins leave room for other BLAS/RNG paths.
-  EXPECT_GE(after, before + 0.15);
-  EXPECT_GE(after, 0.8);
+  // Measured 0.446 -> 0.792 in 40 steps (CPU, LibTorch 1.13, an AVX-512 Xeon); the margins leave
+  // room for other BLAS/RNG paths.
+  EXPECT_GE(after, before + 0.2);
+  EXPECT_GE(after, 0.7);
 }

@@ -68,7 +68,9 @@ TinyWorld build_world() {
   w.eval_jsonl = w.root / "eval.jsonl";
   datasets::write_jsonl(w.train_jsonl.string(), copy_records(300, false, 1));
   datasets::write_jsonl(w.eval_jsonl.string(), copy_records(60, true, 2));
-  // The teacher learns from responses a quarter of which are wrong by 1..5.
+  // The teacher learns from responses a quarter of which are wrong by 1..5. (At lr 0.01 this SFT
+  // learned only the answer format on an AVX-512 machine, though it learned the copy elsewhere:
+  // 0.003 learns both on every machine tried.)
   auto noisy = copy_records(300, false, 1);
   datasets::ResponseOptions ro;
   ro.styles = {{"<answer>{answer}</answer>", 0.25}};
@@ -82,7 +84,7 @@ policy: {template: raw}
 data: {train: {path: )" + (w.root / "teacher_train.jsonl").string() + R"(}}
 sft: {mode: response, init_config: )" + (w.root / "config.json").string() + R"(, tokenizer_vocab: 320,
       epochs: 30, batch_size: 32, max_length: 32}
-optim: {lr: 0.01, warmup_steps: 20, schedule: cosine, min_lr_ratio: 0.1, betas: [0.9, 0.98], weight_decay: 0.01}
+optim: {lr: 0.003, warmup_steps: 20, schedule: cosine, min_lr_ratio: 0.1, betas: [0.9, 0.98], weight_decay: 0.01}
 train: {save_every: 0, keep_last: 1}
 )");
   rl::RunRequest request;

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Folds a Chrome trace written by bench/common/kernel_profile.h into GPU time per kernel.
+
+Usage: trace_summary.py TRACE.json [--top N]
+Prints one JSON object: the span from the first to the last GPU activity, the busy time (sum of
+kernel and memcpy/memset durations), and the top N names by total time with count and share.
+Kernel names are shortened to their first 90 characters (templated CUDA names run for pages).
+"""
+import argparse
+import collections
+import json
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("trace")
+    ap.add_argument("--top", type=int, default=25)
+    args = ap.parse_args()
+    with open(args.trace) as f:
+        events = json.load(f).get("traceEvents", [])
+    gpu = [e for e in events if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
+    if not gpu:
+        print(json.dumps({"error": "no GPU activity in " + args.trace}))
+        return
+    total = collections.defaultdict(float)
+    count = collections.Counter()
+    for e in gpu:
+        name = e.get("name", "?")[:90]
+        total[name] += float(e.get("dur", 0))
+        count[name] += 1
+    busy = sum(total.values())
+    start = min(float(e["ts"]) for e in gpu)
+    end = max(float(e["ts"]) + float(e.get("dur", 0)) for e in gpu)
+    top = sorted(total.items(), key=lambda kv: -kv[1])[: args.top]
+    print(json.dumps({
+        "span_ms": (end - start) / 1e3,
+        "busy_ms": busy / 1e3,
+        "kernels": len(gpu),
+        "top": [{"name": n, "ms": round(t / 1e3, 3), "count": count[n], "share": round(t / busy, 4)} for n, t in top],
+    }))
+
+
+if __name__ == "__main__":
+    main()
