@@ -26,7 +26,7 @@ inline void describe(config::Fields& f, RunSettings& s) {
   f.choice("log_level", s.log_level, "info", {"trace", "debug", "info", "warn", "error"}, "Console and run.log verbosity.");
   f.field("threads", s.threads, 0, "CPU threads for LibTorch and the worker pool; 0 = all cores.");
   f.field("device", s.device, "auto", "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
-  f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype; auto = bfloat16 on GPU, float32 on CPU.");
+  f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype of the models; auto = bfloat16 on GPU, float32 on CPU. Training keeps float32 master weights and AdamW state whatever it is.");
 }
 
 }  // namespace grpo

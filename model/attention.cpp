@@ -57,18 +57,17 @@ GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
 
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
-  auto q = q_proj(x).view({b, t, heads_, head_dim_}).transpose(1, 2);
-  auto k = k_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2);
+  // RoPE in the projections' [B, T, heads, D] layout (contiguous), heads moved forward after.
+  auto q = apply_rope(q_proj(x).view({b, t, heads_, head_dim_}), ctx.cos, ctx.sin, false).transpose(1, 2);
+  auto k = apply_rope(k_proj(x).view({b, t, kv_heads_, head_dim_}), ctx.cos, ctx.sin, false);
   auto v = v_proj(x).view({b, t, kv_heads_, head_dim_});
-  q = apply_rope(q, ctx.cos, ctx.sin, false);
-  k = apply_rope(k, ctx.cos, ctx.sin, false);
   torch::Tensor keys, values;
   if (ctx.cache) {
-    std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k.transpose(1, 2), v);
+    std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k, v);
     keys = keys.to(q.scalar_type());
     values = values.to(q.scalar_type());
   } else {
-    keys = k;
+    keys = k.transpose(1, 2);
     values = v.transpose(1, 2);
   }
   auto out = attend(q, keys, values, ctx, scale_);

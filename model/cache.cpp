@@ -34,17 +34,26 @@ void InferenceCache::set_length(int64_t slot, int64_t length) {
   lengths_[slot] = length;
 }
 
-void InferenceCache::copy_slot(int64_t src, int64_t dst, int64_t length) {
-  check_slot(src);
-  check_slot(dst);
-  require(length >= 0 && length <= lengths_[src], "inference cache: copy_slot length " + std::to_string(length) +
-                                                      " exceeds the source slot's length " + std::to_string(lengths_[src]));
-  if (src != dst && length > 0) {
-    for (auto* group : {&keys_, &values_})
-      for (auto& t : *group) t[dst].narrow(1, 0, length).copy_(t[src].narrow(1, 0, length));
-    for (auto& t : latents_) t[dst].narrow(0, 0, length).copy_(t[src].narrow(0, 0, length));
+void InferenceCache::copy_slots(const std::vector<int64_t>& src, const std::vector<int64_t>& dst) {
+  require(src.size() == dst.size(), "inference cache: copy_slots needs one destination per source");
+  if (src.empty()) return;
+  std::vector<bool> is_source(static_cast<size_t>(num_slots()), false), is_dest(static_cast<size_t>(num_slots()), false);
+  for (size_t i = 0; i < src.size(); ++i) {
+    check_slot(src[i]);
+    check_slot(dst[i]);
+    is_source[src[i]] = true;
   }
-  lengths_[dst] = length;
+  for (int64_t d : dst) {
+    require(!is_source[d] && !is_dest[d], "inference cache: copy_slots destination " + std::to_string(d) +
+                                              " is also a source or appears twice");
+    is_dest[d] = true;
+  }
+  const auto& any = latent_ ? latents_.front() : keys_.front();
+  const auto from = torch::tensor(src, torch::kInt64).to(any.device());
+  const auto to = torch::tensor(dst, torch::kInt64).to(any.device());
+  for (auto* group : {&keys_, &values_, &latents_})
+    for (auto& t : *group) t.index_copy_(0, to, t.index_select(0, from));
+  for (size_t i = 0; i < src.size(); ++i) lengths_[dst[i]] = lengths_[src[i]];
 }
 
 int64_t InferenceCache::bytes_per_token(const ModelConfig& c, torch::Dtype dtype) {

@@ -2,7 +2,7 @@
 // tokens, with a length per slot. GQA models cache roped keys and values per KV head; MLA models
 // cache only the normalized KV latent and the roped shared key (kv_lora_rank + qk_rope_head_dim
 // values per token and layer), decoded with absorbed weights (see mla.h). A prompt prefilled
-// once can be forked to n samples with copy_slot. Rows of a batch are right-padded: the valid
+// once can be forked to n samples with copy_slots. Rows of a batch are right-padded: the valid
 // tokens of each row are a prefix of it. It does not page memory or evict; the rollout engine
 // decides which slot serves which sequence.
 #pragma once
@@ -42,8 +42,10 @@ class InferenceCache {
   int64_t length(int64_t slot) const;
   // Truncates (or, for a prefix already written, restores) a slot's length; 0 frees it.
   void set_length(int64_t slot, int64_t length);
-  // Copies the first `length` tokens of `src` into `dst` in every layer; dst's length becomes `length`.
-  void copy_slot(int64_t src, int64_t dst, int64_t length);
+  // Copies slot src[i] into slot dst[i] (every layer, whole rows: two kernels per layer tensor
+  // whatever the number of pairs), and dst[i]'s length becomes src[i]'s. Destinations must be
+  // distinct and none may also be a source.
+  void copy_slots(const std::vector<int64_t>& src, const std::vector<int64_t>& dst);
   // Bytes of cache per token for `config` at `dtype` (all layers), and what full multi-head K/V
   // with the same number of heads would take.
   static int64_t bytes_per_token(const ModelConfig& config, torch::Dtype dtype);

@@ -40,12 +40,12 @@ MlaAttention::MlaAttention(const ModelConfig& c, int64_t layer)
 torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
   auto q = q_proj ? q_proj(x) : q_b_proj(q_a_layernorm(q_a_proj(x)));
-  q = q.view({b, t, heads_, nope_ + rope_}).transpose(1, 2);  // per head: [nope | rope]
-  auto q_nope = q.narrow(-1, 0, nope_);
-  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_);
+  q = q.view({b, t, heads_, nope_ + rope_});  // per head: [nope | rope]
+  auto q_nope = q.narrow(-1, 0, nope_).transpose(1, 2);
+  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
   auto kv = kv_a_proj_with_mqa(x);  // [latent | rope]
   auto latent = kv_a_layernorm(kv.narrow(-1, 0, kv_rank_));
-  auto k_pe = apply_rope(kv.narrow(-1, kv_rank_, rope_).unsqueeze(1), ctx.cos, ctx.sin, interleave_);
+  auto k_pe = apply_rope(kv.narrow(-1, kv_rank_, rope_).unsqueeze(2), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
   auto out = ctx.cache ? absorbed(q_nope, q_pe, latent, k_pe, ctx) : expanded(q_nope, q_pe, latent, k_pe, ctx);
   return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * v_dim_}));
 }

@@ -81,7 +81,7 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freq
     cos = cos * freqs.attention_factor;
     sin = sin * freqs.attention_factor;
   }
-  return {cos.unsqueeze(1).to(dtype), sin.unsqueeze(1).to(dtype)};
+  return {cos.unsqueeze(2).to(dtype), sin.unsqueeze(2).to(dtype)};
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved) {

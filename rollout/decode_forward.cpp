@@ -48,7 +48,10 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   model::ForwardContext ctx;
   ctx.cache = cache_;
   ctx.step = &step;
-  ctx.attn_mask = step.key_mask;
+  // Additive, in the compute dtype, once per step: attention would otherwise convert the boolean
+  // mask in every layer.
+  ctx.attn_mask = torch::zeros(step.key_mask.sizes(), logits.options())
+                      .masked_fill(step.key_mask.logical_not(), -std::numeric_limits<float>::infinity());
   std::tie(ctx.cos, ctx.sin) = model::rope_cos_sin(rope_, step.positions, logits.scalar_type());
   auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
   const auto& decoder = model_->model->decoder;

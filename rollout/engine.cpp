@@ -201,17 +201,21 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
   auto logits = model_->logits(last_hidden);  // [rows, V]
 
   // Fork each prompt's cache to its group and sample every sample's first token.
-  std::vector<int64_t> expand_rows;
+  std::vector<int64_t> expand_rows, fork_src, fork_dst;
   std::vector<RowSampling> sampling;
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t len = static_cast<int64_t>(batch[i].req->prompt_ids.size());
-    for (int64_t k = 1; k < batch[i].req->n; ++k) cache_->copy_slot(starts[i], starts[i] + k, len);
+    for (int64_t k = 1; k < batch[i].req->n; ++k) {
+      fork_src.push_back(starts[i]);
+      fork_dst.push_back(starts[i] + k);
+    }
     lengths_.narrow(0, starts[i], batch[i].req->n).fill_(len);
     for (int64_t k = 0; k < batch[i].req->n; ++k) {
       expand_rows.push_back(i);
       sampling.push_back(batch[i].req->sampling);
     }
   }
+  cache_->copy_slots(fork_src, fork_dst);  // every fork of the batch at once
   auto expanded = logits.index_select(0, torch::tensor(expand_rows, torch::kInt64).to(device_));
   const auto sampled = sample_next_tokens(expanded, make_sampling_batch(sampling, device_), gen);
   tokens_.narrow(0, active_, used).copy_(sampled.tokens);
@@ -290,10 +294,8 @@ void RolloutEngine::release(const std::vector<int64_t>& finished) {
     if (s < kept) holes.push_back(s);
   for (int64_t s = kept; s < end; ++s)
     if (!done[s]) movers.push_back(s);
-  for (size_t i = 0; i < holes.size(); ++i) {
-    cache_->copy_slot(movers[i], holes[i], cache_->length(movers[i]));
-    slots_[holes[i]] = std::move(slots_[movers[i]]);
-  }
+  cache_->copy_slots(movers, holes);
+  for (size_t i = 0; i < holes.size(); ++i) slots_[holes[i]] = std::move(slots_[movers[i]]);
   if (!holes.empty()) {
     auto src = torch::tensor(movers, torch::kInt64).to(device_), dst = torch::tensor(holes, torch::kInt64).to(device_);
     tokens_.index_copy_(0, dst, tokens_.index_select(0, src));

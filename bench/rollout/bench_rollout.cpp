@@ -1,7 +1,7 @@
 // Generation throughput of the rollout engine on random-weight models, printed as one JSON object:
 // tokens/s (median of repeats), prefill and decode seconds, decode tokens/s, cache bytes per
-// token, the bytes one decode step must read (weights + cache) and the fraction of a 3 TB/s
-// memory-bandwidth floor that the measured step reaches, beside transformers generate() on the
+// token, the bytes one decode step must read (weights + cache) and the fraction of the
+// memory-bandwidth floor (the device copy rate measured in the same run) it reaches, beside transformers generate() on the
 // same config (from the JSON that /work/shared/baselines/hf_baselines.py prints, when given).
 // Shapes: qwen05 (Qwen2.5-0.5B: 32 prompts x 8 samples, prompt 128, 256 new tokens), moe-mla (the
 // DeepSeek-V3-style MoE/MLA config of hf_baselines.py: 8 prompts x 8 samples, prompt 128, 128 new
@@ -27,7 +27,11 @@ namespace {
 using nlohmann::json;
 using namespace grpo;
 
-constexpr double kFloorBytesPerSecond = 3e12;  // about an H100's HBM3 bandwidth
+// The bandwidth of the floor: the device copy rate hf_baselines.py measured in the same run
+// (d2d_copy_TBps), else 3 TB/s (about an H100's HBM3).
+double floor_bytes_per_second(const json& baseline) {
+  return baseline.contains("d2d_copy_TBps") ? baseline["d2d_copy_TBps"].get<double>() * 1e12 : 3e12;
+}
 
 struct Workload {
   json config;
@@ -148,7 +152,7 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
   const double cache_read = static_cast<double>(sequences) * context * static_cast<double>(cache_bpt);
   const double step_bytes = static_cast<double>(weights) + cache_read;
   const double step_s = s.decode_steps > 0 ? s.decode_seconds / static_cast<double>(s.decode_steps) : 0.0;
-  const double floor_s = step_bytes / kFloorBytesPerSecond;
+  const double floor_s = step_bytes / floor_bytes_per_second(baseline);
 
   json out = {{"shape", shape}, {"dtype", dtype_name(dtype)}, {"prompts", w.prompts}, {"n", w.n},
               {"sequences", sequences}, {"prompt_len", w.prompt_len}, {"new_tokens", w.new_tokens},
@@ -158,7 +162,7 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
               {"decode_step_ms", step_s * 1e3}, {"cache_bytes_per_token", cache_bpt},
               {"mha_cache_bytes_per_token", model::InferenceCache::mha_bytes_per_token(m->config(), dtype)},
               {"weight_bytes_per_step", weights}, {"cache_bytes_per_step", cache_read},
-              {"bytes_per_decode_step", step_bytes}, {"floor_step_ms_at_3TBps", floor_s * 1e3},
+              {"bytes_per_decode_step", step_bytes}, {"floor_step_ms", floor_s * 1e3},
               {"floor_fraction", step_s > 0 ? floor_s / step_s : 0.0}};
   out["baseline"] = nullptr;
   out["baseline_tokens_per_s"] = nullptr;
@@ -208,7 +212,7 @@ int main(int argc, char** argv) {
   json results = json::array();
   for (const auto& s : shapes) results.push_back(run_shape(s, o, baseline));
   json out = {{"benchmark", "rollout_generate"}, {"device", describe_device(device)}, {"cuda_graphs", o.cuda_graphs},
-              {"floor_bandwidth_Bps", kFloorBytesPerSecond}, {"results", results}};
+              {"floor_bandwidth_Bps", floor_bytes_per_second(baseline)}, {"results", results}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -1,6 +1,6 @@
 // Properties of the inference cache for every architecture (tiny random models): prefill plus
 // one-token decoding equals the full forward; a right-padded batch equals its rows run alone;
-// a forked slot (copy_slot) continues exactly like the original; cache sizes per token.
+// a forked slot (copy_slots) continues exactly like the original; cache sizes per token.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -89,15 +89,17 @@ TEST(Cache, ForkedSlotContinuesLikeTheOriginal) {
     in.cache_slots = torch::zeros({1}, torch::kInt64);
     in.input_ids = prompt;
     model->forward(in);
-    cache.copy_slot(0, 1, 7);
-    cache.copy_slot(0, 2, 4);  // a shorter prefix: decode continues from token 4
+    cache.copy_slots({0, 0}, {1, 2});
+    cache.set_length(2, 4);  // a shorter prefix: decode continues from token 4
     in.cache_slots = torch::tensor({0, 1}, torch::kInt64);
     in.input_ids = torch::tensor({{5}, {5}}, torch::kInt64);
     auto h = model->forward(in).hidden;
     EXPECT_TRUE(torch::allclose(h[0], h[1], 1e-6, 1e-6));
     EXPECT_EQ(cache.length(1), 8);
     EXPECT_EQ(cache.length(2), 4);
-    EXPECT_THROW(cache.copy_slot(2, 0, 5), Error);  // longer than the source holds
+    EXPECT_THROW(cache.copy_slots({1}, {0, 2}), Error);  // not one destination per source
+    EXPECT_THROW(cache.copy_slots({1, 2}, {0, 1}), Error);  // a destination that is also a source
+    EXPECT_THROW(cache.copy_slots({1}, {3}), Error);        // no slot 3
   }
 }
 
