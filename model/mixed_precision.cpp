@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/torch/tensor_file.h"
 
 namespace grpo::model {
 namespace {
@@ -94,19 +95,10 @@ void MasterWeights::publish() {
   for (size_t g = 0; g < masters_.size(); ++g) compute_[g].copy_(masters_[g]);
 }
 
-void MasterWeights::save(const std::string& path) const {
-  std::vector<torch::Tensor> values;
-  for (const auto& m : masters_) values.push_back(m.detach().cpu());
-  torch::save(values, path);
-}
+void MasterWeights::save(const std::string& path) const { write_tensor_list(path, masters_); }
 
 void MasterWeights::load(const std::string& path) {
-  std::vector<torch::Tensor> values;
-  try {
-    torch::load(values, path);
-  } catch (const c10::Error& e) {
-    throw Error(SourceLocation{path, 0, 0}, std::string("cannot read master weights: ") + e.what_without_backtrace());
-  }
+  const auto values = read_tensor_list(path, "master weights");
   if (values.size() != masters_.size())
     throw Error(SourceLocation{path, 0, 0}, "master weights hold " + std::to_string(values.size()) +
                                                 " groups; this model has " + std::to_string(masters_.size()));

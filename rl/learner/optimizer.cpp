@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/torch/compat.h"
+#include "core/torch/tensor_file.h"
 
 namespace grpo::rl {
 
@@ -64,19 +65,14 @@ void AdamW::save(const std::string& path) const {
   std::vector<torch::Tensor> tensors{torch::tensor(steps_, torch::kInt64)};
   for (size_t gi = 0; gi < groups_.size(); ++gi)
     for (size_t i = 0; i < groups_[gi].params.size(); ++i) {
-      tensors.push_back(exp_avg_[gi][i].cpu());
-      tensors.push_back(exp_avg_sq_[gi][i].cpu());
+      tensors.push_back(exp_avg_[gi][i]);
+      tensors.push_back(exp_avg_sq_[gi][i]);
     }
-  torch::save(tensors, path);
+  write_tensor_list(path, tensors);
 }
 
 void AdamW::load(const std::string& path) {
-  std::vector<torch::Tensor> tensors;
-  try {
-    torch::load(tensors, path);
-  } catch (const c10::Error& e) {
-    throw Error(SourceLocation{path, 0, 0}, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
-  }
+  const auto tensors = read_tensor_list(path, "optimizer state");
   size_t expected = 1;
   for (const auto& g : groups_) expected += 2 * g.params.size();
   if (tensors.size() != expected)
