@@ -18,17 +18,30 @@ struct Table {
   }
   void norm(const std::string& prefix, int64_t dim) { specs.push_back({join(prefix, names::kWeight), {dim}}); }
 
+  // Linear layers stored apart whose weights (and biases) are row blocks of one fused linear
+  // `fused`, in the order given: parts {name, out rows}.
+  void fused_linear(const std::string& prefix, const std::string& fused,
+                    const std::vector<std::pair<const char*, int64_t>>& parts, int64_t in, bool bias) {
+    int64_t offset = 0;
+    for (const auto& [part, rows] : parts) {
+      specs.push_back({join(join(prefix, part), names::kWeight), {rows, in}, join(join(prefix, fused), names::kWeight), -1, offset});
+      if (bias) specs.push_back({join(join(prefix, part), names::kBias), {rows}, join(join(prefix, fused), names::kBias), -1, offset});
+      offset += rows;
+    }
+  }
+
+  // SwiGLU: gate and up fused in gate_up_proj [2I, hidden] (gate rows first), down_proj apart.
   void mlp(const std::string& prefix, int64_t hidden, int64_t inter, bool bias) {
-    linear(join(prefix, names::kGateProj), inter, hidden, bias);
-    linear(join(prefix, names::kUpProj), inter, hidden, bias);
+    fused_linear(prefix, names::kGateUpProj, {{names::kGateProj, inter}, {names::kUpProj, inter}}, hidden, bias);
     linear(join(prefix, names::kDownProj), hidden, inter, bias);
   }
 
   void gqa(const std::string& p, const ModelConfig& c) {
     const int64_t h = c.hidden_size, d = c.head_dim;
-    linear(join(p, names::kQProj), c.num_attention_heads * d, h, c.qkv_bias);
-    linear(join(p, names::kKProj), c.num_key_value_heads * d, h, c.qkv_bias);
-    linear(join(p, names::kVProj), c.num_key_value_heads * d, h, c.qkv_bias);
+    fused_linear(p, names::kQkvProj,
+                 {{names::kQProj, c.num_attention_heads * d}, {names::kKProj, c.num_key_value_heads * d},
+                  {names::kVProj, c.num_key_value_heads * d}},
+                 h, c.qkv_bias);
     linear(join(p, names::kOProj), h, c.num_attention_heads * d, c.o_bias);
   }
 
@@ -47,12 +60,22 @@ struct Table {
     linear(join(p, names::kOProj), h, nh * c.v_head_dim, c.o_bias);
   }
 
+  // Routed experts live in two stacks, experts.gate_up_proj [E, 2I, hidden] and
+  // experts.down_proj [E, hidden, I]; a checkpoint holds experts.{e}.{gate,up,down}_proj.weight.
+  // DeepSeek's experts have no biases.
   void moe(const std::string& p, const ModelConfig& c) {
     const auto gate = join(p, names::kGate);
     specs.push_back({join(gate, names::kWeight), {c.n_routed_experts, c.hidden_size}});
     if (c.arch == Arch::kDeepseekV3) specs.push_back({join(gate, names::kScoreCorrectionBias), {c.n_routed_experts}});
-    for (int64_t e = 0; e < c.n_routed_experts; ++e)
-      mlp(join(join(p, names::kExperts), std::to_string(e)), c.hidden_size, c.moe_intermediate_size, c.mlp_bias);
+    const auto experts = join(p, names::kExperts);
+    const int64_t h = c.hidden_size, inter = c.moe_intermediate_size;
+    for (int64_t e = 0; e < c.n_routed_experts; ++e) {
+      const auto expert = join(experts, std::to_string(e));
+      const auto gate_up = join(experts, names::kGateUpProj), down = join(experts, names::kDownProj);
+      specs.push_back({join(join(expert, names::kGateProj), names::kWeight), {inter, h}, gate_up, e, 0});
+      specs.push_back({join(join(expert, names::kUpProj), names::kWeight), {inter, h}, gate_up, e, inter});
+      specs.push_back({join(join(expert, names::kDownProj), names::kWeight), {h, inter}, down, e, 0});
+    }
     if (c.n_shared_experts > 0)
       mlp(join(p, names::kSharedExperts), c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, c.mlp_bias);
   }

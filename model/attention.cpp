@@ -49,18 +49,18 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
     : layer_(layer), heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
       scale_(c.attention_scale()) {
-  q_proj = register_module(names::kQProj, make_linear(c.hidden_size, heads_ * head_dim_, c.qkv_bias));
-  k_proj = register_module(names::kKProj, make_linear(c.hidden_size, kv_heads_ * head_dim_, c.qkv_bias));
-  v_proj = register_module(names::kVProj, make_linear(c.hidden_size, kv_heads_ * head_dim_, c.qkv_bias));
+  qkv_proj = register_module(names::kQkvProj,
+                             make_linear(c.hidden_size, (heads_ + 2 * kv_heads_) * head_dim_, c.qkv_bias));
   o_proj = register_module(names::kOProj, make_linear(heads_ * head_dim_, c.hidden_size, c.o_bias));
 }
 
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
-  // RoPE in the projections' [B, T, heads, D] layout (contiguous), heads moved forward after.
-  auto q = apply_rope(q_proj(x).view({b, t, heads_, head_dim_}), ctx.cos, ctx.sin, false).transpose(1, 2);
-  auto k = apply_rope(k_proj(x).view({b, t, kv_heads_, head_dim_}), ctx.cos, ctx.sin, false);
-  auto v = v_proj(x).view({b, t, kv_heads_, head_dim_});
+  // RoPE in the projection's [B, T, heads, D] layout, heads moved forward after.
+  auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_});
+  auto q = apply_rope(qkv.narrow(2, 0, heads_), ctx.cos, ctx.sin, false).transpose(1, 2);
+  auto k = apply_rope(qkv.narrow(2, heads_, kv_heads_), ctx.cos, ctx.sin, false);
+  auto v = qkv.narrow(2, heads_ + kv_heads_, kv_heads_);
   torch::Tensor keys, values;
   if (ctx.cache) {
     std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k, v);

@@ -1,4 +1,5 @@
-// Grouped-query attention (Llama, Qwen2): q/k/v projections with optional biases, RoPE in the
+// Grouped-query attention (Llama, Qwen2): q/k/v projections with optional biases (fused into one
+// qkv_proj, one GEMM; the tensor table maps q/k/v_proj onto its rows), RoPE in the
 // half-rotation layout, K/V heads shared by num_attention_heads / num_key_value_heads query
 // heads, attention through grpo::compat::scaled_dot_product_attention. With a cache in the
 // context it appends this step's keys/values and attends over the slot's whole history.
@@ -14,7 +15,7 @@ class GqaAttention : public AttentionBase {
   GqaAttention(const ModelConfig& config, int64_t layer);
   torch::Tensor forward(const torch::Tensor& x, const ForwardContext& ctx) override;
 
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  torch::nn::Linear qkv_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t layer_, heads_, kv_heads_, head_dim_;

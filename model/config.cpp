@@ -196,7 +196,8 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
   c.max_position_embeddings = r.integer("max_position_embeddings", d.max_pos);
   c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
-  c.mlp_bias = r.boolean("mlp_bias", false);
+  // Only Llama's MLPs read mlp_bias; Qwen2's and DeepSeek's (experts included) never have biases.
+  c.mlp_bias = c.arch == Arch::kLlama && r.boolean("mlp_bias", false);
   const auto act = r.string("hidden_act", "silu");
   if (act != "silu") throw Error(source + ": hidden_act '" + act + "' is not supported (expected silu)");
   if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.num_hidden_layers <= 0 || c.vocab_size <= 0)

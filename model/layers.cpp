@@ -16,14 +16,16 @@ torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
+torch::Tensor swiglu_activation(const torch::Tensor& gate_up) {
+  const int64_t inter = gate_up.size(-1) / 2;
+  return torch::silu(gate_up.narrow(-1, 0, inter)) * gate_up.narrow(-1, inter, inter);
+}
+
 MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias) {
-  gate_proj = register_module(names::kGateProj, make_linear(hidden, intermediate, bias));
-  up_proj = register_module(names::kUpProj, make_linear(hidden, intermediate, bias));
+  gate_up_proj = register_module(names::kGateUpProj, make_linear(hidden, 2 * intermediate, bias));
   down_proj = register_module(names::kDownProj, make_linear(intermediate, hidden, bias));
 }
 
-torch::Tensor MlpImpl::swiglu(const torch::Tensor& x) {
-  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
-}
+torch::Tensor MlpImpl::swiglu(const torch::Tensor& x) { return down_proj(swiglu_activation(gate_up_proj(x))); }
 
 }  // namespace grpo::model

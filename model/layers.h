@@ -54,13 +54,17 @@ class FeedForwardBase : public torch::nn::Module {
   virtual LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) = 0;
 };
 
-// The SwiGLU MLP, down(silu(gate(x)) * up(x)): a dense layer's feed-forward and each expert.
+// silu(gate) * up for h = [..., 2I] holding gate then up (a gate_up_proj output).
+torch::Tensor swiglu_activation(const torch::Tensor& gate_up);
+
+// The SwiGLU MLP, down(silu(gate(x)) * up(x)), with gate and up as one projection (one GEMM):
+// a dense layer's feed-forward and the shared experts.
 class MlpImpl : public FeedForwardBase {
  public:
   MlpImpl(int64_t hidden, int64_t intermediate, bool bias);
   torch::Tensor swiglu(const torch::Tensor& x);  // [..., hidden] -> [..., hidden]
   LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) override { return {swiglu(x), {}}; }
-  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  torch::nn::Linear gate_up_proj{nullptr}, down_proj{nullptr};  // [2I, hidden] gate rows first; [hidden, I]
 };
 TORCH_MODULE(Mlp);
 

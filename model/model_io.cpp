@@ -52,16 +52,31 @@ std::vector<std::pair<std::string, torch::Tensor>> model_tensors(CausalLM& model
   return out;
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors(CausalLM& model) {
+  std::map<std::string, torch::Tensor> module;
+  for (auto& [name, t] : model_tensors(model)) module[name] = t;
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& spec : tensor_table(model->config())) {
+    const auto it = module.find(spec.module_tensor());
+    if (it == module.end())
+      throw Error("internal: tensor table maps '" + spec.name + "' to '" + spec.module_tensor() + "', which the model lacks");
+    auto view = it->second;
+    if (spec.expert >= 0) view = view.select(0, spec.expert);
+    if (spec.module_tensor() != spec.name) view = view.narrow(0, spec.row_offset, spec.shape.front());
+    if (view.sizes().vec() != spec.shape)
+      throw Error("internal: '" + spec.name + "' maps to a part of '" + spec.module_tensor() + "' shaped " +
+                  shape_str(view.sizes()) + ", expected " + shape_str(spec.shape));
+    out.emplace_back(spec.name, view);
+  }
+  return out;
+}
+
 void load_weights(CausalLM& model, const CheckpointReader& reader) {
   const auto& config = model->config();
   const auto where = reader.dir().string() + ": ";
-  std::map<std::string, torch::Tensor> targets;
-  for (auto& [name, t] : model_tensors(model)) targets[name] = t;
   std::set<std::string> known;
   for (const auto& spec : tensor_table(config)) {
     known.insert(spec.name);
-    if (!targets.count(spec.name))
-      throw Error("internal: tensor table lists '" + spec.name + "' but the model has no such tensor");
     if (!reader.contains(spec.name))
       throw Error(where + "missing tensor '" + spec.name + "' (expected shape " + shape_str(spec.shape) + ")");
     const auto& stored = reader.entry(spec.name).shape;
@@ -74,7 +89,7 @@ void load_weights(CausalLM& model, const CheckpointReader& reader) {
     if (!known.count(name) && !ignorable(name))
       throw Error(where + "unexpected tensor '" + name + "' (not part of a " + config.model_type + " model with this config)");
   torch::NoGradGuard no_grad;
-  for (const auto& spec : tensor_table(config)) targets[spec.name].copy_(reader.tensor(spec.name));
+  for (auto& [name, view] : checkpoint_tensors(model)) view.copy_(reader.tensor(name));
 }
 
 CausalLM load_model(const fs::path& dir, const LoadOptions& options) {
@@ -109,17 +124,17 @@ void save_model(CausalLM& model, const fs::path& dir, const SaveOptions& options
   const auto& config = model->config();
   fs::create_directories(dir);
   std::map<std::string, torch::Tensor> by_name;
-  for (auto& [name, t] : model_tensors(model)) by_name[name] = t;
-  auto stored = [&](const std::string& name) {
-    auto t = by_name.at(name).detach();
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (auto& [name, view] : checkpoint_tensors(model)) {
+    auto t = view.detach();
     const bool keep_fp32 = name.find(names::kScoreCorrectionBias) != std::string::npos;
     if (options.dtype && !keep_fp32) t = t.to(*options.dtype);
-    return t.to(torch::kCPU);
-  };
-  std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (const auto& spec : tensor_table(config)) tensors.emplace_back(spec.name, stored(spec.name));
+    t = t.to(torch::kCPU).contiguous();  // parts of fused tensors are strided views
+    by_name[name] = t;
+    tensors.emplace_back(name, t);
+  }
   for (const auto& alias : tensor_aliases(config))  // MTP's shared embedding/head; a tied lm_head is omitted
-    if (is_mtp_tensor(config, alias.name)) tensors.emplace_back(alias.name, stored(alias.source));
+    if (is_mtp_tensor(config, alias.name)) tensors.emplace_back(alias.name, by_name.at(alias.source));
   save_checkpoint(dir, tensors, options.max_shard_bytes);
 
   auto json = model_config_to_json(config);
@@ -151,7 +166,8 @@ void init_weights(CausalLM& model, uint64_t seed, double std) {
     auto values = at::normal(0.0, std, t.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32));
     t.copy_(values);
   };
-  for (auto& [name, t] : model_tensors(model)) {
+  // Checkpoint tensors in table order: fusing modules does not change a seed's weights.
+  for (auto& [name, t] : checkpoint_tensors(model)) {
     const bool is_norm = name.find("norm.weight") != std::string::npos;
     const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, names::kBias) == 0;
     if (name.find(names::kScoreCorrectionBias) != std::string::npos || is_bias) t.zero_();

@@ -39,8 +39,12 @@ struct SaveOptions {
 
 void save_model(CausalLM& model, const std::filesystem::path& dir, const SaveOptions& options = {});
 
-// Every checkpoint tensor of `model` by name (parameters and persistent buffers).
+// The module's own tensors (parameters and persistent buffers) by module name; fused tensors
+// (qkv_proj, gate_up_proj, stacked experts) appear once.
 std::vector<std::pair<std::string, torch::Tensor>> model_tensors(CausalLM& model);
+// Every checkpoint tensor by its checkpoint name, in the tensor table's order: views into the
+// module's tensors (writing one writes the model).
+std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors(CausalLM& model);
 
 // Casts parameters to `dtype`, keeping the V3 router bias in float32 as transformers does.
 void cast_model(CausalLM& model, torch::Dtype dtype);

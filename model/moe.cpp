@@ -51,73 +51,59 @@ RouterOutput RouterImpl::route(const torch::Tensor& x) {
   return out;
 }
 
+RoutedExpertsImpl::RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t intermediate) {
+  gate_up_proj = register_parameter(names::kGateUpProj, torch::zeros({experts, 2 * intermediate, hidden}));
+  down_proj = register_parameter(names::kDownProj, torch::zeros({experts, hidden, intermediate}));
+}
+
+// Grouped GEMM wants rows of a multiple of 16 bytes (8 bf16 values).
+bool RoutedExpertsImpl::host_free(const torch::Tensor& x) const {
+  return compat::grouped_mm_supported(x) && down_proj.size(1) % 8 == 0 && down_proj.size(2) % 8 == 0;
+}
+
+torch::Tensor RoutedExpertsImpl::forward(const torch::Tensor& sorted_x, const torch::Tensor& offsets) {
+  if (host_free(sorted_x)) {  // grouped GEMM takes the weights as [E, in, out]
+    auto act = swiglu_activation(compat::grouped_mm(sorted_x, gate_up_proj.transpose(1, 2), offsets));
+    return compat::grouped_mm(act, down_proj.transpose(1, 2), offsets);
+  }
+  // unbind's backward is one stack, however many experts got no tokens.
+  const auto gate_up = gate_up_proj.unbind(0), down = down_proj.unbind(0);
+  const auto ends = offsets.to(torch::kCPU, torch::kInt64);
+  std::vector<torch::Tensor> pieces;
+  int64_t begin = 0;
+  for (size_t e = 0; e < gate_up.size(); ++e) {
+    const int64_t end = ends.data_ptr<int64_t>()[e];
+    if (end == begin) continue;
+    auto act = swiglu_activation(torch::matmul(sorted_x.narrow(0, begin, end - begin), gate_up[e].t()));
+    pieces.push_back(torch::matmul(act, down[e].t()));
+    begin = end;
+  }
+  if (pieces.empty()) return torch::zeros_like(sorted_x);
+  return torch::cat(pieces, 0);
+}
+
 MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_experts), top_k_(c.num_experts_per_tok) {
   gate = register_module(names::kGate, Router(c));
-  experts = register_module(names::kExperts, torch::nn::ModuleList());
-  for (int64_t e = 0; e < num_experts_; ++e) {
-    expert_list_.push_back(Mlp(c.hidden_size, c.moe_intermediate_size, c.mlp_bias));
-    experts->push_back(expert_list_.back());
-  }
+  experts = register_module(names::kExperts, RoutedExperts(c.n_routed_experts, c.hidden_size, c.moe_intermediate_size));
   if (c.n_shared_experts > 0)
     shared_experts =
-        register_module(names::kSharedExperts, Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, c.mlp_bias));
+        register_module(names::kSharedExperts, Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, false));
   load_ = torch::zeros({num_experts_}, torch::kInt64);
 }
 
-// x [N, H]: sort the N*K (token, expert) pairs by expert, run each expert once on its slice,
-// scale by the routing weight and scatter-add back to the tokens. With a grouped GEMM (bf16 on
-// CUDA) all experts run in three kernels and nothing waits for the host; otherwise one loop
-// over the experts, after one host read of the per-expert counts.
+// x [N, H]: sort the N*K (token, expert) pairs by expert, run the experts on their slices,
+// scale by the routing weight and scatter-add back to the tokens. The per-expert counts are
+// summed on the device (bincount would read its input's maximum on the host).
 torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
   auto flat_experts = route.indices.reshape({-1});
   auto order = std::get<1>(flat_experts.sort(/*stable=*/true, 0, false));
   auto tokens = order.div(top_k_, "floor");
   auto sorted_weights = route.weights.reshape({-1}).index_select(0, order);
-  auto counts = torch::bincount(flat_experts, {}, num_experts_);
-  auto gathered = x.index_select(0, tokens);
-  torch::Tensor y;
-  if (grouped_gemm_fits(x)) {
-    y = grouped_swiglu(gathered, counts.cumsum(0).to(torch::kInt32));
-  } else {
-    counts = counts.to(torch::kCPU);
-    std::vector<torch::Tensor> pieces;
-    int64_t offset = 0;
-    for (int64_t e = 0; e < num_experts_; ++e) {
-      const int64_t count = counts.data_ptr<int64_t>()[e];
-      if (count == 0) continue;
-      pieces.push_back(expert_list_[e]->swiglu(gathered.narrow(0, offset, count)));
-      offset += count;
-    }
-    if (pieces.empty()) return torch::zeros_like(x);
-    y = torch::cat(pieces, 0);
-  }
+  auto counts = torch::zeros({num_experts_}, flat_experts.options().dtype(torch::kInt32))
+                    .index_add_(0, flat_experts, torch::ones_like(flat_experts, torch::kInt32));
+  auto y = experts->forward(x.index_select(0, tokens), counts.cumsum(0, torch::kInt32));
   y = (y * sorted_weights.unsqueeze(1)).to(x.scalar_type());
   return torch::zeros_like(x).index_add(0, tokens, y);
-}
-
-// Grouped GEMM needs bias-free experts and rows of a multiple of 16 bytes (8 bf16 values).
-bool MoeFeedForward::grouped_gemm_fits(const torch::Tensor& x) const {
-  const auto& first = *expert_list_.front();
-  if (first.gate_proj->bias.defined() || first.up_proj->bias.defined() || first.down_proj->bias.defined()) return false;
-  const int64_t inter = first.gate_proj->weight.size(0);
-  return compat::grouped_mm_supported(x) && x.size(1) % 8 == 0 && inter % 8 == 0;
-}
-
-// The experts' weights stacked per forward (autograd carries the gradients back to each
-// expert's own tensors, so checkpoints keep Hugging Face's per-expert names): gate and up
-// [E, 2I, H], down [E, H, I]. Grouped GEMM takes them transposed, [E, in, out].
-torch::Tensor MoeFeedForward::grouped_swiglu(const torch::Tensor& sorted_x, const torch::Tensor& offsets) {
-  std::vector<torch::Tensor> gate, up, down;
-  for (const auto& mlp : expert_list_) {
-    gate.push_back(mlp->gate_proj->weight);
-    up.push_back(mlp->up_proj->weight);
-    down.push_back(mlp->down_proj->weight);
-  }
-  const int64_t inter = gate.front().size(0);
-  auto gate_up = torch::cat({torch::stack(gate), torch::stack(up)}, 1);
-  auto h = compat::grouped_mm(sorted_x, gate_up.transpose(1, 2), offsets);  // [T, 2I]
-  auto act = torch::silu(h.narrow(1, 0, inter)) * h.narrow(1, inter, inter);
-  return compat::grouped_mm(act, torch::stack(down).transpose(1, 2), offsets);  // [T, H]
 }
 
 // DeepSeek-V3 sequence-wise balance loss, alpha * mean_b sum_i f_{b,i} P_{b,i} with

@@ -3,8 +3,9 @@
 // weights times routed_scaling_factor, no renormalization; V3 = sigmoid scores, the
 // e_score_correction_bias added for selection only, group-limited top-k (groups ranked by their
 // top-2 biased scores, others masked with -inf), weights = unbiased scores, optionally
-// renormalized, times routed_scaling_factor. Router math runs in float32. Tokens are grouped by
-// expert (one sort, one slice per expert, index_add back), never looped one by one.
+// renormalized, times routed_scaling_factor. Router math runs in float32. The routed experts'
+// weights are stacked per layer (RoutedExperts); tokens are grouped by expert (one sort, then a
+// grouped GEMM or one slice per expert, index_add back), never looped one by one.
 // Also: per-expert load statistics, DeepSeek-V3's auxiliary-loss-free bias update and the
 // sequence-wise balance loss. It does not do expert parallelism or capacity dropping.
 #pragma once
@@ -34,6 +35,22 @@ class RouterImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Router);
 
+// The routed experts of one layer, stacked: gate_up_proj [E, 2I, hidden] (each expert's gate
+// rows, then its up rows) and down_proj [E, hidden, I], registered as experts.gate_up_proj and
+// experts.down_proj (the tensor table maps the checkpoint's per-expert names onto them).
+class RoutedExpertsImpl : public torch::nn::Module {
+ public:
+  RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t intermediate);
+  // x: [T, hidden] rows sorted by expert; offsets: [E] int32 end offsets of each expert's rows,
+  // on x's device -> [T, hidden]. A grouped GEMM where compat supports one (bf16 CUDA: no host
+  // read), otherwise one matmul per expert after one host read of the offsets.
+  torch::Tensor forward(const torch::Tensor& sorted_x, const torch::Tensor& offsets);
+  // Whether forward runs without host reads for inputs like `x` (dtype and device).
+  bool host_free(const torch::Tensor& x) const;
+  torch::Tensor gate_up_proj, down_proj;
+};
+TORCH_MODULE(RoutedExperts);
+
 class MoeFeedForward : public FeedForwardBase {
  public:
   explicit MoeFeedForward(const ModelConfig& config);
@@ -47,16 +64,13 @@ class MoeFeedForward : public FeedForwardBase {
   void update_bias(double gamma);
 
   Router gate{nullptr};
-  torch::nn::ModuleList experts{nullptr};
+  RoutedExperts experts{nullptr};
   Mlp shared_experts{nullptr};
 
  private:
   torch::Tensor run_experts(const torch::Tensor& x, const RouterOutput& route);
-  bool grouped_gemm_fits(const torch::Tensor& x) const;
-  torch::Tensor grouped_swiglu(const torch::Tensor& sorted_x, const torch::Tensor& offsets);
   torch::Tensor balance_loss(const RouterOutput& route, const torch::Tensor& valid, int64_t batch, double alpha) const;
 
-  std::vector<Mlp> expert_list_;
   int64_t num_experts_, top_k_;
   torch::Tensor load_;
 };

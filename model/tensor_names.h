@@ -1,7 +1,7 @@
 // The Hugging Face names of every module and tensor, in one place. Modules register their
-// children under these names, so a model's named_parameters() (plus its buffers) is exactly the
-// checkpoint's key set; the tensor table (architecture.h) builds full names from the same
-// constants. Nothing else in model/ spells a checkpoint name as a literal.
+// children under these names; where a module fuses checkpoint tensors (qkv_proj, gate_up_proj,
+// stacked experts) the tensor table (architecture.h) maps each checkpoint name to its part of
+// the fused tensor, building both from the same constants. Nothing else in model/ spells a checkpoint name as a literal.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,7 @@ inline constexpr const char* kQProj = "q_proj";
 inline constexpr const char* kKProj = "k_proj";
 inline constexpr const char* kVProj = "v_proj";
 inline constexpr const char* kOProj = "o_proj";
+inline constexpr const char* kQkvProj = "qkv_proj";  // q, k and v fused (module only; see architecture.h)
 
 // Multi-head latent attention.
 inline constexpr const char* kQAProj = "q_a_proj";
@@ -42,6 +43,7 @@ inline constexpr const char* kKvBProj = "kv_b_proj";
 inline constexpr const char* kGateProj = "gate_proj";
 inline constexpr const char* kUpProj = "up_proj";
 inline constexpr const char* kDownProj = "down_proj";
+inline constexpr const char* kGateUpProj = "gate_up_proj";  // gate and up fused (module only)
 inline constexpr const char* kGate = "gate";  // the router
 inline constexpr const char* kExperts = "experts";
 inline constexpr const char* kSharedExperts = "shared_experts";

@@ -9,26 +9,12 @@ DecodeForward::DecodeForward(model::CausalLM model, model::InferenceCache* cache
   rope_.inv_freq = rope_.inv_freq.to(model_->output_weight().device());
 }
 
-void DecodeForward::use_dense_moe() {
-  const auto& decoder = model_->model->decoder;
-  experts_.clear();
-  experts_.resize(decoder.size());
-  for (size_t l = 0; l < decoder.size(); ++l) {
-    auto* moe = decoder[l]->moe();
-    if (moe && DenseExperts::supported(*moe)) experts_[l] = std::make_unique<DenseExperts>(moe);
-  }
-}
-
 bool DecodeForward::host_free() const {
-  const auto& decoder = model_->model->decoder;
-  for (size_t l = 0; l < decoder.size(); ++l)
-    if (decoder[l]->moe() && (experts_.empty() || !experts_[l])) return false;
+  if (dense_moe_) return true;
+  const auto weight = model_->model->embed_tokens->weight;  // the compute dtype and device
+  for (auto* moe : model_->moe_layers())
+    if (!moe->experts->host_free(weight)) return false;
   return true;
-}
-
-void DecodeForward::refresh_experts() {
-  for (auto& e : experts_)
-    if (e) e->refresh();
 }
 
 void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
@@ -57,12 +43,12 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   const auto& decoder = model_->model->decoder;
   for (size_t l = 0; l < decoder.size(); ++l) {
     auto layer = decoder[l];
-    if (experts_.empty() || !experts_[l]) {
+    if (!dense_moe_ || !layer->moe()) {
       h = layer->forward(h, ctx).hidden;
       continue;
     }
     h = h + layer->self_attn->forward(layer->input_layernorm(h), ctx);
-    h = h + experts_[l]->forward(layer->post_attention_layernorm(h).view({rows, -1})).view(h.sizes());
+    h = h + all_experts_forward(*layer->moe(), layer->post_attention_layernorm(h).view({rows, -1})).view(h.sizes());
   }
   auto hidden = model_->model->norm(h).select(1, 0);  // [rows, hidden]
   auto out = logits.narrow(0, 0, rows);

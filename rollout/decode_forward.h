@@ -2,8 +2,9 @@
 // row, with each slot's cache length read from a device tensor. Nothing goes to or from the host
 // and every shape depends only on (rows, key_len), so a CUDA graph can capture the step (see
 // decode_graphs.h). It is CausalLM::forward's layer loop without the host-side bookkeeping that
-// InferenceCache::begin does; MoE layers can run through dense expert stacks (moe_decode.h)
-// instead of the module's grouped path, whose per-expert slicing reads counts on the host.
+// InferenceCache::begin does. MoE layers run the module's own grouped path, or every expert
+// densely (moe_decode.h): the module's path reads per-expert counts on the host unless a grouped
+// GEMM exists for the dtype and device.
 // Not here: sampling, advancing lengths (the caller does both), MTP modules.
 #pragma once
 
@@ -30,18 +31,16 @@ class DecodeForward {
   void run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
            torch::Tensor& logits);
 
-  // Routes MoE layers through dense expert stacks (no host reads; capturable). Re-stack after the
-  // model's weights change (refresh_experts).
-  void use_dense_moe();
-  void refresh_experts();
-  // True when a step reads nothing on the host (every MoE layer runs densely): capturable.
+  // Routes MoE layers through all_experts_forward (no host reads in any dtype; capturable).
+  void use_dense_moe() { dense_moe_ = true; }
+  // True when a step reads nothing on the host: capturable.
   bool host_free() const;
 
  private:
   model::CausalLM model_;
   model::InferenceCache* cache_;
   model::RopeFrequencies rope_;  // inv_freq on the model's device
-  std::vector<std::unique_ptr<DenseExperts>> experts_;  // per decoder layer; null for dense layers
+  bool dense_moe_ = false;
 };
 
 }  // namespace grpo::rollout

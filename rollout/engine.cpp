@@ -70,7 +70,7 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   tokens_ = torch::zeros({options_.slots}, int64);
   lengths_ = torch::zeros({options_.slots}, int64);
   logits_ = torch::empty({options_.slots, weight.size(0)}, weight.options());
-  if (device_.is_cuda()) forward_->use_dense_moe();
+  if (device_.is_cuda() && options_.dense_moe) forward_->use_dense_moe();
 #ifdef GRPO_WITH_CUDA
   if (device_.is_cuda() && options_.cuda_graphs && forward_->host_free())
     graphs_ = std::make_unique<DecodeGraphs>(
@@ -90,10 +90,7 @@ int64_t RolloutEngine::cache_bytes() const {
 
 void RolloutEngine::refresh_weights(model::CausalLM& learner) {
   torch::NoGradGuard no_grad;
-  if (learner.get() == model_.get()) {  // the same tensors: only what decode derived from them
-    if (forward_) forward_->refresh_experts();
-    return;
-  }
+  if (learner.get() == model_.get()) return;  // the same tensors
   std::map<std::string, torch::Tensor> source;
   for (auto& [name, t] : model::model_tensors(learner)) source.emplace(name, t);
   for (auto& [name, t] : model::model_tensors(model_)) {
@@ -103,7 +100,6 @@ void RolloutEngine::refresh_weights(model::CausalLM& learner) {
                                                  c10::str(it->second.sizes()) + ", the engine's is " + c10::str(t.sizes()));
     t.copy_(it->second);
   }
-  if (forward_) forward_->refresh_experts();
 }
 
 GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
@@ -135,8 +131,6 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
   slots_.assign(options_.slots, Slot{});
   active_ = 0;
   sampling_.reset();
-  // The learner's own tensors may have changed since the last call: restack the MoE experts.
-  if (!owns_model_) forward_->refresh_experts();
   std::reverse(waiting.begin(), waiting.end());  // pop_back takes the earliest request
   at::Generator gen = make_generator(device_, seed);
   for (;;) {

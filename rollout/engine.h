@@ -10,8 +10,9 @@
 //  - Decode keeps its state on the device (each slot's next input token and cache length) and
 //    brings back only the sampled tokens and their log-probs, once per step.
 //  - The cache (slots x max_len) is allocated once, when the engine is built.
-//  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (decode_graphs.h), and MoE
-//    layers decode through dense expert stacks (moe_decode.h) so that the step can be captured.
+//  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (decode_graphs.h); MoE layers
+//    decode every expert densely (moe_decode.h) or through the module's grouped GEMM, both
+//    host-free so that the step can be captured.
 //  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
 //    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
 // Determinism: given the same requests, seed, device and slot count, the same completions.
@@ -41,6 +42,9 @@ struct EngineOptions {
   // The dtype the engine computes in; unset or equal to the policy's = use the policy itself.
   std::optional<torch::Dtype> dtype;
   bool cuda_graphs = true;     // CUDA devices only; CPU decode is always eager
+  // CUDA: MoE layers decode every expert on every token (moe_decode.h) rather than only the
+  // routed ones through a grouped GEMM. CPU always takes the module's path.
+  bool dense_moe = true;
 };
 
 // Called after each decode step with the number of tokens generated so far in this call.
@@ -57,9 +61,8 @@ class RolloutEngine {
                             const ProgressFn& progress = nullptr);
 
   // Copies `learner`'s weights into the engine's model in place (no reallocation: CUDA graphs
-  // stay valid). When the engine runs the learner's own tensors only the copies decode derives
-  // from them (MoE expert stacks) are refreshed. Call it after every optimizer update. `learner`
-  // must have the engine's config; dtypes may differ.
+  // stay valid); nothing to do when the engine runs the learner's own tensors. Call it after
+  // every optimizer update. `learner` must have the engine's config; dtypes may differ.
   void refresh_weights(model::CausalLM& learner);
 
   const EngineOptions& options() const { return options_; }

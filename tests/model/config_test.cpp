@@ -2,10 +2,14 @@
 // values computed from transformers' formula (model-facts.md §1.7-1.8), and errors naming fields.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "core/error.h"
 #include "model/architecture.h"
 #include "model/config.h"
 #include "model/model_info.h"
+#include "model/model_io.h"
 #include "model/rope.h"
 #include "model/transformer.h"
 #include "test_util.h"
@@ -105,17 +109,44 @@ TEST(Config, BadFieldsAreNamed) {
   EXPECT_NE(message({{"hidden_size", 8}}).find("model_type"), std::string::npos);
 }
 
-TEST(Architecture, ModuleNamesAreExactlyTheTensorTable) {
+// The table's checkpoint tensors tile the module's tensors exactly: every module tensor is
+// pointed into, every element belongs to one checkpoint tensor, and no two overlap.
+TEST(Architecture, TensorTableTilesTheModuleTensors) {
   for (const char* type : testing::kModelTypes) {
     auto config = testing::tiny_config(type);
     CausalLM model(config);
-    std::map<std::string, std::vector<int64_t>> have;
-    for (const auto& p : model->named_parameters()) have[p.key()] = p.value().sizes().vec();
-    for (const auto& b : model->named_buffers()) have[b.key()] = b.value().sizes().vec();
-    std::map<std::string, std::vector<int64_t>> want;
-    for (const auto& spec : tensor_table(config)) want[spec.name] = spec.shape;
-    EXPECT_EQ(have, want) << type;
+    std::map<std::string, int64_t> module_numel, covered;
+    for (const auto& [name, t] : model_tensors(model)) module_numel[name] = t.numel();
+    std::set<std::string> pointed;
+    for (const auto& spec : tensor_table(config)) pointed.insert(spec.module_tensor());
+    std::set<std::string> have;
+    for (const auto& [name, n] : module_numel) have.insert(name);
+    EXPECT_EQ(have, pointed) << type;
+    torch::NoGradGuard no_grad;
+    for (auto& [name, t] : model_tensors(model)) t.zero_();
+    for (auto& [name, view] : checkpoint_tensors(model)) view.add_(1.0);
+    for (const auto& [name, t] : model_tensors(model))
+      EXPECT_TRUE(torch::all(t == 1).item<bool>()) << type << ": " << name << " is not tiled exactly once";
   }
+}
+
+TEST(Architecture, FusedModuleTensorsKeepCheckpointNames) {
+  auto config = testing::tiny_config("deepseek_v3");
+  CausalLM model(config);
+  std::set<std::string> names;
+  for (const auto& [name, view] : checkpoint_tensors(model)) names.insert(name);
+  EXPECT_TRUE(names.count("model.layers.1.mlp.experts.3.up_proj.weight"));
+  EXPECT_TRUE(names.count("model.layers.0.mlp.gate_proj.weight"));
+  auto qwen = testing::tiny_config("qwen2");
+  CausalLM q(qwen);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : model_tensors(q)) t.zero_();
+  for (auto& [name, view] : checkpoint_tensors(q))
+    if (name == "model.layers.0.self_attn.k_proj.bias") view.fill_(7.0);
+  const auto fused = q->named_parameters()["model.layers.0.self_attn.qkv_proj.bias"];
+  const int64_t q_rows = qwen.num_attention_heads * qwen.head_dim, kv_rows = qwen.num_key_value_heads * qwen.head_dim;
+  EXPECT_TRUE(torch::all(fused.narrow(0, q_rows, kv_rows) == 7).item<bool>());
+  EXPECT_EQ(fused.narrow(0, 0, q_rows).abs().sum().item<double>(), 0.0);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ TEST(RoundTrip, TiedModelAcceptsAnExplicitLmHeadAndUntiedNeedsOne) {
   init_weights(model, 3);
   const auto dir = scratch_dir("tied");
   save_model(model, dir);
-  auto tensors = model_tensors(model);
+  auto tensors = checkpoint_tensors(model);
   tensors.emplace_back("lm_head.weight", model->output_weight().detach().clone());
   save_checkpoint(dir, tensors);
   auto back = load_model(dir);
@@ -65,7 +65,7 @@ TEST(RoundTrip, TiedModelAcceptsAnExplicitLmHeadAndUntiedNeedsOne) {
   CausalLM m2(untied);
   const auto dir2 = scratch_dir("untied");
   save_model(m2, dir2);
-  auto t2 = model_tensors(m2);
+  auto t2 = checkpoint_tensors(m2);
   t2.erase(std::remove_if(t2.begin(), t2.end(), [](const auto& p) { return p.first == "lm_head.weight"; }), t2.end());
   save_checkpoint(dir2, t2);
   EXPECT_NE(load_error(dir2).find("missing tensor 'lm_head.weight'"), std::string::npos);
@@ -114,7 +114,7 @@ class LoaderErrors : public ::testing::Test {
     model_ = CausalLM(testing::tiny_config("llama"));
     dir_ = scratch_dir("errors");
     save_model(model_, dir_);
-    tensors_ = model_tensors(model_);
+    tensors_ = checkpoint_tensors(model_);
   }
   CausalLM model_{nullptr};
   fs::path dir_;
@@ -132,7 +132,7 @@ TEST_F(LoaderErrors, WrongShapeNamesTensorAndBothShapes) {
 
 TEST_F(LoaderErrors, MissingTensorIsNamed) {
   tensors_.erase(tensors_.begin() + 3);
-  const auto name = model_tensors(model_)[3].first;
+  const auto name = checkpoint_tensors(model_)[3].first;
   save_checkpoint(dir_, tensors_);
   EXPECT_NE(load_error(dir_).find("missing tensor '" + name + "'"), std::string::npos);
 }
