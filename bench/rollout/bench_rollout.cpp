@@ -101,7 +101,7 @@ int64_t weight_bytes_per_step(model::CausalLM& m, int64_t batch) {
 struct Options {
   std::string device = "auto", baseline_path, profile_trace;
   int repeats = 3, threads = 0;
-  bool cuda_graphs = true;
+  bool cuda_graphs = true, dense_moe = true;
 };
 
 json run_shape(const std::string& shape, const Options& o, const json& baseline) {
@@ -119,6 +119,7 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
   eo.max_len = w.prompt_len + w.new_tokens;
   eo.max_prefill_tokens = std::max<int64_t>(8192, w.prompts * w.prompt_len);
   eo.cuda_graphs = o.cuda_graphs;
+  eo.dense_moe = o.dense_moe;
   rollout::RolloutEngine engine(m, eo);
   const auto requests = make_requests(w, m->config().vocab_size);
 
@@ -193,6 +194,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU intra-op threads (0 = all cores)");
   app.add_option("--baseline-json", o.baseline_path, "the last line printed by hf_baselines.py");
   app.add_option("--cuda-graphs", o.cuda_graphs, "capture decode steps as CUDA graphs (GPU only)");
+  app.add_option("--dense-moe", o.dense_moe, "CUDA: MoE decode runs every expert (true) or the grouped GEMM (false)");
   app.add_option("--profile-trace", o.profile_trace,
                  "after timing, trace one 32-token generation per shape into PREFIX.SHAPE.json");
   CLI11_PARSE(app, argc, argv);
@@ -212,7 +214,7 @@ int main(int argc, char** argv) {
   json results = json::array();
   for (const auto& s : shapes) results.push_back(run_shape(s, o, baseline));
   json out = {{"benchmark", "rollout_generate"}, {"device", describe_device(device)}, {"cuda_graphs", o.cuda_graphs},
-              {"floor_bandwidth_Bps", floor_bytes_per_second(baseline)}, {"results", results}};
+              {"dense_moe", o.dense_moe}, {"floor_bandwidth_Bps", floor_bytes_per_second(baseline)}, {"results", results}};
   std::cout << out.dump() << std::endl;
   return 0;
 }
