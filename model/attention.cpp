@@ -56,11 +56,13 @@ GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
 
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
-  // RoPE in the projection's [B, T, heads, D] layout, heads moved forward after.
-  auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_});
-  auto q = apply_rope(qkv.narrow(2, 0, heads_), ctx.cos, ctx.sin, false).transpose(1, 2);
-  auto k = apply_rope(qkv.narrow(2, heads_, kv_heads_), ctx.cos, ctx.sin, false);
-  auto v = qkv.narrow(2, heads_ + kv_heads_, kv_heads_);
+  // RoPE on q and k heads at once, in the projection's [B, T, heads, D] layout; heads moved
+  // forward after. Splits, not narrows: their backward is one cat, not zeroed full-size grads.
+  auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_}).split_with_sizes({heads_ + kv_heads_, kv_heads_}, 2);
+  auto qk = apply_rope(qkv[0], ctx.cos, ctx.sin, false).split_with_sizes({heads_, kv_heads_}, 2);
+  auto q = qk[0].transpose(1, 2);
+  auto k = qk[1];
+  auto v = qkv[1];
   torch::Tensor keys, values;
   if (ctx.cache) {
     std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k, v);

@@ -16,9 +16,11 @@ torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
+// chunk, not narrow: the backward of a split is one cat, the backward of each narrow a zeroed
+// full-size gradient.
 torch::Tensor swiglu_activation(const torch::Tensor& gate_up) {
-  const int64_t inter = gate_up.size(-1) / 2;
-  return torch::silu(gate_up.narrow(-1, 0, inter)) * gate_up.narrow(-1, inter, inter);
+  const auto halves = gate_up.chunk(2, -1);
+  return torch::silu(halves[0]) * halves[1];
 }
 
 MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias) {

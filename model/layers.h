@@ -13,7 +13,7 @@ namespace grpo::model {
 
 // Read by every layer of one forward call.
 struct ForwardContext {
-  torch::Tensor cos, sin;      // [B, T, 1, rope_dim] in the compute dtype (rope_cos_sin)
+  torch::Tensor cos, sin;      // [B, T, 1, rope_dim] in the compute dtype (rope_cos_sin: sin is signed)
   torch::Tensor attn_mask;     // [B, 1, T, Tk] bool (true = attend); undefined = plain causal
   torch::Tensor valid;         // [B, T] bool; undefined = every token is real (router statistics)
   InferenceCache* cache = nullptr;

@@ -81,16 +81,19 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const RopeFrequencies& freq
     cos = cos * freqs.attention_factor;
     sin = sin * freqs.attention_factor;
   }
+  sin.narrow(-1, 0, sin.size(-1) / 2).neg_();  // rotate_half's sign (see apply_rope)
   return {cos.unsqueeze(2).to(dtype), sin.unsqueeze(2).to(dtype)};
 }
 
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved) {
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& signed_sin,
+                         bool interleaved) {
   const int64_t rd = cos.size(-1);
   auto rot = rd == x.size(-1) ? x : x.narrow(-1, 0, rd);
   // Interleaved pairs (2j, 2j+1) are first gathered into halves, as transformers' V3 code does.
   if (interleaved) rot = rot.unflatten(-1, {rd / 2, 2}).transpose(-1, -2).flatten(-2);
-  auto rotated = torch::cat({rot.narrow(-1, rd / 2, rd / 2).neg(), rot.narrow(-1, 0, rd / 2)}, -1);
-  auto out = rot * cos.to(x.scalar_type()) + rotated * sin.to(x.scalar_type());
+  // rotate_half(x)·sin = [-x2, x1]·[s, s] = [x2, x1]·[-s, s]: the sign lives in the table, so the
+  // rotation is one roll, and each product rounds as transformers' does.
+  auto out = rot * cos + rot.roll(rd / 2, -1) * signed_sin;
   if (rd == x.size(-1)) return out;
   return torch::cat({out, x.narrow(-1, rd, x.size(-1) - rd)}, -1);
 }

@@ -69,7 +69,9 @@ torch::Tensor filtered_logprobs(const torch::Tensor& scaled_logprobs, const Samp
 }
 
 torch::Tensor scaled_logprobs(const torch::Tensor& logits, const SamplingBatch& batch) {
-  return torch::log_softmax(logits.to(torch::kFloat32) / batch.temperature.unsqueeze(1), -1);
+  // bf16 logits / float32 temperatures promote to float32 in the one kernel (float64 logits are
+  // brought down to float32 by log_softmax).
+  return torch::log_softmax(logits / batch.temperature.unsqueeze(1), -1, torch::kFloat32);
 }
 
 }  // namespace

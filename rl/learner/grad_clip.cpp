@@ -8,7 +8,7 @@ namespace grpo::rl {
 GradNormReport clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
   std::vector<torch::Tensor> squares;
   for (const auto& p : params)
-    if (p.grad().defined()) squares.push_back(p.grad().detach().to(torch::kFloat32).square().sum());
+    if (p.grad().defined()) squares.push_back(p.grad().detach().to(torch::kFloat32).norm().square());  // one reduction
   GradNormReport report;
   if (squares.empty()) return report;
   // One host sync for the whole model.
