@@ -56,13 +56,19 @@ GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
 
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
-  // RoPE on q and k heads at once, in the projection's [B, T, heads, D] layout; heads moved
-  // forward after. Splits, not narrows: their backward is one cat, not zeroed full-size grads.
-  auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_}).split_with_sizes({heads_ + kv_heads_, kv_heads_}, 2);
-  auto qk = apply_rope(qkv[0], ctx.cos, ctx.sin, false).split_with_sizes({heads_, kv_heads_}, 2);
-  auto q = qk[0].transpose(1, 2);
-  auto k = qk[1];
-  auto v = qkv[1];
+  auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_});
+  if (ctx.qkv_cos.defined()) {
+    // All heads in one contiguous pass (v heads meet the identity), as apply_rope computes it.
+    qkv = qkv * ctx.qkv_cos + qkv.roll(head_dim_ / 2, -1) * ctx.qkv_sin;
+  } else {  // partial rotary: q and k heads through apply_rope
+    auto parts = qkv.split_with_sizes({heads_ + kv_heads_, kv_heads_}, 2);
+    qkv = torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);
+  }
+  // Splits, not narrows: their backward is one cat, not zeroed full-size gradients.
+  auto parts = qkv.split_with_sizes({heads_, kv_heads_, kv_heads_}, 2);
+  auto q = parts[0].transpose(1, 2);
+  auto k = parts[1];
+  auto v = parts[2];
   torch::Tensor keys, values;
   if (ctx.cache) {
     std::tie(keys, values) = ctx.cache->write_kv(layer_, *ctx.step, k, v);

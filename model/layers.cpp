@@ -12,6 +12,22 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return compat::rms_norm(x, weight, eps_); }
 
+void set_rope_tables(ForwardContext& ctx, const ModelConfig& c, const RopeFrequencies& freqs,
+                     const torch::Tensor& positions, torch::Dtype dtype) {
+  std::tie(ctx.cos, ctx.sin) = rope_cos_sin(freqs, positions, dtype);
+  if (c.is_mla() || c.rope_dim() != c.head_dim) return;
+  const int64_t rotated = c.num_attention_heads + c.num_key_value_heads, plain = c.num_key_value_heads;
+  auto sizes = ctx.cos.sizes().vec();  // [B, T, 1, D]
+  auto per_head = [&](const torch::Tensor& table, double identity) {
+    sizes[2] = rotated;
+    auto rot = table.expand(sizes);
+    sizes[2] = plain;
+    return torch::cat({rot, torch::full(sizes, identity, table.options())}, 2);
+  };
+  ctx.qkv_cos = per_head(ctx.cos, 1.0);
+  ctx.qkv_sin = per_head(ctx.sin, 0.0);
+}
+
 torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }

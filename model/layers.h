@@ -8,12 +8,18 @@
 
 #include "model/cache.h"
 #include "model/config.h"
+#include "model/rope.h"
 
 namespace grpo::model {
 
 // Read by every layer of one forward call.
 struct ForwardContext {
   torch::Tensor cos, sin;      // [B, T, 1, rope_dim] in the compute dtype (rope_cos_sin: sin is signed)
+  // GQA with full-width rotation: [B, T, q + k + v heads, head_dim], contiguous; q and k heads
+  // hold cos/sin, v heads the identity (1, 0), so one pass of contiguous kernels rotates a fused
+  // qkv projection (strided or broadcast operands would take PyTorch's slow elementwise path).
+  // Undefined otherwise (MLA, partial rotary).
+  torch::Tensor qkv_cos, qkv_sin;
   torch::Tensor attn_mask;     // [B, 1, T, Tk] bool (true = attend); undefined = plain causal
   torch::Tensor valid;         // [B, T] bool; undefined = every token is real (router statistics)
   InferenceCache* cache = nullptr;
@@ -21,6 +27,10 @@ struct ForwardContext {
   bool record_router_stats = false;
   double balance_loss_alpha = 0.0;  // DeepSeek-V3 sequence-wise balance loss weight; 0 = off
 };
+
+// Fills ctx.cos/sin (and qkv_cos/sin where they apply) for `positions` [B, T], in `dtype`.
+void set_rope_tables(ForwardContext& ctx, const ModelConfig& config, const RopeFrequencies& freqs,
+                     const torch::Tensor& positions, torch::Dtype dtype);
 
 // Output of a feed-forward or a decoder layer: hidden plus an optional auxiliary loss (scalar).
 struct LayerOutput {

@@ -114,7 +114,7 @@ ForwardContext CausalLMImpl::make_context(const ForwardInput& in, CacheStep* ste
     }
   }
   require(positions->sizes() == ids.sizes(), "forward: positions must match input_ids' shape [B, T]");
-  std::tie(ctx.cos, ctx.sin) = rope_cos_sin(rope_, *positions, output_weight().scalar_type());
+  set_rope_tables(ctx, config_, rope_, *positions, output_weight().scalar_type());
   return ctx;
 }
 

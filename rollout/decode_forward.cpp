@@ -38,7 +38,7 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   // mask in every layer.
   ctx.attn_mask = torch::zeros(step.key_mask.sizes(), logits.options())
                       .masked_fill(step.key_mask.logical_not(), -std::numeric_limits<float>::infinity());
-  std::tie(ctx.cos, ctx.sin) = model::rope_cos_sin(rope_, step.positions, logits.scalar_type());
+  model::set_rope_tables(ctx, model_->config(), rope_, step.positions, logits.scalar_type());
   auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
   const auto& decoder = model_->model->decoder;
   for (size_t l = 0; l < decoder.size(); ++l) {
