@@ -65,6 +65,43 @@ TEST(ActivationCheckpointing, GradientsEqualThePlainBackward) {
   }
 }
 
+// The grouped layout (sort, aligned expert groups with zero rows between, scatter back) against
+// the definition computed token by token, output and the stacked expert weights' gradients.
+TEST(Moe, GroupedExpertsEqualThePerTokenDefinitionWithGradients) {
+  auto model = random_model("deepseek_v3");
+  auto* moe = model->moe_layers().front();
+  moe->to(torch::kFloat64);
+  torch::manual_seed(9);
+  auto x = torch::randn({37, model->config().hidden_size}, torch::kFloat64);
+  ForwardContext ctx;
+  auto y = moe->forward(x, ctx).hidden;
+  auto probe = torch::randn_like(y);
+  (y * probe).sum().backward();
+  auto got_gate_up = moe->experts->gate_up_proj.grad().clone(), got_down = moe->experts->down_proj.grad().clone();
+  moe->zero_grad();
+
+  torch::Tensor want;
+  {
+    auto route = moe->gate->route(x);
+    std::vector<torch::Tensor> rows;
+    for (int64_t n = 0; n < x.size(0); ++n) {
+      auto row = moe->shared_experts->swiglu(x[n]);
+      for (int64_t k = 0; k < route.indices.size(1); ++k) {
+        const int64_t e = route.indices[n][k].item<int64_t>();
+        auto h = swiglu_activation(torch::mv(moe->experts->gate_up_proj[e], x[n]));
+        row = row + route.weights[n][k].to(torch::kFloat64) * torch::mv(moe->experts->down_proj[e], h);
+      }
+      rows.push_back(row);
+    }
+    want = torch::stack(rows);
+  }
+  EXPECT_TRUE(torch::allclose(y, want, 1e-10, 1e-12));
+  (want * probe).sum().backward();
+  EXPECT_TRUE(torch::allclose(got_gate_up, moe->experts->gate_up_proj.grad(), 1e-10, 1e-12));
+  EXPECT_TRUE(torch::allclose(got_down, moe->experts->down_proj.grad(), 1e-10, 1e-12));
+  EXPECT_GT(got_down.abs().sum().item<double>(), 0.0);
+}
+
 TEST(Moe, RouterStatisticsCountEachRealTokenTopKTimes) {
   auto model = random_model("deepseek_v3");
   torch::NoGradGuard no_grad;
