@@ -4,9 +4,10 @@
 // checks that the modules register exactly the tensors the table points into. Modules fuse what
 // a checkpoint keeps apart, so one GEMM does the work of several: q/k/v in one qkv_proj,
 // gate/up in one gate_up_proj, and each MoE layer's experts stacked [E, ...] (as transformers 5
-// holds them in memory); the table maps each checkpoint tensor to its rows of the fused one. Aliases are names a checkpoint may carry that share another tensor's
-// storage (tied lm_head, the MTP module's copies of the embedding and output head): accepted
-// on load, written on save. It does not build modules or run anything.
+// holds them in memory); the table maps each checkpoint tensor to its rows of the fused one.
+// Aliases are names a checkpoint may carry that share another tensor's storage (tied lm_head,
+// the MTP module's copies of the embedding and output head): accepted on load, written on save.
+// It does not build modules or run anything.
 #pragma once
 
 #include <cstdint>

@@ -57,9 +57,8 @@ GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
   auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_});
-  if (ctx.qkv_cos.defined()) {
-    // All heads in one contiguous pass (v heads meet the identity), as apply_rope computes it.
-    qkv = qkv * ctx.qkv_cos + qkv.roll(head_dim_ / 2, -1) * ctx.qkv_sin;
+  if (ctx.qkv_cos.defined()) {  // all heads in one contiguous pass (v heads meet the identity)
+    qkv = apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
   } else {  // partial rotary: q and k heads through apply_rope
     auto parts = qkv.split_with_sizes({heads_ + kv_heads_, kv_heads_}, 2);
     qkv = torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);

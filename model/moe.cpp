@@ -87,7 +87,7 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_e
   experts = register_module(names::kExperts, RoutedExperts(c.n_routed_experts, c.hidden_size, c.moe_intermediate_size));
   if (c.n_shared_experts > 0)
     shared_experts =
-        register_module(names::kSharedExperts, Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, false));
+        register_module(names::kSharedExperts, Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, c.mlp_bias));
   load_ = torch::zeros({num_experts_}, torch::kInt64);
 }
 

@@ -1,7 +1,8 @@
 // The Hugging Face names of every module and tensor, in one place. Modules register their
 // children under these names; where a module fuses checkpoint tensors (qkv_proj, gate_up_proj,
 // stacked experts) the tensor table (architecture.h) maps each checkpoint name to its part of
-// the fused tensor, building both from the same constants. Nothing else in model/ spells a checkpoint name as a literal.
+// the fused tensor, building both from the same constants. Nothing else in model/ spells a
+// checkpoint name as a literal.
 #pragma once
 
 #include <cstdint>
