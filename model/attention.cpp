@@ -2,6 +2,9 @@
 #include "model/attention.h"
 
 #include "core/torch/compat.h"
+#ifdef GRPO_WITH_CUDA
+#include "model/decode_attention.h"
+#endif
 #include "model/rope.h"
 #include "model/tensor_names.h"
 
@@ -29,6 +32,11 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
                      double scale) {
   auto keys = k, values = v;
   const int64_t groups = q.size(1) / k.size(1);
+#ifdef GRPO_WITH_CUDA
+  // One token per row over the cache: row b's keys are [0, position], as ctx.attn_mask says.
+  if (ctx.step && q.size(2) == 1 && decode_attention_applies(q, k, v))
+    return decode_attention(q, k, v, ctx.step->positions, scale);
+#endif
   if (ctx.cache && groups > 1) return attend_grouped(q, k, v, ctx.attn_mask, scale);
   if (groups > 1 && k.size(1) == 1) {  // one shared head (MLA latent): a stride-0 view, no copy
     keys = k.expand({k.size(0), q.size(1), k.size(2), k.size(3)});

@@ -91,10 +91,10 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_e
   load_ = torch::zeros({num_experts_}, torch::kInt64);
 }
 
-// Each expert's rows start at a multiple of this many rows. The grouped GEMM of the weight
-// gradient splits its reduction dimension at the group offsets, and its kernels need aligned
-// offsets: unaligned ones gave expert gradients 30x further from float32 than plain bf16 matmuls
-// (GpuMoe test; torchtitan pads to 8 for bf16). Padding rows are zeros and change nothing.
+// Each expert's rows start at a multiple of this many rows, as torchtitan lays out its grouped
+// GEMM inputs (it pads to 8 for bf16); the padding rows are zeros and change nothing. (An earlier
+// comment here blamed unaligned offsets for a large expert-gradient error in the GpuMoe test; the
+// error stayed the same after aligning and came from bf16 routing near-ties, see that test.)
 constexpr int64_t kExpertRowAlign = 16;
 
 // x [N, H]: sort the N*K (token, expert) pairs by expert, lay each expert's rows out from an

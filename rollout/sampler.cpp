@@ -1,6 +1,10 @@
 // Batched top-k / top-p / min-p sampling; see sampler.h.
 #include "rollout/sampler.h"
 
+#ifdef GRPO_WITH_CUDA
+#include "rollout/fused_sampling.h"
+#endif
+
 namespace grpo::rollout {
 
 SamplingBatch make_sampling_batch(const std::vector<RowSampling>& rows, const torch::Device& device) {
@@ -88,6 +92,9 @@ torch::Tensor sampling_distribution(const torch::Tensor& logits, const SamplingB
 }
 
 SampledTokens sample_next_tokens(const torch::Tensor& logits, const SamplingBatch& batch, at::Generator& generator) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_sampling_applies(logits, batch)) return fused_sample_next_tokens(logits, batch, generator);
+#endif
   auto lp = scaled_logprobs(logits, batch);
   torch::Tensor tokens;
   if (batch.all_greedy) {

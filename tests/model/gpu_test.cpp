@@ -103,8 +103,11 @@ TEST(GpuParity, Bf16GreedyMatchesUntilANearTie) {
 }
 
 // A MoE model with grouped-GEMM-friendly sizes: bf16 on CUDA (grouped path) against the same
-// weights in float32 (expert loop), outputs and the gradient of one expert's weight.
-TEST(GpuMoe, GroupedExpertsMatchTheExpertLoop) {
+// weights in float32 (expert loop). Only the outputs are compared at this level: a token whose
+// top-k scores differ by less than bf16's resolution goes to another expert in bf16, which moves
+// that expert's gradient by a whole token's share (measured: 13% for one expert of 16, while the
+// logits agree to 0.4%). The gradients of the grouped path itself are checked below, on fixed rows.
+TEST(GpuMoe, GroupedExpertsModelMatchesTheExpertLoop) {
   GRPO_REQUIRE_CUDA();
   nlohmann::json j = {{"model_type", "deepseek_v3"}, {"vocab_size", 256}, {"hidden_size", 64},
                       {"intermediate_size", 128}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
@@ -130,31 +133,73 @@ TEST(GpuMoe, GroupedExpertsMatchTheExpertLoop) {
   }
   grouped->to(kCuda, torch::kBFloat16);
   auto ids = torch::randint(0, 256, {4, 48}, torch::kInt64).to(kCuda);
-  struct Result {
-    torch::Tensor logits, expert_grad, shared_grad;
-  };
-  auto run = [&](CausalLM& m) {
+  torch::NoGradGuard no_grad;
+  auto logits = [&](CausalLM& m) {
     ForwardInput in;
     in.input_ids = ids;
-    auto logits = m->logits(m->forward(in).hidden).to(torch::kFloat32);
-    logits.square().mean().backward();
-    auto params = m->named_parameters();
-    auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat32); };
-    return Result{logits.detach().cpu(), cpu(params["model.layers.1.mlp.experts.down_proj"].grad()[5]),
-                  cpu(params["model.layers.1.mlp.shared_experts.down_proj.weight"].grad())};
+    return m->logits(m->forward(in).hidden).to(torch::kCPU, torch::kFloat32);
   };
-  const auto want = run(reference), got = run(grouped);
-  const auto& want_grad = want.expert_grad;
-  const double logit_err = relative_error(got.logits, want.logits);
-  const double grad_err = relative_error(got.expert_grad, want.expert_grad);
-  // The same layer's shared expert runs plain bf16 matmuls: its gradient error is what bf16
-  // alone costs after a backward through the layers above; the grouped path may add little to it.
-  const double bf16_err = relative_error(got.shared_grad, want.shared_grad);
-  std::cout << "[gpu moe] grouped bf16 vs loop fp32: logits rel err " << logit_err << ", expert grad rel err "
-            << grad_err << " (shared expert, plain bf16: " << bf16_err << ")\n";
-  EXPECT_LE(logit_err, 3e-2);
-  EXPECT_LE(grad_err, std::max(6e-2, 2.0 * bf16_err));
-  EXPECT_GT(want_grad.abs().max().item<double>(), 0.0) << "expert 5 got no tokens: the test proves nothing";
+  const double err = relative_error(logits(grouped), logits(reference));
+  std::cout << "[gpu moe] model, grouped bf16 vs loop fp32: logits rel err " << err << "\n";
+  EXPECT_LE(err, 3e-2);
+}
+
+// The routed experts alone on fixed sorted rows, laid out as MoeFeedForward lays them out
+// (groups of 16-aligned size, zero rows closing each group, two experts without tokens): the
+// grouped bf16 path against the float32 expert loop, output and every gradient. Plain bf16
+// matmuls with float32 accumulation land near 4e-3 here.
+TEST(GpuMoe, GroupedExpertGradientsMatchTheExpertLoop) {
+  GRPO_REQUIRE_CUDA();
+  const int64_t experts = 8, hidden = 64, intermediate = 32;
+  const std::vector<int64_t> counts = {5, 0, 37, 16, 1, 0, 60, 23};
+  torch::manual_seed(5);
+  RoutedExperts reference(experts, hidden, intermediate);
+  std::vector<int64_t> ends;
+  int64_t total = 0;
+  for (auto c : counts) ends.push_back(total += (c + 15) / 16 * 16);
+  auto x = torch::zeros({total, hidden});
+  auto upstream = torch::randn({total, hidden});
+  {
+    torch::NoGradGuard no_grad;
+    for (auto* w : {&reference->gate_up_proj, &reference->down_proj}) w->normal_(0.0, 0.1).copy_(w->to(torch::kBFloat16));
+    int64_t begin = 0;
+    for (size_t e = 0; e < counts.size(); ++e) {
+      x.narrow(0, begin, counts[e]).normal_().copy_(x.narrow(0, begin, counts[e]).to(torch::kBFloat16));
+      begin = ends[e];
+    }
+  }
+  RoutedExperts grouped(experts, hidden, intermediate);
+  {
+    torch::NoGradGuard no_grad;
+    grouped->gate_up_proj.copy_(reference->gate_up_proj);
+    grouped->down_proj.copy_(reference->down_proj);
+  }
+  reference->to(kCuda, torch::kFloat32);
+  grouped->to(kCuda, torch::kBFloat16);
+  const auto offsets = torch::tensor(ends, torch::kInt32).to(kCuda);
+  struct Result {
+    torch::Tensor y, grad_x, grad_gate_up, grad_down;
+  };
+  auto run = [&](RoutedExperts& m, torch::Dtype dtype) {
+    auto input = x.to(kCuda, dtype).requires_grad_(true);
+    auto y = m->forward(input, offsets);
+    (y.to(torch::kFloat32) * upstream.to(kCuda)).sum().backward();
+    auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat32); };
+    return Result{cpu(y.detach()), cpu(input.grad()), cpu(m->gate_up_proj.grad()), cpu(m->down_proj.grad())};
+  };
+  ASSERT_TRUE(grouped->host_free(x.to(kCuda, torch::kBFloat16))) << "the grouped path is not taken";
+  const auto want = run(reference, torch::kFloat32), got = run(grouped, torch::kBFloat16);
+  const double y_err = relative_error(got.y, want.y), x_err = relative_error(got.grad_x, want.grad_x),
+               gate_up_err = relative_error(got.grad_gate_up, want.grad_gate_up),
+               down_err = relative_error(got.grad_down, want.grad_down);
+  std::cout << "[gpu moe] routed experts, grouped bf16 vs loop fp32: y " << y_err << ", grad x " << x_err
+            << ", grad gate_up " << gate_up_err << ", grad down " << down_err << "\n";
+  for (double err : {y_err, x_err, gate_up_err, down_err}) EXPECT_LE(err, 1.5e-2);
+  // Experts without tokens get exactly zero gradient (the grouped GEMM must not leave them unwritten).
+  for (int64_t e : {1, 5}) {
+    EXPECT_EQ(got.grad_gate_up[e].abs().max().item<float>(), 0.0f) << "expert " << e;
+    EXPECT_EQ(got.grad_down[e].abs().max().item<float>(), 0.0f) << "expert " << e;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "rollout/sampler.h"
+#include "tests/rollout/sampling_checks.h"
 
 using grpo::rollout::RowSampling;
 
@@ -47,23 +48,11 @@ void check_sampling(const RowSampling& s) {
   auto batch = grpo::rollout::make_sampling_batch(std::vector<RowSampling>(draws, s), torch::kCPU);
   auto gen = at::detail::createCPUGenerator(1234);
   auto out = grpo::rollout::sample_next_tokens(batch_logits, batch, gen);
-  auto counts = torch::bincount(out.tokens, {}, v).to(torch::kFloat64);
-  const auto expected = expected_distribution(logits, s);
-  double chi2 = 0;
-  int df = -1;
-  for (int64_t i = 0; i < v; ++i) {
-    const double c = counts[i].item<double>();
-    if (expected[i] == 0) {
-      EXPECT_EQ(c, 0) << "filtered-out token " << i << " was sampled";
-      continue;
-    }
-    const double e = expected[i] * draws;
-    chi2 += (c - e) * (c - e) / e;
-    ++df;
-  }
+  const auto fit = grpo::testing::chi_square(out.tokens, expected_distribution(logits, s));
+  EXPECT_EQ(fit.impossible, 0) << "filtered-out tokens were sampled";
   // 99.9th percentile of chi-square for df <= 9 is below 27.9: a correct sampler fails 1 in 1000
   // seeds, and this seed is fixed.
-  EXPECT_LT(chi2, 27.9) << "df=" << df;
+  EXPECT_LT(fit.statistic, 27.9) << "df=" << fit.df;
   // Log-probs: log softmax(logits / T) of the sampled token, full vocabulary.
   auto ref = torch::log_softmax(row / s.temperature, -1).squeeze(0);
   auto want = ref.index_select(0, out.tokens);

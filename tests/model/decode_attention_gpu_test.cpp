@@ -1,0 +1,114 @@
+// The decode attention kernel (label gpu; CUDA builds only, skipped without a device): against
+// float32 attention written here over the same cache views, for Qwen-, Llama- and MHA-shaped
+// heads, rows of different lengths (a position past the visible keys is clamped), and one long
+// row that takes the split-and-merge path; and a bf16 model decoded through the cache (kernel)
+// against its full forward (SDPA).
+#include <gtest/gtest.h>
+
+#include "model/cache.h"
+#include "model/decode_attention.h"
+#include "model/model_io.h"
+#include "model/transformer.h"
+#include "test_util.h"
+
+namespace grpo::model {
+namespace {
+
+using testing::relative_error;
+
+#define GRPO_REQUIRE_CUDA() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+const torch::Device kCuda(torch::kCUDA, 0);
+
+struct Shape {
+  int64_t heads, kv_heads, head_dim, key_len;
+  std::vector<int64_t> positions;  // one per row
+};
+
+// Attention of q [B, H, 1, D] over keys [0, min(position, key_len - 1)] in float64, written
+// from the definition: query head h reads kv head h / (H / Hkv).
+torch::Tensor reference_attention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
+                                  const std::vector<int64_t>& positions, double scale) {
+  const int64_t groups = q.size(1) / keys.size(1), key_len = keys.size(2);
+  auto k = keys.to(torch::kFloat64).repeat_interleave(groups, 1), v = values.to(torch::kFloat64).repeat_interleave(groups, 1);
+  auto scores = torch::matmul(q.to(torch::kFloat64), k.transpose(-2, -1)) * scale;  // [B, H, 1, T]
+  auto last = torch::tensor(positions, torch::kInt64).clamp_max(key_len - 1).to(q.device()).view({-1, 1, 1, 1});
+  auto visible = torch::arange(key_len, last.options()).view({1, 1, 1, -1}) <= last;
+  scores = scores.masked_fill(visible.logical_not(), -std::numeric_limits<double>::infinity());
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+void check_shape(const Shape& s) {
+  SCOPED_TRACE("heads " + std::to_string(s.heads) + "/" + std::to_string(s.kv_heads) + ", dim " +
+               std::to_string(s.head_dim) + ", keys " + std::to_string(s.key_len));
+  const int64_t rows = static_cast<int64_t>(s.positions.size()), max_len = s.key_len + 40;
+  torch::manual_seed(7);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  // Cache storage as InferenceCache holds it, [slots, Hkv, max_len, D]; the step sees rows
+  // 1..rows through narrowed views, as a decode step over consecutive slots does.
+  const auto k_store = torch::randn({rows + 2, s.kv_heads, max_len, s.head_dim}, bf16);
+  const auto v_store = torch::randn({rows + 2, s.kv_heads, max_len, s.head_dim}, bf16);
+  const auto keys = k_store.narrow(0, 1, rows).narrow(2, 0, s.key_len);
+  const auto values = v_store.narrow(0, 1, rows).narrow(2, 0, s.key_len);
+  // q as GqaAttention makes it: a transposed view of the fused projection's output.
+  const auto qkv = torch::randn({rows, 1, s.heads + 2 * s.kv_heads, s.head_dim}, bf16) * 2;
+  const auto q = qkv.narrow(2, 0, s.heads).transpose(1, 2);
+  ASSERT_TRUE(decode_attention_applies(q, keys, values));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(s.head_dim));
+  const auto positions = torch::tensor(s.positions, torch::kInt64).to(kCuda).unsqueeze(1);
+  const auto got = decode_attention(q, keys, values, positions, scale);
+  const auto want = reference_attention(q, keys, values, s.positions, scale);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  const double err = relative_error(got.cpu(), want.cpu());
+  std::cout << "[gpu decode attention] " << s.heads << "/" << s.kv_heads << " heads, dim " << s.head_dim << ", "
+            << s.key_len << " keys: rel err " << err << "\n";
+  EXPECT_LE(err, 1e-2);  // bf16 output rounding is 4e-3
+}
+
+TEST(GpuDecodeAttention, MatchesFloat64AttentionOverCacheViews) {
+  GRPO_REQUIRE_CUDA();
+  check_shape({14, 2, 64, 384, {0, 31, 32, 200, 383, 900}});  // Qwen2.5-0.5B heads; 900 is clamped
+  check_shape({32, 8, 128, 130, {129, 5, 64}});               // Llama-3-8B heads
+  check_shape({4, 4, 64, 96, {95, 0}});                       // MHA
+  check_shape({8, 1, 128, 4096, {4000}});                     // one long row: 64 splits merged
+}
+
+TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
+  GRPO_REQUIRE_CUDA();
+  // Qwen2-shaped with head_dim 64 and 7 query heads per kv head, so the cache steps take the kernel.
+  nlohmann::json j = {{"model_type", "qwen2"}, {"vocab_size", 512}, {"hidden_size", 448},
+                      {"intermediate_size", 640}, {"num_hidden_layers", 2}, {"num_attention_heads", 7},
+                      {"num_key_value_heads", 1}, {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-6}};
+  CausalLM model(parse_model_config(j, "<decode attention>"));
+  torch::manual_seed(2);
+  init_weights(model, 2);
+  cast_model(model, torch::kBFloat16);
+  model->to(kCuda);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const int64_t batch = 3, prompt = 20, steps = 12;
+  const auto ids = torch::randint(0, 512, {batch, prompt + steps}, torch::kInt64).to(kCuda);
+  ForwardInput full;
+  full.input_ids = ids;
+  const auto want = model->logits(model->forward(full).hidden).narrow(1, prompt, steps).to(torch::kFloat32);
+
+  InferenceCache cache(model->config(), batch, prompt + steps, torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda));
+  ForwardInput in;
+  in.cache = &cache;
+  in.cache_slots = torch::arange(batch, torch::kInt64).to(kCuda);
+  in.input_ids = ids.narrow(1, 0, prompt + 1);
+  std::vector<torch::Tensor> got;
+  got.push_back(model->logits(model->forward(in).hidden.select(1, -1)));
+  for (int64_t s = 1; s < steps; ++s) {
+    in.input_ids = ids.narrow(1, prompt + s, 1);
+    got.push_back(model->logits(model->forward(in).hidden.select(1, -1)));
+  }
+  const auto decoded = torch::stack(got, 1).to(torch::kFloat32);
+  const double err = relative_error(decoded.cpu(), want.cpu());
+  std::cout << "[gpu decode attention] cached bf16 decoding vs full forward: logits rel err " << err << "\n";
+  EXPECT_LE(err, 2e-2);
+}
+
+}  // namespace
+}  // namespace grpo::model
