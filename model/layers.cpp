@@ -3,6 +3,9 @@
 
 #include "core/torch/compat.h"
 #include "model/tensor_names.h"
+#ifdef GRPO_WITH_CUDA
+#include "model/fused_swiglu.h"
+#endif
 
 namespace grpo::model {
 
@@ -33,8 +36,11 @@ torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
 }
 
 // chunk, not narrow: the backward of a split is one cat, the backward of each narrow a zeroed
-// full-size gradient.
+// full-size gradient. On CUDA one kernel each way (fused_swiglu.h).
 torch::Tensor swiglu_activation(const torch::Tensor& gate_up) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_swiglu_applies(gate_up)) return fused_swiglu(gate_up);
+#endif
   const auto halves = gate_up.chunk(2, -1);
   return torch::silu(halves[0]) * halves[1];
 }

@@ -126,17 +126,24 @@ __global__ void __launch_bounds__(kThreads)
                                    static_cast<uint32_t>(k1 >> 32)),
                         philox_key);
     const uint32_t bits[4] = {r.x, r.y, r.z, r.w};
+    float scaled[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) scaled[e] = z[e] * inv_t;
+    // The four values join the running sum under one new maximum: five exponentials per four
+    // logits and no branch per logit. -inf (masked, or past the end) adds exp(-inf) = 0.
+    const float group_max = fmaxf(fmaxf(scaled[0], scaled[1]), fmaxf(scaled[2], scaled[3]));
+    if (group_max > -INFINITY) {
+      const float new_max = fmaxf(p.max, group_max);
+      float sum = p.sum * __expf(p.max - new_max);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) sum += __expf(scaled[e] - new_max);
+      p.sum = sum;
+      p.max = new_max;
+    }
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const float s = z[e] * inv_t;
-      if (s == -INFINITY) continue;  // masked (or past the end): no mass, never chosen
-      if (s > p.max) {
-        p.sum = p.sum * __expf(p.max - s) + 1.f;
-        p.max = s;
-      } else {
-        p.sum += __expf(s - p.max);
-      }
-      const float score = is_greedy ? z[e] : s - log_exponential(bits[e]);
+      if (scaled[e] == -INFINITY) continue;  // never chosen
+      const float score = is_greedy ? z[e] : scaled[e] - log_exponential(bits[e]);
       if (score > p.best) {  // columns rise within a thread: strict > keeps the first of equals
         p.best = score;
         p.index = col + e;

@@ -1,12 +1,15 @@
-// The decode attention kernel (label gpu; CUDA builds only, skipped without a device): against
-// float32 attention written here over the same cache views, for Qwen-, Llama- and MHA-shaped
-// heads, rows of different lengths (a position past the visible keys is clamped), and one long
-// row that takes the split-and-merge path; and a bf16 model decoded through the cache (kernel)
-// against its full forward (SDPA).
+// model/'s CUDA kernels (label gpu; CUDA builds only, skipped without a device).
+// Decode attention: against float64 attention written here over the same cache views, for Qwen-,
+// Llama- and MHA-shaped heads, rows of different lengths (a position past the visible keys is
+// clamped), and one long row that takes the split-and-merge path; and a bf16 model decoded
+// through the cache (kernel) against its full forward (SDPA).
+// SwiGLU: forward and backward against float64 autograd of silu(gate) · up, in bf16 and float32,
+// on the vector path (I a multiple of 8) and the scalar one.
 #include <gtest/gtest.h>
 
 #include "model/cache.h"
 #include "model/decode_attention.h"
+#include "model/fused_swiglu.h"
 #include "model/model_io.h"
 #include "model/transformer.h"
 #include "test_util.h"
@@ -108,6 +111,32 @@ TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
   const double err = relative_error(decoded.cpu(), want.cpu());
   std::cout << "[gpu decode attention] cached bf16 decoding vs full forward: logits rel err " << err << "\n";
   EXPECT_LE(err, 2e-2);
+}
+
+void check_swiglu(torch::Dtype dtype, int64_t inter) {
+  SCOPED_TRACE(std::string(dtype == torch::kBFloat16 ? "bf16" : "float32") + ", I = " + std::to_string(inter));
+  torch::manual_seed(4);
+  const auto x = (torch::randn({3, 37, 2 * inter}) * 3).to(kCuda, dtype);
+  const auto upstream = torch::randn({3, 37, inter}).to(kCuda, dtype);
+  ASSERT_TRUE(fused_swiglu_applies(x));
+  auto input = x.clone().requires_grad_(true);
+  auto out = fused_swiglu(input);
+  out.backward(upstream);
+  auto ref_input = x.to(torch::kFloat64).requires_grad_(true);
+  const auto halves = ref_input.chunk(2, -1);
+  auto ref = torch::silu(halves[0]) * halves[1];
+  ref.backward(upstream.to(torch::kFloat64));
+  const double tol = dtype == torch::kBFloat16 ? 8e-3 : 1e-5;  // one bf16 rounding is 4e-3
+  EXPECT_LE(relative_error(out.detach().cpu(), ref.detach().cpu()), tol);
+  EXPECT_LE(relative_error(input.grad().cpu(), ref_input.grad().cpu()), tol);
+}
+
+TEST(GpuSwiglu, ForwardAndBackwardMatchFloat64Autograd) {
+  GRPO_REQUIRE_CUDA();
+  check_swiglu(torch::kBFloat16, 64);
+  check_swiglu(torch::kFloat32, 64);
+  check_swiglu(torch::kBFloat16, 37);
+  check_swiglu(torch::kFloat32, 37);
 }
 
 }  // namespace

@@ -1,0 +1,64 @@
+// The autograd function around the SwiGLU kernels; see fused_swiglu.h.
+#include "model/fused_swiglu.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "core/error.h"
+#include "model/swiglu_kernel.h"
+
+namespace grpo::model {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+kernels::SwigluType kernel_type(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 ? kernels::SwigluType::kBFloat16 : kernels::SwigluType::kFloat32;
+}
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) throw Error(std::string("fused swiglu: ") + what + " launch failed: " + cudaGetErrorString(status));
+}
+
+struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor gate_up) {
+    const c10::cuda::CUDAGuard guard(gate_up.device());
+    const int64_t inter = gate_up.size(-1) / 2, rows = gate_up.numel() / std::max<int64_t>(2 * inter, 1);
+    auto sizes = gate_up.sizes().vec();
+    sizes.back() = inter;
+    auto out = torch::empty(sizes, gate_up.options());
+    check(kernels::launch_swiglu_forward(gate_up.data_ptr(), out.data_ptr(), rows, inter, kernel_type(gate_up),
+                                         at::cuda::getCurrentCUDAStream()),
+          "forward");
+    ctx->save_for_backward({gate_up});
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto gate_up = ctx->get_saved_variables()[0];
+    const auto grad_out = grads[0].contiguous();
+    const c10::cuda::CUDAGuard guard(gate_up.device());
+    const int64_t inter = gate_up.size(-1) / 2, rows = gate_up.numel() / std::max<int64_t>(2 * inter, 1);
+    auto grad = torch::empty_like(gate_up);
+    check(kernels::launch_swiglu_backward(gate_up.data_ptr(), grad_out.data_ptr(), grad.data_ptr(), rows, inter,
+                                          kernel_type(gate_up), at::cuda::getCurrentCUDAStream()),
+          "backward");
+    return {grad};
+  }
+};
+
+}  // namespace
+
+bool fused_swiglu_applies(const torch::Tensor& gate_up) {
+  const auto dtype = gate_up.scalar_type();
+  return gate_up.is_cuda() && (dtype == torch::kBFloat16 || dtype == torch::kFloat32) && gate_up.dim() >= 1 &&
+         gate_up.size(-1) % 2 == 0 && gate_up.is_contiguous();
+}
+
+torch::Tensor fused_swiglu(const torch::Tensor& gate_up) {
+  require(fused_swiglu_applies(gate_up), "fused swiglu: expected a contiguous float32 or bf16 CUDA tensor [..., 2I]");
+  return FusedSwigluFunction::apply(gate_up);
+}
+
+}  // namespace grpo::model
