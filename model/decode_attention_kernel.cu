@@ -35,18 +35,6 @@ __device__ __forceinline__ float warp_sum(float x) {
   return x;
 }
 
-// Lane `lane`'s D/32 consecutive dims of one value row.
-template <int kDimsPerLane>
-__device__ __forceinline__ void load_value_dims(const uint16_t* row, int lane, float out[kDimsPerLane]) {
-  if constexpr (kDimsPerLane == 2) {
-    const uint32_t w = *reinterpret_cast<const uint32_t*>(row + lane * 2);
-    out[0] = low_bf16(w), out[1] = high_bf16(w);
-  } else {
-    const uint2 w = *reinterpret_cast<const uint2*>(row + lane * 4);
-    out[0] = low_bf16(w.x), out[1] = high_bf16(w.x), out[2] = low_bf16(w.y), out[3] = high_bf16(w.y);
-  }
-}
-
 // The workspace: unnormalized outputs [B, H, splits, D], then (max, sum) [B, H, splits, 2], with
 // scores in base 2 (the query is pre-scaled by log2 e).
 struct Workspace {
@@ -124,26 +112,17 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
       p_s[warp][g][lane] = p;
     }
     __syncwarp();
-    // Values: eight rows in flight per lane before their FMAs (a loop of dependent single loads
-    // left the kernel latency-bound), then the tile's remainder one by one.
     const int keys = min(32, end - tile);
-    int j = 0;
-    for (; j + 8 <= keys; j += 8) {
-      float vf[8][kDimsPerLane];
-#pragma unroll
-      for (int u = 0; u < 8; ++u) load_value_dims<kDimsPerLane>(v + (tile + j + u) * a.v_pos_stride, lane, vf[u]);
-#pragma unroll
-      for (int u = 0; u < 8; ++u)
-#pragma unroll
-        for (int g = 0; g < G; ++g) {
-          const float p = p_s[warp][g][j + u];
-#pragma unroll
-          for (int e = 0; e < kDimsPerLane; ++e) acc[g][e] = fmaf(p, vf[u][e], acc[g][e]);
-        }
-    }
-    for (; j < keys; ++j) {
+    for (int j = 0; j < keys; ++j) {
+      const uint16_t* row = v + (tile + j) * a.v_pos_stride + lane * kDimsPerLane;
       float vf[kDimsPerLane];
-      load_value_dims<kDimsPerLane>(v + (tile + j) * a.v_pos_stride, lane, vf);
+      if constexpr (kDimsPerLane == 2) {
+        const uint32_t w = *reinterpret_cast<const uint32_t*>(row);
+        vf[0] = low_bf16(w), vf[1] = high_bf16(w);
+      } else {
+        const uint2 w = *reinterpret_cast<const uint2*>(row);
+        vf[0] = low_bf16(w.x), vf[1] = high_bf16(w.x), vf[2] = low_bf16(w.y), vf[3] = high_bf16(w.y);
+      }
 #pragma unroll
       for (int g = 0; g < G; ++g) {
         const float p = p_s[warp][g][j];
