@@ -65,16 +65,21 @@ __device__ __forceinline__ void store8(T* p, const float v[kPerThread]) {
 
 __device__ __forceinline__ float sigmoid(float g) { return 1.f / (1.f + __expf(-g)); }
 
-// Thread t covers columns [8c, 8c + 8) of row r, c = t mod (I / 8) (vector path), or single
-// strided columns (scalar path, kVector false: any I).
+// Calls cell(row, col) for every cell of the [rows, I] output, grid-stride: a cell is 8
+// consecutive columns [col, col + 8) on the vector path, one column on the scalar path (any I).
+template <bool kVector, typename Cell>
+__device__ __forceinline__ void for_each_cell(int64_t rows, int64_t inter, Cell cell) {
+  const int64_t per_row = kVector ? inter / kPerThread : inter;
+  const int64_t total = rows * per_row;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(kThreads) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * kThreads)
+    cell(i / per_row, (i % per_row) * (kVector ? kPerThread : 1));
+}
+
 template <typename T, bool kVector>
 __global__ void __launch_bounds__(kThreads)
     swiglu_forward_kernel(const T* __restrict__ x, T* __restrict__ out, int64_t rows, int64_t inter) {
-  const int64_t groups = kVector ? inter / kPerThread : inter;
-  const int64_t total = rows * groups;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(kThreads) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * kThreads) {
-    const int64_t row = i / groups, col = (i % groups) * (kVector ? kPerThread : 1);
+  for_each_cell<kVector>(rows, inter, [&](int64_t row, int64_t col) {
     const T* g = x + row * 2 * inter + col;
     if constexpr (kVector) {
       float gv[kPerThread], uv[kPerThread], o[kPerThread];
@@ -87,18 +92,14 @@ __global__ void __launch_bounds__(kThreads)
       const float gv = load(g);
       store(out + row * inter + col, gv * sigmoid(gv) * load(g + inter));
     }
-  }
+  });
 }
 
 template <typename T, bool kVector>
 __global__ void __launch_bounds__(kThreads)
     swiglu_backward_kernel(const T* __restrict__ x, const T* __restrict__ grad_out, T* __restrict__ grad_x,
                            int64_t rows, int64_t inter) {
-  const int64_t groups = kVector ? inter / kPerThread : inter;
-  const int64_t total = rows * groups;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(kThreads) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * kThreads) {
-    const int64_t row = i / groups, col = (i % groups) * (kVector ? kPerThread : 1);
+  for_each_cell<kVector>(rows, inter, [&](int64_t row, int64_t col) {
     const T* g = x + row * 2 * inter + col;
     T* dg = grad_x + row * 2 * inter + col;
     const T* go = grad_out + row * inter + col;
@@ -124,7 +125,7 @@ __global__ void __launch_bounds__(kThreads)
       store(dg, dgv[0]);
       store(dg + inter, duv[0]);
     }
-  }
+  });
 }
 
 int grid_for(int64_t work) {

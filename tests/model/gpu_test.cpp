@@ -17,6 +17,7 @@
 #include "model/safetensors.h"
 #include "model/transformer.h"
 #include "test_util.h"
+#include "tests/common/cuda.h"
 #include "tests/common/fixtures.h"
 
 namespace grpo::model {
@@ -24,10 +25,7 @@ namespace {
 
 using testing::relative_error;
 
-#define GRPO_REQUIRE_CUDA() \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
-
-const torch::Device kCuda(torch::kCUDA, 0);
+using grpo::testing::kCuda;
 
 // Calls check(dir, model, expected) for every fixture model, loaded in bf16 on the GPU.
 template <typename Check>

@@ -13,16 +13,14 @@
 #include "model/model_io.h"
 #include "model/transformer.h"
 #include "test_util.h"
+#include "tests/common/cuda.h"
 
 namespace grpo::model {
 namespace {
 
 using testing::relative_error;
 
-#define GRPO_REQUIRE_CUDA() \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
-
-const torch::Device kCuda(torch::kCUDA, 0);
+using grpo::testing::kCuda;
 
 struct Shape {
   int64_t heads, kv_heads, head_dim, key_len;

@@ -10,6 +10,7 @@
 #include "core/torch/device.h"
 #include "rollout/fused_sampling.h"
 #include "rollout/sampler.h"
+#include "tests/common/cuda.h"
 #include "tests/rollout/sampling_checks.h"
 
 using grpo::rollout::RowSampling;
@@ -17,10 +18,7 @@ using grpo::rollout::SamplingBatch;
 
 namespace {
 
-#define GRPO_REQUIRE_CUDA() \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
-
-const torch::Device kCuda(torch::kCUDA, 0);
+using grpo::testing::kCuda;
 
 at::Generator cuda_generator(uint64_t seed) { return grpo::make_generator(kCuda, seed); }
 
