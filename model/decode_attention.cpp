@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/decode_attention_kernel.h"
 
@@ -70,8 +71,7 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& keys
     a.workspace = workspace.data_ptr();
   }
   a.out = out.data_ptr();
-  const auto status = kernels::launch_decode_attention(a, at::cuda::getCurrentCUDAStream());
-  if (status != cudaSuccess) throw Error(std::string("decode attention: kernel launch failed: ") + cudaGetErrorString(status));
+  cuda::check_launch(kernels::launch_decode_attention(a, at::cuda::getCurrentCUDAStream()), "decode attention");
   return out;
 }
 

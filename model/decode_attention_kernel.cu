@@ -3,8 +3,15 @@
 
 #include <cmath>
 
+#include "core/cuda/bfloat16.cuh"
+
 namespace grpo::model::kernels {
 namespace {
+
+using cuda::bf16_to_float;
+using cuda::float_to_bf16;
+using cuda::high_bf16;
+using cuda::low_bf16;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
@@ -12,17 +19,6 @@ constexpr int kMaxGroups = 8;
 constexpr int kMinKeysPerSplit = 64;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
-
-// bfloat16 is the high half of a float32.
-__device__ __forceinline__ float bf16_to_float(uint16_t x) { return __uint_as_float(static_cast<uint32_t>(x) << 16); }
-__device__ __forceinline__ float low_bf16(uint32_t w) { return __uint_as_float(w << 16); }
-__device__ __forceinline__ float high_bf16(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
-__device__ __forceinline__ uint16_t float_to_bf16(float f) {  // round to nearest even
-  uint32_t u = __float_as_uint(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;  // NaN
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
 
 __device__ __forceinline__ float warp_max(float x) {
 #pragma unroll

@@ -4,6 +4,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/swiglu_kernel.h"
 
@@ -17,10 +18,6 @@ kernels::SwigluType kernel_type(const torch::Tensor& t) {
   return t.scalar_type() == torch::kBFloat16 ? kernels::SwigluType::kBFloat16 : kernels::SwigluType::kFloat32;
 }
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) throw Error(std::string("fused swiglu: ") + what + " launch failed: " + cudaGetErrorString(status));
-}
-
 struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunction> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor gate_up) {
     const c10::cuda::CUDAGuard guard(gate_up.device());
@@ -28,9 +25,9 @@ struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunctio
     auto sizes = gate_up.sizes().vec();
     sizes.back() = inter;
     auto out = torch::empty(sizes, gate_up.options());
-    check(kernels::launch_swiglu_forward(gate_up.data_ptr(), out.data_ptr(), rows, inter, kernel_type(gate_up),
-                                         at::cuda::getCurrentCUDAStream()),
-          "forward");
+    cuda::check_launch(kernels::launch_swiglu_forward(gate_up.data_ptr(), out.data_ptr(), rows, inter,
+                                                      kernel_type(gate_up), at::cuda::getCurrentCUDAStream()),
+                       "fused swiglu forward");
     ctx->save_for_backward({gate_up});
     return out;
   }
@@ -41,9 +38,9 @@ struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunctio
     const c10::cuda::CUDAGuard guard(gate_up.device());
     const int64_t inter = gate_up.size(-1) / 2, rows = gate_up.numel() / std::max<int64_t>(2 * inter, 1);
     auto grad = torch::empty_like(gate_up);
-    check(kernels::launch_swiglu_backward(gate_up.data_ptr(), grad_out.data_ptr(), grad.data_ptr(), rows, inter,
-                                          kernel_type(gate_up), at::cuda::getCurrentCUDAStream()),
-          "backward");
+    cuda::check_launch(kernels::launch_swiglu_backward(gate_up.data_ptr(), grad_out.data_ptr(), grad.data_ptr(), rows,
+                                                       inter, kernel_type(gate_up), at::cuda::getCurrentCUDAStream()),
+                       "fused swiglu backward");
     return {grad};
   }
 };

@@ -1,6 +1,8 @@
 // SwiGLU kernels; see swiglu_kernel.h.
 #include "model/swiglu_kernel.h"
 
+#include "core/cuda/bfloat16.cuh"
+
 namespace grpo::model::kernels {
 namespace {
 
@@ -8,17 +10,9 @@ constexpr int kThreads = 256;
 constexpr int kPerThread = 8;
 
 __device__ __forceinline__ float load(const float* p) { return *p; }
-__device__ __forceinline__ float load(const uint16_t* p) { return __uint_as_float(static_cast<uint32_t>(*p) << 16); }
+__device__ __forceinline__ float load(const uint16_t* p) { return cuda::bf16_to_float(*p); }
 __device__ __forceinline__ void store(float* p, float v) { *p = v; }
-__device__ __forceinline__ void store(uint16_t* p, float v) {  // bfloat16, round to nearest even
-  uint32_t u = __float_as_uint(v);
-  if ((u & 0x7fffffffu) > 0x7f800000u) {
-    *p = 0x7fc0;  // NaN
-    return;
-  }
-  u += 0x7fffu + ((u >> 16) & 1u);
-  *p = static_cast<uint16_t>(u >> 16);
-}
+__device__ __forceinline__ void store(uint16_t* p, float v) { *p = cuda::float_to_bf16(v); }
 
 // Eight consecutive values through 16-byte accesses (two for float32) when `kVector`.
 template <typename T, bool kVector>
@@ -29,8 +23,8 @@ __device__ __forceinline__ void load8(const T* p, float v[kPerThread]) {
       const uint32_t words[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        v[2 * i] = __uint_as_float(words[i] << 16);
-        v[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+        v[2 * i] = cuda::low_bf16(words[i]);
+        v[2 * i + 1] = cuda::high_bf16(words[i]);
       }
     } else {
       const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];

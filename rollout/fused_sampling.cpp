@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "rollout/fused_sampling_kernel.h"
 
@@ -51,8 +52,7 @@ SampledTokens fused_sample_next_tokens(const torch::Tensor& logits, const Sampli
   args.splits = splits;
   args.tokens = out.tokens.data_ptr<int64_t>();
   args.logprobs = out.logprobs.data_ptr<float>();
-  const auto status = kernels::launch_sample(args, at::cuda::getCurrentCUDAStream());
-  require(status == cudaSuccess, std::string("fused sampling: kernel launch failed: ") + cudaGetErrorString(status));
+  cuda::check_launch(kernels::launch_sample(args, at::cuda::getCurrentCUDAStream()), "fused sampling");
   return out;
 }
 

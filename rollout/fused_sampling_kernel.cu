@@ -4,6 +4,8 @@
 #include <climits>
 #include <cmath>
 
+#include "core/cuda/bfloat16.cuh"
+
 namespace grpo::rollout::kernels {
 namespace {
 
@@ -74,19 +76,17 @@ __device__ __forceinline__ float log_exponential(uint32_t bits) {
 }
 
 __device__ __forceinline__ float load_logit(const float* p) { return *p; }
-__device__ __forceinline__ float load_logit(const uint16_t* p) {  // bfloat16: the high half of a float
-  return __uint_as_float(static_cast<uint32_t>(*p) << 16);
-}
+__device__ __forceinline__ float load_logit(const uint16_t* p) { return cuda::bf16_to_float(*p); }
 
 // Four consecutive logits from a 4-aligned column; `vector` loads them in one instruction.
 template <typename T, bool kVector>
 __device__ __forceinline__ void load4(const T* p, float out[4]) {
   if constexpr (kVector && sizeof(T) == 2) {
     const uint2 raw = *reinterpret_cast<const uint2*>(p);
-    out[0] = __uint_as_float(raw.x << 16);
-    out[1] = __uint_as_float(raw.x & 0xffff0000u);
-    out[2] = __uint_as_float(raw.y << 16);
-    out[3] = __uint_as_float(raw.y & 0xffff0000u);
+    out[0] = cuda::low_bf16(raw.x);
+    out[1] = cuda::high_bf16(raw.x);
+    out[2] = cuda::low_bf16(raw.y);
+    out[3] = cuda::high_bf16(raw.y);
   } else if constexpr (kVector) {
     const float4 raw = *reinterpret_cast<const float4*>(p);
     out[0] = raw.x, out[1] = raw.y, out[2] = raw.z, out[3] = raw.w;

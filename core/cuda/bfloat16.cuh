@@ -1,0 +1,22 @@
+// bfloat16 <-> float32 in device code, on raw 16-bit storage, for the project's CUDA kernels
+// (which do not include the LibTorch headers). bfloat16 is the high half of a float32.
+#pragma once
+
+#include <cstdint>
+
+namespace grpo::cuda {
+
+__device__ __forceinline__ float bf16_to_float(uint16_t x) { return __uint_as_float(static_cast<uint32_t>(x) << 16); }
+// The two bfloat16 packed in a 32-bit word: element 0 in the low half, element 1 in the high.
+__device__ __forceinline__ float low_bf16(uint32_t w) { return __uint_as_float(w << 16); }
+__device__ __forceinline__ float high_bf16(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+
+// Round to nearest, ties to even, as PyTorch's float -> bfloat16 conversion does; NaN stays NaN.
+__device__ __forceinline__ uint16_t float_to_bf16(float f) {
+  uint32_t u = __float_as_uint(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+}  // namespace grpo::cuda
