@@ -34,7 +34,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   const int64_t groups = q.size(1) / k.size(1);
 #ifdef GRPO_WITH_CUDA
   // One token per row over the cache: row b's keys are [0, position], as ctx.attn_mask says.
-  if (ctx.step && q.size(2) == 1 && decode_attention_applies(q, k, v))
+  if (ctx.step && q.size(2) == 1 && !q.requires_grad() && decode_attention_applies(q, k, v))
     return decode_attention(q, k, v, ctx.step->positions, scale);
 #endif
   if (ctx.cache && groups > 1) return attend_grouped(q, k, v, ctx.attn_mask, scale);
@@ -65,6 +65,17 @@ GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t b = x.size(0), t = x.size(1);
   auto qkv = qkv_proj(x).view({b, t, heads_ + 2 * kv_heads_, head_dim_});
+#ifdef GRPO_WITH_CUDA
+  // A decode step on CUDA (inference only: the kernels have no backward): rotation and the cache
+  // write of the new token in one kernel, then attention over the cache in place.
+  if (ctx.cache && ctx.step && t == 1 && ctx.qkv_cos.defined() && !qkv.requires_grad() &&
+      rope_cache_write_applies(qkv, ctx.cos, ctx.cache->keys().at(layer_), ctx.cache->values().at(layer_))) {
+    auto q = rope_and_cache_write(qkv, ctx.cos, ctx.sin, ctx.cache->keys().at(layer_), ctx.cache->values().at(layer_),
+                                  ctx.step->slots, ctx.step->write_pos, heads_);
+    const auto [keys, values] = ctx.cache->visible_kv(layer_, *ctx.step);
+    return o_proj(attend(q, keys, values, ctx, scale_).transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
+  }
+#endif
   if (ctx.qkv_cos.defined()) {  // all heads in one contiguous pass (v heads meet the identity)
     qkv = apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
   } else {  // partial rotary: q and k heads through apply_rope

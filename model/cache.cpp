@@ -126,7 +126,11 @@ std::pair<torch::Tensor, torch::Tensor> InferenceCache::write_kv(int64_t layer, 
   auto rows = step.slots.unsqueeze(1).expand_as(step.write_pos);
   kc.index_put_({rows, Slice(), step.write_pos}, k.to(kc.scalar_type()));
   vc.index_put_({rows, Slice(), step.write_pos}, v.to(vc.scalar_type()));
-  return {visible(kc, step, 2), visible(vc, step, 2)};
+  return visible_kv(layer, step);
+}
+
+std::pair<torch::Tensor, torch::Tensor> InferenceCache::visible_kv(int64_t layer, const CacheStep& step) const {
+  return {visible(keys_.at(layer), step, 2), visible(values_.at(layer), step, 2)};
 }
 
 torch::Tensor InferenceCache::write_latent(int64_t layer, const CacheStep& step, const torch::Tensor& entry) {

@@ -58,6 +58,9 @@ class InferenceCache {
   // storage when step.first_slot >= 0).
   std::pair<torch::Tensor, torch::Tensor> write_kv(int64_t layer, const CacheStep& step, const torch::Tensor& k,
                                                    const torch::Tensor& v);
+  // The visible keys/values of a step without writing (for a caller that wrote the new rows
+  // into keys()/values() itself, as the CUDA decode step does).
+  std::pair<torch::Tensor, torch::Tensor> visible_kv(int64_t layer, const CacheStep& step) const;
   // MLA: entry [B, T, kv_lora_rank + rope] -> all visible entries [B, key_len, kv_lora_rank + rope].
   torch::Tensor write_latent(int64_t layer, const CacheStep& step, const torch::Tensor& entry);
 

@@ -9,6 +9,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/decode_attention_kernel.h"
+#include "model/rope_cache_kernel.h"
 
 namespace grpo::model {
 namespace {
@@ -73,6 +74,49 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& keys
   a.out = out.data_ptr();
   cuda::check_launch(kernels::launch_decode_attention(a, at::cuda::getCurrentCUDAStream()), "decode attention");
   return out;
+}
+
+bool rope_cache_write_applies(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& k_store,
+                              const torch::Tensor& v_store) {
+  auto bf16_cuda = [](const torch::Tensor& t) { return t.is_cuda() && t.scalar_type() == torch::kBFloat16; };
+  return qkv.dim() == 4 && qkv.size(1) == 1 && bf16_cuda(qkv) && qkv.is_contiguous() && qkv.size(3) % 2 == 0 &&
+         cos.dim() == 4 && bf16_cuda(cos) && cos.is_contiguous() && cos.size(-1) == qkv.size(3) &&
+         cos.size(0) == qkv.size(0) && cos.numel() == qkv.size(0) * qkv.size(3) && k_store.dim() == 4 &&
+         bf16_cuda(k_store) && bf16_cuda(v_store) && k_store.sizes() == v_store.sizes() &&
+         k_store.strides() == v_store.strides() && k_store.stride(3) == 1 && k_store.size(3) == qkv.size(3) &&
+         k_store.device() == qkv.device();
+}
+
+torch::Tensor rope_and_cache_write(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& signed_sin,
+                                   const torch::Tensor& k_store, const torch::Tensor& v_store,
+                                   const torch::Tensor& slots, const torch::Tensor& write_rows, int64_t heads) {
+  require(rope_cache_write_applies(qkv, cos, k_store, v_store) && signed_sin.sizes() == cos.sizes() &&
+              signed_sin.is_contiguous() && signed_sin.scalar_type() == torch::kBFloat16,
+          "rope cache write: expected bf16 CUDA qkv [B, 1, heads, D], tables [B, 1, 1, D] and cache storage");
+  const auto rows = write_rows.dim() == 2 ? write_rows.select(1, 0) : write_rows;
+  const int64_t batch = qkv.size(0), kv_heads = k_store.size(1), head_dim = qkv.size(3);
+  require(qkv.size(2) == heads + 2 * kv_heads, "rope cache write: qkv has " + std::to_string(qkv.size(2)) +
+                                                   " heads, expected " + std::to_string(heads + 2 * kv_heads));
+  require(slots.scalar_type() == torch::kInt64 && slots.is_contiguous() && slots.numel() == batch &&
+              rows.scalar_type() == torch::kInt64 && rows.numel() == batch,
+          "rope cache write: slots and write rows must be [B] int64");
+  const c10::cuda::CUDAGuard guard(qkv.device());
+  auto q = torch::empty({batch, heads, 1, head_dim}, qkv.options());
+  kernels::RopeCacheArgs a;
+  a.qkv = qkv.data_ptr();
+  a.cos = cos.data_ptr();
+  a.signed_sin = signed_sin.data_ptr();
+  a.k_store = k_store.data_ptr();
+  a.v_store = v_store.data_ptr();
+  a.slot_stride = k_store.stride(0), a.head_stride = k_store.stride(1), a.row_stride = k_store.stride(2);
+  a.slots = slots.data_ptr<int64_t>();
+  a.write_rows = rows.data_ptr<int64_t>();
+  a.write_rows_stride = rows.stride(0);
+  a.q_out = q.data_ptr();
+  a.batch = static_cast<int>(batch), a.heads = static_cast<int>(heads), a.kv_heads = static_cast<int>(kv_heads);
+  a.head_dim = static_cast<int>(head_dim);
+  cuda::check_launch(kernels::launch_rope_cache_write(a, at::cuda::getCurrentCUDAStream()), "rope cache write");
+  return q;
 }
 
 }  // namespace grpo::model

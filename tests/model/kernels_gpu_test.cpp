@@ -3,6 +3,8 @@
 // Llama- and MHA-shaped heads, rows of different lengths (a position past the visible keys is
 // clamped), and one long row that takes the split-and-merge path; and a bf16 model decoded
 // through the cache (kernel) against its full forward (SDPA).
+// RoPE + cache write: the same values as apply_rope and the cache's indexed write, into
+// scattered slots, no other cache row touched.
 // SwiGLU: forward and backward against float64 autograd of silu(gate) · up, in bf16 and float32,
 // on the vector path (I a multiple of 8) and the scalar one.
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include "model/decode_attention.h"
 #include "model/fused_swiglu.h"
 #include "model/model_io.h"
+#include "model/rope.h"
 #include "model/transformer.h"
 #include "test_util.h"
 #include "tests/common/cuda.h"
@@ -109,6 +112,40 @@ TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
   const double err = relative_error(decoded.cpu(), want.cpu());
   std::cout << "[gpu decode attention] cached bf16 decoding vs full forward: logits rel err " << err << "\n";
   EXPECT_LE(err, 2e-2);
+}
+
+TEST(GpuRopeCacheWrite, EqualsApplyRopeAndTheIndexedCacheWrite) {
+  GRPO_REQUIRE_CUDA();
+  using torch::indexing::Slice;
+  const int64_t batch = 5, heads = 14, kv_heads = 2, dim = 64, slots_total = 8, rows_total = 50;
+  torch::manual_seed(6);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  const auto int64 = torch::TensorOptions().dtype(torch::kInt64).device(kCuda);
+  const auto qkv = torch::randn({batch, 1, heads + 2 * kv_heads, dim}, bf16) * 2;
+  const auto positions = torch::tensor({0, 7, 31, 48, 12}, int64).unsqueeze(1);
+  const auto slots = torch::tensor({3, 1, 6, 0, 2}, int64);
+  RopeFrequencies freqs{1.0 / torch::pow(1e6, torch::arange(0, dim, 2, torch::kFloat64) / dim).to(torch::kFloat32).to(kCuda)};
+  const auto [cos, sin] = rope_cos_sin(freqs, positions, torch::kBFloat16);
+  const auto k_store = torch::randn({slots_total, kv_heads, rows_total, dim}, bf16);
+  const auto v_store = torch::randn({slots_total, kv_heads, rows_total, dim}, bf16);
+  auto k_ref = k_store.clone(), v_ref = v_store.clone();
+
+  ASSERT_TRUE(rope_cache_write_applies(qkv, cos, k_store, v_store));
+  const auto q = rope_and_cache_write(qkv, cos, sin, k_store, v_store, slots, positions, heads);
+
+  const auto rotated = apply_rope(qkv.narrow(2, 0, heads + kv_heads), cos, sin, false);  // [B, 1, H + Hkv, D]
+  const auto q_ref = rotated.narrow(2, 0, heads).transpose(1, 2);
+  const auto rows = slots.unsqueeze(1);
+  k_ref.index_put_({rows, Slice(), positions}, rotated.narrow(2, heads, kv_heads));
+  v_ref.index_put_({rows, Slice(), positions}, qkv.narrow(2, heads + kv_heads, kv_heads));
+  // Each product and the sum round as the tensor ops round, so the bits should agree; the bound
+  // allows one bf16 rounding apart (4e-3), far below a wrong row, head or sign.
+  const double q_err = relative_error(q.cpu(), q_ref.cpu()), k_err = relative_error(k_store.cpu(), k_ref.cpu());
+  std::cout << "[gpu rope cache write] q rel err " << q_err << " (bit-equal " << torch::equal(q.cpu(), q_ref.cpu())
+            << "), k rel err " << k_err << " (bit-equal " << torch::equal(k_store.cpu(), k_ref.cpu()) << ")\n";
+  EXPECT_LE(q_err, 1e-2);
+  EXPECT_LE(k_err, 1e-2);
+  EXPECT_TRUE(torch::equal(v_store.cpu(), v_ref.cpu()));
 }
 
 void check_swiglu(torch::Dtype dtype, int64_t inter) {
