@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/warp_reduce.cuh"
+#include "model/split_merge.cuh"
 
 namespace grpo::model::kernels {
 namespace {
@@ -12,6 +14,8 @@ using cuda::bf16_to_float;
 using cuda::float_to_bf16;
 using cuda::high_bf16;
 using cuda::low_bf16;
+using cuda::warp_max;
+using cuda::warp_sum;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
@@ -19,17 +23,6 @@ constexpr int kMaxGroups = 8;
 constexpr int kMinKeysPerSplit = 64;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
-
-__device__ __forceinline__ float warp_max(float x) {
-#pragma unroll
-  for (int m = 16; m > 0; m /= 2) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, m));
-  return x;
-}
-__device__ __forceinline__ float warp_sum(float x) {
-#pragma unroll
-  for (int m = 16; m > 0; m /= 2) x += __shfl_xor_sync(0xffffffffu, x, m);
-  return x;
-}
 
 // The workspace: unnormalized outputs [B, H, splits, D], then (max, sum) [B, H, splits, 2], with
 // scores in base 2 (the query is pre-scaled by log2 e).
@@ -166,17 +159,8 @@ __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.head_dim;
   const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
-  float m = -INFINITY;
-  for (int s = 0; s < a.splits; ++s) m = fmaxf(m, ws.max_sum[2 * (first + s)]);
-  float sum = 0.f, out = 0.f;
-  for (int s = 0; s < a.splits; ++s) {
-    const float ms = ws.max_sum[2 * (first + s)];
-    if (ms == -INFINITY) continue;  // a split past the row's keys
-    const float f = exp2f(ms - m);
-    sum = fmaf(ws.max_sum[2 * (first + s) + 1], f, sum);
-    out = fmaf(ws.out[(first + s) * D + d], f, out);
-  }
-  static_cast<uint16_t*>(a.out)[(static_cast<int64_t>(b) * a.heads + h) * D + d] = float_to_bf16(sum > 0.f ? out / sum : 0.f);
+  static_cast<uint16_t*>(a.out)[(static_cast<int64_t>(b) * a.heads + h) * D + d] =
+      float_to_bf16(merge_splits(ws.out + first * D, ws.max_sum + 2 * first, a.splits, D, d));
 }
 
 template <int D, int G>

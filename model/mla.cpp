@@ -3,6 +3,9 @@
 
 #include "core/torch/compat.h"
 #include "model/attention.h"
+#ifdef GRPO_WITH_CUDA
+#include "model/mla_decode_attention.h"
+#endif
 #include "model/rope.h"
 #include "model/tensor_names.h"
 
@@ -72,11 +75,19 @@ torch::Tensor MlaAttention::absorbed(const torch::Tensor& q_nope, const torch::T
   auto w_uk = w.narrow(1, 0, nope_);       // [H, dn, dc]
   auto w_uv = w.narrow(1, nope_, v_dim_);  // [H, dv, dc]
   auto q_latent = per_head_matmul(q_nope, w_uk);  // [B, H, T, dc]
-  auto query = torch::cat({q_latent, q_pe}, -1);
-  auto keys = cached.unsqueeze(1);                   // one shared "head"
-  auto values = cached.narrow(-1, 0, kv_rank_).unsqueeze(1);
-  auto out_latent = attend(query, keys, values, ctx, scale_);  // [B, H, T, dc]
-  return per_head_matmul(out_latent, w_uv.transpose(1, 2));    // [B, H, T, dv]
+  torch::Tensor out_latent;                        // [B, H, T, dc]
+#ifdef GRPO_WITH_CUDA
+  // A decode step on CUDA (inference only): the tensor-core kernel over the cache in place.
+  if (ctx.step && !q_latent.requires_grad() && mla_decode_applies(q_latent, q_pe, cached))
+    out_latent = mla_decode_attention(q_latent, q_pe, cached, ctx.step->positions, scale_);
+#endif
+  if (!out_latent.defined()) {
+    auto query = torch::cat({q_latent, q_pe}, -1);
+    auto keys = cached.unsqueeze(1);  // one shared "head"
+    auto values = cached.narrow(-1, 0, kv_rank_).unsqueeze(1);
+    out_latent = attend(query, keys, values, ctx, scale_);
+  }
+  return per_head_matmul(out_latent, w_uv.transpose(1, 2));  // [B, H, T, dv]
 }
 
 }  // namespace grpo::model

@@ -11,9 +11,11 @@ torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tenso
   auto combine = torch::zeros({n, e}, route.weights.options()).scatter(1, route.indices, route.weights);
   auto inputs = x.to(gate_up_w.scalar_type()).unsqueeze(0).expand({e, n, x.size(1)});
   auto hidden = model::swiglu_activation(torch::bmm(inputs, gate_up_w.transpose(1, 2)));  // [E, N, I]
-  auto outputs = torch::bmm(hidden, down_w.transpose(1, 2));                              // [E, N, hidden]
-  // Weighted in float32, as the module does before casting back.
-  auto y = (outputs.to(torch::kFloat32) * combine.t().unsqueeze(-1)).sum(0).to(x.scalar_type());
+  // The routing weight scales each expert's activations (the down projection is linear), in
+  // float32 and in place: the [E, N, hidden] outputs are then written once and summed once, where
+  // weighting them would convert, multiply and reduce 2·E·N·hidden float32 values.
+  hidden.mul_(combine.t().unsqueeze(-1));
+  auto y = torch::bmm(hidden, down_w.transpose(1, 2)).sum(0).to(x.scalar_type());  // sum: float32 accumulation
   if (moe.shared_experts) y = y + moe.shared_experts->swiglu(x);
   return y;
 }

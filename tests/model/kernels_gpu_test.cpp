@@ -3,6 +3,9 @@
 // Llama- and MHA-shaped heads, rows of different lengths (a position past the visible keys is
 // clamped), and one long row that takes the split-and-merge path; and a bf16 model decoded
 // through the cache (kernel) against its full forward (SDPA).
+// Absorbed MLA decode: against float64 attention over the latent cache (entries past each row's
+// last key are NaN), for the benchmark's latent and DeepSeek-V3's, one and two head groups, and a
+// split row; and a bf16 DeepSeek-V3-shaped model decoded through its cache against its full forward.
 // RoPE + cache write: the same values as apply_rope and the cache's indexed write, into
 // scattered slots, no other cache row touched.
 // SwiGLU: forward and backward against float64 autograd of silu(gate) · up, in bf16 and float32,
@@ -11,6 +14,7 @@
 
 #include "model/cache.h"
 #include "model/decode_attention.h"
+#include "model/mla_decode_attention.h"
 #include "model/fused_swiglu.h"
 #include "model/model_io.h"
 #include "model/rope.h"
@@ -78,21 +82,18 @@ TEST(GpuDecodeAttention, MatchesFloat64AttentionOverCacheViews) {
   check_shape({8, 1, 128, 4096, {4000}});                     // one long row: 64 splits merged
 }
 
-TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
-  GRPO_REQUIRE_CUDA();
-  // Qwen2-shaped with head_dim 64 and 7 query heads per kv head, so the cache steps take the kernel.
-  nlohmann::json j = {{"model_type", "qwen2"}, {"vocab_size", 512}, {"hidden_size", 448},
-                      {"intermediate_size", 640}, {"num_hidden_layers", 2}, {"num_attention_heads", 7},
-                      {"num_key_value_heads", 1}, {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-6}};
-  CausalLM model(parse_model_config(j, "<decode attention>"));
+// Logits of a random bf16 model decoded token by token through its cache (the decode kernels)
+// against its full forward (SDPA), as a relative error.
+double cached_decoding_error(const nlohmann::json& config) {
+  CausalLM model(parse_model_config(config, "<decode kernels>"));
   torch::manual_seed(2);
   init_weights(model, 2);
   cast_model(model, torch::kBFloat16);
   model->to(kCuda);
   model->eval();
   torch::NoGradGuard no_grad;
-  const int64_t batch = 3, prompt = 20, steps = 12;
-  const auto ids = torch::randint(0, 512, {batch, prompt + steps}, torch::kInt64).to(kCuda);
+  const int64_t batch = 3, prompt = 20, steps = 12, vocab = model->config().vocab_size;
+  const auto ids = torch::randint(0, vocab, {batch, prompt + steps}, torch::kInt64).to(kCuda);
   ForwardInput full;
   full.input_ids = ids;
   const auto want = model->logits(model->forward(full).hidden).narrow(1, prompt, steps).to(torch::kFloat32);
@@ -109,8 +110,83 @@ TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
     got.push_back(model->logits(model->forward(in).hidden.select(1, -1)));
   }
   const auto decoded = torch::stack(got, 1).to(torch::kFloat32);
-  const double err = relative_error(decoded.cpu(), want.cpu());
+  return relative_error(decoded.cpu(), want.cpu());
+}
+
+TEST(GpuDecodeAttention, CachedBf16DecodingMatchesTheFullForward) {
+  GRPO_REQUIRE_CUDA();
+  // Qwen2-shaped with head_dim 64 and 7 query heads per kv head, so the cache steps take the kernel.
+  const double err = cached_decoding_error(
+      {{"model_type", "qwen2"}, {"vocab_size", 512}, {"hidden_size", 448}, {"intermediate_size", 640},
+       {"num_hidden_layers", 2}, {"num_attention_heads", 7}, {"num_key_value_heads", 1},
+       {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-6}});
   std::cout << "[gpu decode attention] cached bf16 decoding vs full forward: logits rel err " << err << "\n";
+  EXPECT_LE(err, 2e-2);
+}
+
+// Absorbed MLA attention of q [B, H, 1, dc + dr] over each row's entries [0, min(position,
+// key_len - 1)] in float64, from the definition; entries past a row's last key are never read.
+torch::Tensor reference_mla(const torch::Tensor& q, const torch::Tensor& cache, int64_t latent,
+                            const std::vector<int64_t>& positions, double scale) {
+  std::vector<torch::Tensor> rows;
+  for (size_t b = 0; b < positions.size(); ++b) {
+    const int64_t count = std::min(positions[b], cache.size(1) - 1) + 1;
+    const auto entries = cache[static_cast<int64_t>(b)].narrow(0, 0, count).to(torch::kFloat64);  // [count, dc + dr]
+    const auto scores = torch::matmul(q[static_cast<int64_t>(b)].squeeze(1).to(torch::kFloat64), entries.t()) * scale;
+    rows.push_back(torch::matmul(torch::softmax(scores, -1), entries.narrow(1, 0, latent)).unsqueeze(1));  // [H, 1, dc]
+  }
+  return torch::stack(rows);
+}
+
+void check_mla(int64_t heads, int64_t latent, int64_t rope, int64_t key_len, const std::vector<int64_t>& positions) {
+  SCOPED_TRACE("MLA " + std::to_string(heads) + " heads, " + std::to_string(latent) + "+" + std::to_string(rope) +
+               ", keys " + std::to_string(key_len));
+  const int64_t rows = static_cast<int64_t>(positions.size()), max_len = key_len + 40;
+  torch::manual_seed(8);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  // Latent storage as InferenceCache holds it, [slots, max_len, dc + dr], seen through a narrowed
+  // view; every entry past a row's last key is NaN, so reading one would show.
+  auto storage = torch::randn({rows + 2, max_len, latent + rope}, bf16);
+  for (int64_t b = 0; b < rows; ++b) {
+    const int64_t count = std::min(positions[b], key_len - 1) + 1;
+    storage[b + 1].narrow(0, count, max_len - count).fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  const auto cache = storage.narrow(0, 1, rows).narrow(1, 0, key_len);
+  // Queries as MlaAttention makes them: the latent part a transposed view of a per-head matmul,
+  // the rope part a transposed view of the roped projection.
+  const auto q_latent = torch::randn({heads, rows, 1, latent}, bf16).transpose(0, 1);
+  const auto q_rope = (torch::randn({rows, 1, heads, rope}, bf16) * 2).transpose(1, 2);
+  ASSERT_TRUE(mla_decode_applies(q_latent, q_rope, cache));
+  const double scale = 1.0 / std::sqrt(96.0);
+  const auto got = mla_decode_attention(q_latent, q_rope, cache, torch::tensor(positions, torch::kInt64).to(kCuda).unsqueeze(1), scale);
+  const auto want = reference_mla(torch::cat({q_latent, q_rope}, -1), cache, latent, positions, scale);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  const double err = relative_error(got.cpu(), want.cpu());
+  std::cout << "[gpu mla decode] " << heads << " heads, " << latent << "+" << rope << ", " << key_len
+            << " keys: rel err " << err << "\n";
+  EXPECT_LE(err, 1e-2);  // bf16 probabilities and output: a few 4e-3 roundings
+}
+
+TEST(GpuMlaDecode, MatchesFloat64AttentionOverTheLatentCache) {
+  GRPO_REQUIRE_CUDA();
+  check_mla(16, 256, 32, 192, {0, 31, 32, 100, 191, 700});  // the MoE/MLA benchmark shape; 700 is clamped
+  check_mla(32, 512, 64, 130, {129, 5, 64});                 // DeepSeek-V2/V3 latent, two head groups
+  check_mla(16, 256, 32, 4096, {4000, 17});                  // a long row: split and merged
+}
+
+TEST(GpuMlaDecode, CachedBf16DecodingMatchesTheFullForward) {
+  GRPO_REQUIRE_CUDA();
+  // DeepSeek-V3-shaped with the benchmark's latent (256 + 32) and 16 heads, so decode takes the
+  // kernel while the full forward expands K and V per head. Dense layers only: bf16 routing
+  // near-ties would move tokens between experts and measure the router, not the attention.
+  const double err = cached_decoding_error(
+      {{"model_type", "deepseek_v3"}, {"vocab_size", 512}, {"hidden_size", 256}, {"intermediate_size", 512},
+       {"moe_intermediate_size", 64}, {"num_hidden_layers", 2}, {"first_k_dense_replace", 2},
+       {"n_routed_experts", 8}, {"n_shared_experts", 1}, {"num_experts_per_tok", 2}, {"n_group", 1},
+       {"topk_group", 1}, {"norm_topk_prob", false}, {"q_lora_rank", nullptr}, {"kv_lora_rank", 256},
+       {"qk_nope_head_dim", 32}, {"qk_rope_head_dim", 32}, {"v_head_dim", 32}, {"num_attention_heads", 16},
+       {"num_key_value_heads", 16}, {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-6}});
+  std::cout << "[gpu mla decode] cached bf16 decoding vs full forward: logits rel err " << err << "\n";
   EXPECT_LE(err, 2e-2);
 }
 

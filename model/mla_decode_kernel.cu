@@ -1,0 +1,264 @@
+// Absorbed MLA decode kernels; see mla_decode_kernel.h.
+#include "model/mla_decode_kernel.h"
+
+#include <cmath>
+
+#include "core/cuda/bfloat16.cuh"
+#include "core/cuda/warp_reduce.cuh"
+#include "model/split_merge.cuh"
+
+namespace grpo::model::kernels {
+namespace {
+
+using cuda::bf16_to_float;
+using cuda::float_to_bf16;
+using cuda::warp_max;
+using cuda::warp_sum;
+
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kHeadsPerBlock = 16;  // the MMA's M: one block serves 16 heads of one row
+constexpr int kTile = 32;           // keys staged per step: 8 per warp for the scores
+constexpr int kMinKeysPerSplit = 64;
+constexpr int kMaxSplits = 64;
+constexpr float kLog2e = 1.4426950408889634f;
+
+// c += a · b for one m16n8k16 tile, bf16 inputs and float32 accumulators. Fragments (PTX ISA,
+// "Matrix fragments for mma.m16n8k16"), with g = lane / 4 and t = lane % 4: a holds A[g][2t..],
+// A[g+8][2t..], A[g][2t+8..], A[g+8][2t+8..] (two bf16 per word, the lower column in the low
+// half); b holds B[2t..][g] and B[2t+8..][g]; c holds C[g][2t], C[g][2t+1], C[g+8][2t], C[g+8][2t+1].
+__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two consecutive bf16 in shared memory as one word (the address is 4-byte aligned).
+__device__ __forceinline__ uint32_t pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
+__device__ __forceinline__ uint32_t pack(uint16_t low, uint16_t high) {
+  return static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
+}
+
+// The A fragment of rows g and g + 8 at columns k0 + 2t (+8) of a row-major bf16 array.
+template <int kPitch>
+__device__ __forceinline__ void load_a(uint32_t (&a)[4], const uint16_t (*rows)[kPitch], int g, int t, int k0) {
+  a[0] = pair(&rows[g][k0 + 2 * t]);
+  a[1] = pair(&rows[g + 8][k0 + 2 * t]);
+  a[2] = pair(&rows[g][k0 + 8 + 2 * t]);
+  a[3] = pair(&rows[g + 8][k0 + 8 + 2 * t]);
+}
+
+// Shared memory of one block. Rows are padded by 8 bf16 so that the 8 rows a fragment load
+// touches fall in different banks.
+template <int DC, int DR>
+struct Smem {
+  static constexpr int kDims = DC + DR;
+  static constexpr int kPitch = kDims + 8;
+  static constexpr int kProbPitch = kTile + 8;
+  uint16_t q[kHeadsPerBlock][kPitch];     // [q_latent | q_rope] per head
+  uint16_t entries[kTile][kPitch];        // the tile's cache entries: keys, and their first DC dims the values
+  uint16_t probs[kHeadsPerBlock][kProbPitch];  // bf16 probabilities of the tile (the P·V operand)
+  float scores[kHeadsPerBlock][kTile];
+  float row_max[kHeadsPerBlock], row_sum[kHeadsPerBlock], rescale[kHeadsPerBlock];
+};
+
+// The workspace: unnormalized outputs [B, H, splits, DC], then (max, sum) [B, H, splits, 2].
+struct Workspace {
+  float* out;
+  float* max_sum;
+};
+__host__ __device__ inline Workspace workspace_of(void* base, int batch, int heads, int latent_dim, int splits) {
+  float* out = static_cast<float*>(base);
+  return {out, out + static_cast<size_t>(batch) * heads * splits * latent_dim};
+}
+
+// Block (16-head group, row, split): for each 32-key tile of the split's range, stage the cache
+// entries, score them on tensor cores (warp w: keys 8w..8w+7 for the 16 heads), update the
+// running softmax per head (warp w: heads 4w..4w+3), and accumulate P·V on tensor cores (warp w:
+// output dims [w·DC/4, (w+1)·DC/4)).
+template <int DC, int DR>
+__global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeArgs a, int chunk) {
+  using S = Smem<DC, DR>;
+  constexpr int kDims = S::kDims;
+  constexpr int kDimTiles = DC / 8 / kWarps;  // 8-dim output tiles per warp
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  S& sm = *reinterpret_cast<S*>(smem_raw);
+
+  const int head0 = blockIdx.x * kHeadsPerBlock, b = blockIdx.y, split = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int64_t last = a.positions[static_cast<int64_t>(b) * a.positions_stride];
+  const int count = static_cast<int>(last < 0 ? 1 : (last >= a.key_len ? a.key_len : last + 1));
+  const int begin = split * chunk, end = min(count, begin + chunk);
+
+  const auto* q_latent = static_cast<const uint16_t*>(a.q_latent) + b * a.q_latent_batch_stride;
+  const auto* q_rope = static_cast<const uint16_t*>(a.q_rope) + b * a.q_rope_batch_stride;
+  for (int i = threadIdx.x; i < kHeadsPerBlock * kDims; i += kThreads) {
+    const int h = i / kDims, d = i % kDims;
+    sm.q[h][d] = d < DC ? q_latent[(head0 + h) * a.q_latent_head_stride + d]
+                        : q_rope[(head0 + h) * a.q_rope_head_stride + d - DC];
+  }
+  if (threadIdx.x < kHeadsPerBlock) sm.row_max[threadIdx.x] = -INFINITY, sm.row_sum[threadIdx.x] = 0.f;
+
+  float acc[kDimTiles][4];  // output rows g and g + 8, dims (warp·kDimTiles + j)·8 + 2t + {0, 1}
+#pragma unroll
+  for (int j = 0; j < kDimTiles; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+  const auto* cache = static_cast<const uint16_t*>(a.cache) + b * a.cache_batch_stride;
+  const float score_scale = a.scale * kLog2e;
+
+  for (int tile = begin; tile < end; tile += kTile) {
+    __syncthreads();  // the previous tile's readers are done (and q is stored)
+    // Entries past `end` are zeros: their probabilities are 0, and zeros keep P·V free of
+    // whatever the cache holds there.
+    constexpr int kVectors = kDims / 8;
+    for (int i = threadIdx.x; i < kTile * kVectors; i += kThreads) {
+      const int r = i / kVectors, c = i % kVectors;
+      uint4 w = make_uint4(0u, 0u, 0u, 0u);
+      if (tile + r < end) w = reinterpret_cast<const uint4*>(cache + (tile + r) * a.cache_pos_stride)[c];
+      *reinterpret_cast<uint4*>(&sm.entries[r][c * 8]) = w;
+    }
+    __syncthreads();
+
+    {  // scores: C[head][key] = Q[head] · entry[key], B[d][key] = entries[key][d]
+      float c[4] = {0.f, 0.f, 0.f, 0.f};
+      const int key = warp * 8 + g;
+      uint32_t q_frag[4];
+#pragma unroll 6
+      for (int k0 = 0; k0 < kDims; k0 += 16) {
+        load_a<S::kPitch>(q_frag, sm.q, g, t, k0);
+        mma_16816(c, q_frag, pair(&sm.entries[key][k0 + 2 * t]), pair(&sm.entries[key][k0 + 8 + 2 * t]));
+      }
+      sm.scores[g][warp * 8 + 2 * t] = c[0];
+      sm.scores[g][warp * 8 + 2 * t + 1] = c[1];
+      sm.scores[g + 8][warp * 8 + 2 * t] = c[2];
+      sm.scores[g + 8][warp * 8 + 2 * t + 1] = c[3];
+    }
+    __syncthreads();
+
+    // Online softmax in base 2; lane = key of the tile (lane 0's key is always valid, so every
+    // maximum is finite).
+    const bool valid = tile + lane < end;
+#pragma unroll
+    for (int i = 0; i < kHeadsPerBlock / kWarps; ++i) {
+      const int h = warp * (kHeadsPerBlock / kWarps) + i;
+      const float s = valid ? sm.scores[h][lane] * score_scale : -INFINITY;
+      const float old_max = sm.row_max[h];
+      const float new_max = fmaxf(old_max, warp_max(s));
+      // The sum takes the rounded probabilities that P·V multiplies, so the weights sum to 1.
+      const uint16_t p = float_to_bf16(valid ? exp2f(s - new_max) : 0.f);
+      sm.probs[h][lane] = p;
+      const float tile_sum = warp_sum(bf16_to_float(p));
+      __syncwarp();  // every lane has read row_max[h]
+      if (lane == 0) {
+        const float r = exp2f(old_max - new_max);  // 0 on the first tile
+        sm.rescale[h] = r;
+        sm.row_max[h] = new_max;
+        sm.row_sum[h] = sm.row_sum[h] * r + tile_sum;
+      }
+    }
+    __syncthreads();
+
+    // O = O · rescale + P · V: A = probs [head][key], B[key][dim] = entries[key][dim].
+    const float r_low = sm.rescale[g], r_high = sm.rescale[g + 8];
+#pragma unroll
+    for (int j = 0; j < kDimTiles; ++j) acc[j][0] *= r_low, acc[j][1] *= r_low, acc[j][2] *= r_high, acc[j][3] *= r_high;
+#pragma unroll
+    for (int k0 = 0; k0 < kTile; k0 += 16) {
+      uint32_t p_frag[4];
+      load_a<S::kProbPitch>(p_frag, sm.probs, g, t, k0);
+#pragma unroll
+      for (int j = 0; j < kDimTiles; ++j) {
+        const int n = (warp * kDimTiles + j) * 8 + g;
+        const uint32_t b0 = pack(sm.entries[k0 + 2 * t][n], sm.entries[k0 + 2 * t + 1][n]);
+        const uint32_t b1 = pack(sm.entries[k0 + 8 + 2 * t][n], sm.entries[k0 + 9 + 2 * t][n]);
+        mma_16816(acc[j], p_frag, b0, b1);
+      }
+    }
+  }
+  __syncthreads();  // the row statistics are final
+
+  const int h_low = head0 + g, h_high = head0 + g + 8;
+  if (a.splits == 1) {  // the whole row: normalize and write, no merge kernel
+    const float inv_low = sm.row_sum[g] > 0.f ? 1.f / sm.row_sum[g] : 0.f;
+    const float inv_high = sm.row_sum[g + 8] > 0.f ? 1.f / sm.row_sum[g + 8] : 0.f;
+    auto* out = static_cast<uint16_t*>(a.out) + b * a.out_batch_stride;
+#pragma unroll
+    for (int j = 0; j < kDimTiles; ++j) {
+      const int dim = (warp * kDimTiles + j) * 8 + 2 * t;
+      *reinterpret_cast<uint32_t*>(out + h_low * a.out_head_stride + dim) =
+          pack(float_to_bf16(acc[j][0] * inv_low), float_to_bf16(acc[j][1] * inv_low));
+      *reinterpret_cast<uint32_t*>(out + h_high * a.out_head_stride + dim) =
+          pack(float_to_bf16(acc[j][2] * inv_high), float_to_bf16(acc[j][3] * inv_high));
+    }
+    return;
+  }
+  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, DC, a.splits);
+  const int64_t slot_low = (static_cast<int64_t>(b) * a.heads + h_low) * a.splits + split;
+  const int64_t slot_high = (static_cast<int64_t>(b) * a.heads + h_high) * a.splits + split;
+#pragma unroll
+  for (int j = 0; j < kDimTiles; ++j) {
+    const int dim = (warp * kDimTiles + j) * 8 + 2 * t;
+    *reinterpret_cast<float2*>(ws.out + slot_low * DC + dim) = make_float2(acc[j][0], acc[j][1]);
+    *reinterpret_cast<float2*>(ws.out + slot_high * DC + dim) = make_float2(acc[j][2], acc[j][3]);
+  }
+  if (warp == 0 && t == 0) {
+    ws.max_sum[2 * slot_low] = sm.row_max[g], ws.max_sum[2 * slot_low + 1] = sm.row_sum[g];
+    ws.max_sum[2 * slot_high] = sm.row_max[g + 8], ws.max_sum[2 * slot_high + 1] = sm.row_sum[g + 8];
+  }
+}
+
+// Block (head, row), one thread per latent dim: merges the splits and writes bf16.
+__global__ void mla_decode_merge_kernel(MlaDecodeArgs a) {
+  const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.latent_dim;
+  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, D, a.splits);
+  const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
+  static_cast<uint16_t*>(a.out)[b * a.out_batch_stride + h * a.out_head_stride + d] =
+      float_to_bf16(merge_splits(ws.out + first * D, ws.max_sum + 2 * first, a.splits, D, d));
+}
+
+template <int DC, int DR>
+cudaError_t launch_partial(const MlaDecodeArgs& a, int chunk, cudaStream_t stream) {
+  constexpr size_t bytes = sizeof(Smem<DC, DR>);
+  auto* kernel = mla_decode_partial_kernel<DC, DR>;
+  if (bytes > 48 * 1024) {  // past the default limit, dynamic shared memory is opt-in (per device)
+    const cudaError_t status = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (status != cudaSuccess) return status;
+  }
+  kernel<<<dim3(a.heads / kHeadsPerBlock, a.batch, a.splits), kThreads, bytes, stream>>>(a, chunk);
+  return cudaSuccess;
+}
+
+}  // namespace
+
+bool mla_decode_supported(int latent_dim, int rope_dim, int heads) {
+  return ((latent_dim == 256 && rope_dim == 32) || (latent_dim == 512 && rope_dim == 64)) && heads > 0 &&
+         heads % kHeadsPerBlock == 0;
+}
+
+int mla_decode_splits(int batch, int heads, int key_len, int multiprocessors) {
+  const int blocks = batch * (heads / kHeadsPerBlock);
+  const int want = (2 * multiprocessors + blocks - 1) / blocks;
+  const int most = (key_len + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
+  const int splits = want < most ? want : most;
+  return splits < 1 ? 1 : (splits > kMaxSplits ? kMaxSplits : splits);
+}
+
+size_t mla_decode_workspace_bytes(int batch, int heads, int latent_dim, int splits) {
+  return static_cast<size_t>(batch) * heads * splits * (latent_dim + 2) * sizeof(float);
+}
+
+cudaError_t launch_mla_decode(const MlaDecodeArgs& a, cudaStream_t stream) {
+  if (a.batch == 0) return cudaSuccess;
+  if (!mla_decode_supported(a.latent_dim, a.rope_dim, a.heads) || a.key_len < 1 || a.splits < 1)
+    return cudaErrorInvalidValue;
+  // Whole tiles per split.
+  const int chunk = ((a.key_len + a.splits - 1) / a.splits + kTile - 1) / kTile * kTile;
+  const cudaError_t status = a.latent_dim == 256 ? launch_partial<256, 32>(a, chunk, stream)
+                                                 : launch_partial<512, 64>(a, chunk, stream);
+  if (status != cudaSuccess) return status;
+  if (a.splits > 1) mla_decode_merge_kernel<<<dim3(a.heads, a.batch), a.latent_dim, 0, stream>>>(a);
+  return cudaGetLastError();
+}
+
+}  // namespace grpo::model::kernels
