@@ -5,7 +5,7 @@
 // hf_baselines.py), tiny (a CPU smoke run). The step is the trainers' own: StageOptimizer (flat
 // float32 masters, fused AdamW on CUDA, gradient clipping with its host read), computing in bf16
 // on CUDA; the baseline keeps bf16 weights and AdamW state without masters. The loss is
-// next-token cross-entropy computed in float32 over token chunks. --profile-trace traces one
+// next-token cross-entropy through the trainers' chunked_token_logprobs. --profile-trace traces one
 // extra step after the timed ones (bench/common/kernel_profile.h). It does not measure rollout.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -19,6 +19,7 @@
 #include "bench/common/kernel_profile.h"
 #include "core/torch/device.h"
 #include "model/model_io.h"
+#include "rl/learner/chunked_logprobs.h"
 #include "rl/trainer/stage_optimizer.h"
 
 namespace {
@@ -49,19 +50,13 @@ json shape_config(const std::string& shape) {
   throw std::runtime_error("unknown shape '" + shape + "' (expected qwen05, moe-mla or tiny)");
 }
 
-// Mean next-token cross-entropy in float32, projecting 2048 tokens at a time.
+// Mean next-token cross-entropy as the SFT and GRPO trainers compute it: chunked_token_logprobs
+// (1024 positions per chunk, float32 softmax statistics, logits recomputed in the backward).
 torch::Tensor next_token_loss(CausalLM& model, const torch::Tensor& hidden, const torch::Tensor& ids) {
-  auto h = hidden.narrow(1, 0, ids.size(1) - 1).reshape({-1, hidden.size(-1)});
-  auto targets = ids.narrow(1, 1, ids.size(1) - 1).reshape({-1});
-  torch::Tensor total;
-  for (int64_t start = 0; start < h.size(0); start += 2048) {
-    const int64_t n = std::min<int64_t>(2048, h.size(0) - start);
-    auto logits = model->logits(h.narrow(0, start, n)).to(torch::kFloat32);
-    auto nll = torch::nn::functional::cross_entropy(
-        logits, targets.narrow(0, start, n), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-    total = total.defined() ? total + nll : nll;
-  }
-  return total / static_cast<double>(h.size(0));
+  const int64_t t = ids.size(1) - 1;
+  const auto lp = grpo::rl::chunked_token_logprobs(hidden.narrow(1, 0, t), model->output_weight(), ids.narrow(1, 1, t),
+                                                   torch::Tensor(), grpo::rl::TokenLogProbOptions());
+  return -lp.logprobs.mean();
 }
 
 }  // namespace

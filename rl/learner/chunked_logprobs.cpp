@@ -11,6 +11,9 @@
 
 #include "core/error.h"
 #include "rl/algorithms/tensor_checks.h"
+#ifdef GRPO_WITH_CUDA
+#include "rl/learner/logprob_rows.h"
+#endif
 
 namespace grpo::rl {
 namespace {
@@ -58,9 +61,12 @@ SelectedRows select_rows(const torch::Tensor& hidden, const torch::Tensor& lm_he
   return out;
 }
 
-// Scaled float32 logits of one chunk: (h·Wᵀ) / τ. [c, V].
-torch::Tensor scaled_logits(const torch::Tensor& h, const torch::Tensor& weight, double inv_temperature) {
-  return torch::matmul(h, weight.t()).to(torch::kFloat32).mul_(inv_temperature);
+// One chunk's logits h·Wᵀ [c, V], in the inputs' dtype.
+torch::Tensor chunk_logits(const torch::Tensor& h, const torch::Tensor& weight) { return torch::matmul(h, weight.t()); }
+
+// Scaled float32 logits z / τ (in place when z is float32 already).
+torch::Tensor scaled(const torch::Tensor& z, double inv_temperature) {
+  return z.to(torch::kFloat32).mul_(inv_temperature);
 }
 
 // Turns scaled logits s [c, V] into log p in place as (s - max) - log Σ exp(s - max): subtracting
@@ -74,6 +80,29 @@ void shift_to_log_softmax(torch::Tensor& s, torch::Tensor row_max, torch::Tensor
   s.sub_(lse);
 }
 
+// ∂L/∂z of one chunk [c, V] in the hidden states' dtype, recomputing z = h·Wᵀ; g_lp and g_h are
+// the chunk's upstream gradients (either undefined: zero).
+torch::Tensor logit_gradient(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& tokens,
+                             double inv_t, const torch::Tensor& row_max, const torch::Tensor& lse,
+                             const torch::Tensor& entropy, const torch::Tensor& g_lp, const torch::Tensor& g_h) {
+  auto z = chunk_logits(h, weight);
+#ifdef GRPO_WITH_CUDA
+  if (logprob_rows_apply(z)) {  // bf16 on CUDA: the gradient overwrites the logits in one pass
+    logprob_rows_backward(z, tokens, inv_t, row_max, lse, entropy, g_lp, g_h);
+    return z;
+  }
+#endif
+  auto log_p = scaled(z, inv_t);
+  shift_to_log_softmax(log_p, row_max, lse, /*measure=*/false);
+  const auto p = log_p.exp();
+  // log_p becomes the factor multiplying p: -g_lp - g_H·(log p + H).
+  auto factor = g_h.defined() ? log_p.add_(entropy.unsqueeze(1)).mul_(-g_h.unsqueeze(1)) : log_p.zero_();
+  if (g_lp.defined()) factor.sub_(g_lp.unsqueeze(1));
+  auto grad_s = factor.mul_(p);
+  if (g_lp.defined()) grad_s.scatter_add_(1, tokens.unsqueeze(1), g_lp.unsqueeze(1));
+  return grad_s.mul_(inv_t).to(h.scalar_type());
+}
+
 struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbFunction> {
   // hidden: [M, H]; weight: [V, H]; tokens: [M] int64. Returns {logprobs [M], entropy [M]}.
   static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight,
@@ -84,7 +113,15 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
     auto row_max = torch::empty({m, 1}, opts), lse = torch::empty({m, 1}, opts);
     for (int64_t a = 0; a < m; a += chunk_rows) {
       const int64_t b = std::min(m, a + chunk_rows);
-      auto log_p = scaled_logits(hidden.slice(0, a, b), weight, inv_temperature);
+      const auto z = chunk_logits(hidden.slice(0, a, b), weight);
+#ifdef GRPO_WITH_CUDA
+      if (logprob_rows_apply(z)) {  // bf16 on CUDA: one pass over the chunk's logits
+        logprob_rows_forward(z, tokens.slice(0, a, b), inv_temperature, logprobs.slice(0, a, b),
+                             entropy.slice(0, a, b), row_max.slice(0, a, b), lse.slice(0, a, b));
+        continue;
+      }
+#endif
+      auto log_p = scaled(z, inv_temperature);
       shift_to_log_softmax(log_p, row_max.slice(0, a, b), lse.slice(0, a, b), /*measure=*/true);
       logprobs.slice(0, a, b).copy_(log_p.gather(1, tokens.slice(0, a, b).unsqueeze(1)).squeeze(1));
       entropy.slice(0, a, b).copy_(-(log_p.exp().mul_(log_p)).sum(-1));
@@ -116,19 +153,10 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
     for (int64_t a = 0; a < m; a += chunk_rows) {
       const int64_t b = std::min(m, a + chunk_rows);
       const auto h = hidden.slice(0, a, b);
-      auto log_p = scaled_logits(h, weight, inv_t);
-      shift_to_log_softmax(log_p, row_max.slice(0, a, b), lse.slice(0, a, b), /*measure=*/false);
-      const auto p = log_p.exp();
-      // log_p becomes the factor multiplying p: -g_lp - g_H·(log p + H).
-      auto factor =
-          g_h.defined()
-              ? log_p.add_(entropy.slice(0, a, b).unsqueeze(1)).mul_(-g_h.slice(0, a, b).unsqueeze(1))
-              : log_p.zero_();
-      if (g_lp.defined()) factor.sub_(g_lp.slice(0, a, b).unsqueeze(1));
-      auto grad_s = factor.mul_(p);
-      if (g_lp.defined())
-        grad_s.scatter_add_(1, tokens.slice(0, a, b).unsqueeze(1), g_lp.slice(0, a, b).unsqueeze(1));
-      const auto grad_z = grad_s.mul_(inv_t).to(hidden.scalar_type());
+      const auto grad_z = logit_gradient(h, weight, tokens.slice(0, a, b), inv_t, row_max.slice(0, a, b),
+                                         lse.slice(0, a, b), entropy.slice(0, a, b),
+                                         g_lp.defined() ? g_lp.slice(0, a, b) : g_lp,
+                                         g_h.defined() ? g_h.slice(0, a, b) : g_h);
       if (want_hidden) grad_hidden.slice(0, a, b).copy_(torch::matmul(grad_z, weight));
       if (want_weight) {
         // In place when the dtypes allow, so no [V, H] temporary per chunk.
