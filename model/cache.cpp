@@ -137,7 +137,11 @@ torch::Tensor InferenceCache::write_latent(int64_t layer, const CacheStep& step,
   auto& lc = latents_.at(layer);
   auto rows = step.slots.unsqueeze(1).expand_as(step.write_pos);
   lc.index_put_({rows, step.write_pos}, entry.to(lc.scalar_type()));
-  return visible(lc, step, 1);
+  return visible_latent(layer, step);
+}
+
+torch::Tensor InferenceCache::visible_latent(int64_t layer, const CacheStep& step) const {
+  return visible(latents_.at(layer), step, 1);
 }
 
 }  // namespace grpo::model

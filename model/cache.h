@@ -63,6 +63,9 @@ class InferenceCache {
   std::pair<torch::Tensor, torch::Tensor> visible_kv(int64_t layer, const CacheStep& step) const;
   // MLA: entry [B, T, kv_lora_rank + rope] -> all visible entries [B, key_len, kv_lora_rank + rope].
   torch::Tensor write_latent(int64_t layer, const CacheStep& step, const torch::Tensor& entry);
+  // The visible entries of a step without writing (for a caller that wrote the new rows into
+  // latents() itself, as the CUDA decode step does).
+  torch::Tensor visible_latent(int64_t layer, const CacheStep& step) const;
 
   // Raw storage per layer (the row at max_len is a scratch row for padding). Keys and values are
   // head-major, [slots, Hkv, max_len + 1, D], so that a block of slots viewed as [B * Hkv, keys, D]

@@ -45,12 +45,25 @@ torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext
   auto q = q_proj ? q_proj(x) : q_b_proj(q_a_layernorm(q_a_proj(x)));
   q = q.view({b, t, heads_, nope_ + rope_});  // per head: [nope | rope]
   auto q_nope = q.narrow(-1, 0, nope_).transpose(1, 2);
-  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
   auto kv = kv_a_proj_with_mqa(x);  // [latent | rope]
+  auto output = [&](const torch::Tensor& out) { return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * v_dim_})); };
+#ifdef GRPO_WITH_CUDA
+  // A decode step on CUDA (inference only: the kernels have no backward): the new token's norm,
+  // rotation and latent cache write in one kernel, then attention over the cache in place.
+  if (ctx.cache && ctx.step && t == 1 && !kv.requires_grad() && !q.requires_grad() &&
+      mla_rope_cache_write_applies(q, kv, kv_a_layernorm->weight, ctx.cos, ctx.cache->latents().at(layer_))) {
+    auto q_pe = mla_rope_and_cache_write(q, kv, kv_a_layernorm->weight, kLoraNormEps, ctx.cos, ctx.sin, interleave_,
+                                         ctx.cache->latents().at(layer_), ctx.step->slots, ctx.step->write_pos);
+    return output(absorbed(q_nope, q_pe, ctx.cache->visible_latent(layer_, *ctx.step), ctx));
+  }
+#endif
+  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
   auto latent = kv_a_layernorm(kv.narrow(-1, 0, kv_rank_));
   auto k_pe = apply_rope(kv.narrow(-1, kv_rank_, rope_).unsqueeze(2), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
-  auto out = ctx.cache ? absorbed(q_nope, q_pe, latent, k_pe, ctx) : expanded(q_nope, q_pe, latent, k_pe, ctx);
-  return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * v_dim_}));
+  if (!ctx.cache) return output(expanded(q_nope, q_pe, latent, k_pe, ctx));
+  auto entry = torch::cat({latent, k_pe.squeeze(1)}, -1);                          // [B, T, dc + dr]
+  auto cached = ctx.cache->write_latent(layer_, *ctx.step, entry).to(q_nope.scalar_type());  // [B, Tk, dc + dr]
+  return output(absorbed(q_nope, q_pe, cached, ctx));
 }
 
 // q_nope [B,H,T,dn], q_pe [B,H,T,dr], latent [B,T,dc], k_pe [B,1,T,dr] -> [B,H,T,dv].
@@ -65,12 +78,10 @@ torch::Tensor MlaAttention::expanded(const torch::Tensor& q_nope, const torch::T
   return attend(query, key, v, ctx, scale_);
 }
 
-// Same function over the cached latent: score = (W_UK^T q_nope) . c + q_pe . k_pe, and the
-// output W_UV (sum_j p_j c_j), so K and V are never materialized per head.
-torch::Tensor MlaAttention::absorbed(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& latent,
-                                     const torch::Tensor& k_pe, const ForwardContext& ctx) {
-  auto entry = torch::cat({latent, k_pe.squeeze(1)}, -1);                          // [B, T, dc + dr]
-  auto cached = ctx.cache->write_latent(layer_, *ctx.step, entry).to(q_nope.scalar_type());  // [B, Tk, dc + dr]
+// Same function over the cached latent entries [B, Tk, dc + dr]: score = (W_UK^T q_nope) . c +
+// q_pe . k_pe, and the output W_UV (sum_j p_j c_j), so K and V are never materialized per head.
+torch::Tensor MlaAttention::absorbed(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& cached,
+                                     const ForwardContext& ctx) {
   auto w = kv_b_proj->weight.view({heads_, nope_ + v_dim_, kv_rank_});
   auto w_uk = w.narrow(1, 0, nope_);       // [H, dn, dc]
   auto w_uv = w.narrow(1, nope_, v_dim_);  // [H, dv, dc]

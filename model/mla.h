@@ -23,8 +23,8 @@ class MlaAttention : public AttentionBase {
  private:
   torch::Tensor expanded(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& latent,
                          const torch::Tensor& k_pe, const ForwardContext& ctx);
-  torch::Tensor absorbed(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& latent,
-                         const torch::Tensor& k_pe, const ForwardContext& ctx);
+  torch::Tensor absorbed(const torch::Tensor& q_nope, const torch::Tensor& q_pe, const torch::Tensor& cached,
+                         const ForwardContext& ctx);
 
   int64_t layer_, heads_, nope_, rope_, v_dim_, kv_rank_;
   bool interleave_;

@@ -8,6 +8,7 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
+#include "model/mla_cache_kernel.h"
 #include "model/mla_decode_kernel.h"
 
 namespace grpo::model {
@@ -72,6 +73,56 @@ torch::Tensor mla_decode_attention(const torch::Tensor& q_latent, const torch::T
   a.out_batch_stride = out.stride(0), a.out_head_stride = out.stride(1);
   cuda::check_launch(kernels::launch_mla_decode(a, at::cuda::getCurrentCUDAStream()), "MLA decode attention");
   return out;
+}
+
+bool mla_rope_cache_write_applies(const torch::Tensor& q, const torch::Tensor& kv, const torch::Tensor& norm_weight,
+                                  const torch::Tensor& cos, const torch::Tensor& store) {
+  if (q.dim() != 4 || kv.dim() != 3 || cos.dim() != 4 || store.dim() != 3 || q.size(1) != 1 || kv.size(1) != 1)
+    return false;
+  const auto device = q.device();
+  const int64_t batch = q.size(0), rope = cos.size(-1);
+  return bf16_on(q, device) && bf16_on(kv, device) && bf16_on(cos, device) && bf16_on(store, device) &&
+         q.is_contiguous() && cos.is_contiguous() && cos.numel() == batch * rope && rope % 2 == 0 &&
+         q.size(3) > rope && kv.size(0) == batch && kv.size(2) > rope && kv.stride(2) == 1 && store.stride(2) == 1 &&
+         store.size(2) == kv.size(2) && bf16_on(norm_weight, device) && norm_weight.is_contiguous() &&
+         norm_weight.dim() == 1 && norm_weight.size(0) == kv.size(2) - rope;
+}
+
+torch::Tensor mla_rope_and_cache_write(const torch::Tensor& q, const torch::Tensor& kv, const torch::Tensor& norm_weight,
+                                       double eps, const torch::Tensor& cos, const torch::Tensor& signed_sin,
+                                       bool interleaved, const torch::Tensor& store, const torch::Tensor& slots,
+                                       const torch::Tensor& write_rows) {
+  require(mla_rope_cache_write_applies(q, kv, norm_weight, cos, store) && signed_sin.sizes() == cos.sizes() &&
+              signed_sin.is_contiguous() && signed_sin.scalar_type() == torch::kBFloat16,
+          "MLA rope cache write: expected bf16 CUDA q [B, 1, H, nope + rope], kv [B, 1, latent + rope], norm weight "
+          "[latent], tables [B, 1, 1, rope] and latent storage");
+  const int64_t batch = q.size(0), heads = q.size(2), rope = cos.size(-1), latent = kv.size(2) - rope;
+  const auto rows = write_rows.dim() == 2 ? write_rows.select(1, 0) : write_rows;
+  require(slots.scalar_type() == torch::kInt64 && slots.is_contiguous() && slots.numel() == batch &&
+              rows.scalar_type() == torch::kInt64 && rows.numel() == batch,
+          "MLA rope cache write: slots and write rows must be [B] int64");
+  const c10::cuda::CUDAGuard guard(q.device());
+  auto q_rope = torch::empty({batch, heads, 1, rope}, q.options());
+  kernels::MlaCacheArgs a;
+  a.q = q.data_ptr();
+  a.kv = kv.data_ptr();
+  a.kv_row_stride = kv.stride(0);
+  a.norm_weight = norm_weight.data_ptr();
+  a.eps = static_cast<float>(eps);
+  a.cos = cos.data_ptr();
+  a.signed_sin = signed_sin.data_ptr();
+  a.interleaved = interleaved;
+  a.store = store.data_ptr();
+  a.slot_stride = store.stride(0), a.row_stride = store.stride(1);
+  a.slots = slots.data_ptr<int64_t>();
+  a.write_rows = rows.data_ptr<int64_t>();
+  a.write_rows_stride = rows.stride(0);
+  a.q_rope_out = q_rope.data_ptr();
+  a.batch = static_cast<int>(batch), a.heads = static_cast<int>(heads);
+  a.nope_dim = static_cast<int>(q.size(3) - rope), a.rope_dim = static_cast<int>(rope);
+  a.latent_dim = static_cast<int>(latent);
+  cuda::check_launch(kernels::launch_mla_rope_cache_write(a, at::cuda::getCurrentCUDAStream()), "MLA rope cache write");
+  return q_rope;
 }
 
 }  // namespace grpo::model

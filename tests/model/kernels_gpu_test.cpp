@@ -6,12 +6,15 @@
 // Absorbed MLA decode: against float64 attention over the latent cache (entries past each row's
 // last key are NaN), for the benchmark's latent and DeepSeek-V3's, one and two head groups, and a
 // split row; and a bf16 DeepSeek-V3-shaped model decoded through its cache against its full forward.
+// MLA norm + RoPE + latent cache write: against compat::rms_norm, apply_rope (both layouts) and the
+// indexed write, into scattered slots, no other cache row touched.
 // RoPE + cache write: the same values as apply_rope and the cache's indexed write, into
 // scattered slots, no other cache row touched.
 // SwiGLU: forward and backward against float64 autograd of silu(gate) · up, in bf16 and float32,
 // on the vector path (I a multiple of 8) and the scalar one.
 #include <gtest/gtest.h>
 
+#include "core/torch/compat.h"
 #include "model/cache.h"
 #include "model/decode_attention.h"
 #include "model/mla_decode_attention.h"
@@ -222,6 +225,48 @@ TEST(GpuRopeCacheWrite, EqualsApplyRopeAndTheIndexedCacheWrite) {
   EXPECT_LE(q_err, 1e-2);
   EXPECT_LE(k_err, 1e-2);
   EXPECT_TRUE(torch::equal(v_store.cpu(), v_ref.cpu()));
+}
+
+void check_mla_rope_cache_write(bool interleaved) {
+  SCOPED_TRACE(interleaved ? "interleaved" : "half layout");
+  const int64_t batch = 5, heads = 16, nope = 64, rope = 32, latent = 256, slots_total = 8, rows_total = 50;
+  torch::manual_seed(9);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  const auto int64 = torch::TensorOptions().dtype(torch::kInt64).device(kCuda);
+  const auto q = torch::randn({batch, 1, heads, nope + rope}, bf16) * 2;
+  const auto kv_full = torch::randn({batch, 1, latent + rope + 8}, bf16) * 3;  // a strided view, as narrow leaves it
+  const auto kv = kv_full.narrow(2, 0, latent + rope);
+  const auto weight = (torch::rand({latent}) + 0.5).to(kCuda, torch::kBFloat16);
+  const auto positions = torch::tensor({0, 7, 31, 48, 12}, int64).unsqueeze(1);
+  const auto slots = torch::tensor({3, 1, 6, 0, 2}, int64);
+  RopeFrequencies freqs{1.0 / torch::pow(1e4, torch::arange(0, rope, 2, torch::kFloat64) / rope).to(torch::kFloat32).to(kCuda)};
+  const auto [cos, sin] = rope_cos_sin(freqs, positions, torch::kBFloat16);
+  const auto store = torch::randn({slots_total, rows_total, latent + rope}, bf16);
+  auto store_ref = store.clone();
+
+  ASSERT_TRUE(mla_rope_cache_write_applies(q, kv, weight, cos, store));
+  const auto q_rope = mla_rope_and_cache_write(q, kv, weight, 1e-6, cos, sin, interleaved, store, slots, positions);
+
+  const auto q_ref = apply_rope(q.narrow(-1, nope, rope), cos, sin, interleaved).transpose(1, 2);  // [B, H, 1, rope]
+  const auto latent_ref = compat::rms_norm(kv.narrow(-1, 0, latent), weight, 1e-6);
+  const auto k_ref = apply_rope(kv.narrow(-1, latent, rope).unsqueeze(2), cos, sin, interleaved).squeeze(2);
+  store_ref.index_put_({slots.unsqueeze(1), positions}, torch::cat({latent_ref, k_ref}, -1));
+  const double q_err = relative_error(q_rope.cpu(), q_ref.cpu()), s_err = relative_error(store.cpu(), store_ref.cpu());
+  std::cout << "[gpu mla rope cache write] " << (interleaved ? "interleaved" : "half") << ": q rel err " << q_err
+            << " (bit-equal " << torch::equal(q_rope.cpu(), q_ref.cpu()) << "), cache rel err " << s_err
+            << " (bit-equal " << torch::equal(store.cpu(), store_ref.cpu()) << ")\n";
+  EXPECT_LE(q_err, 1e-2);  // one bf16 rounding apart at most (4e-3), far below a wrong pair or sign
+  EXPECT_LE(s_err, 1e-2);
+  // Rows not written keep their bits.
+  auto untouched = torch::ones({slots_total, rows_total}, torch::kBool);
+  for (int64_t b = 0; b < batch; ++b) untouched[slots[b].item<int64_t>()][positions[b][0].item<int64_t>()] = false;
+  EXPECT_TRUE(torch::equal(store.cpu().index({untouched}), store_ref.cpu().index({untouched})));
+}
+
+TEST(GpuMlaRopeCacheWrite, EqualsNormRopeAndTheIndexedWrite) {
+  GRPO_REQUIRE_CUDA();
+  check_mla_rope_cache_write(false);
+  check_mla_rope_cache_write(true);
 }
 
 void check_swiglu(torch::Dtype dtype, int64_t inter) {
