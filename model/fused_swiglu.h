@@ -15,4 +15,9 @@ bool fused_swiglu_applies(const torch::Tensor& gate_up);
 // gate_up [..., 2I] -> silu(gate_up[..., :I]) · gate_up[..., I:], differentiable.
 torch::Tensor fused_swiglu(const torch::Tensor& gate_up);
 
+// The same times row_scale[r] on each row r of the output (row_scale: contiguous float32 with one
+// value per row, on the same device), rounded once; inference only (no autograd). The all-experts
+// MoE decode weights each expert's activations by the routing weights this way.
+torch::Tensor fused_swiglu_scaled(const torch::Tensor& gate_up, const torch::Tensor& row_scale);
+
 }  // namespace grpo::model

@@ -18,6 +18,12 @@ bool bf16_on(const torch::Tensor& t, const torch::Device& device) {
   return t.is_cuda() && t.device() == device && t.scalar_type() == torch::kBFloat16;
 }
 
+// Rows of 8 bf16 (16 bytes) start aligned along the first two dims: the kernel reads them with
+// 16-byte loads.
+bool rows_aligned(const torch::Tensor& t) {
+  return t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+}
+
 }  // namespace
 
 bool mla_decode_applies(const torch::Tensor& q_latent, const torch::Tensor& q_rope, const torch::Tensor& cache) {
@@ -28,7 +34,7 @@ bool mla_decode_applies(const torch::Tensor& q_latent, const torch::Tensor& q_ro
          kernels::mla_decode_supported(static_cast<int>(latent), static_cast<int>(rope), static_cast<int>(heads)) &&
          q_rope.size(0) == batch && q_rope.size(1) == heads && q_rope.size(2) == 1 && q_latent.stride(3) == 1 &&
          q_rope.stride(3) == 1 && cache.size(0) == batch && cache.size(2) == latent + rope && cache.stride(2) == 1 &&
-         cache.stride(0) % 8 == 0 && cache.stride(1) % 8 == 0 && reinterpret_cast<uintptr_t>(cache.data_ptr()) % 16 == 0 &&
+         rows_aligned(q_latent) && rows_aligned(q_rope) && rows_aligned(cache) &&
          cache.size(1) >= 1 && cache.size(1) <= std::numeric_limits<int>::max();
 }
 

@@ -12,8 +12,8 @@ namespace grpo::model {
 
 // q_latent: [B, H, 1, dc] (W_UK^T q_nope per head); q_rope: [B, H, 1, dr]; cache: the visible
 // latent entries [B, key_len, dc + dr]. True when all are bf16 on one CUDA device with unit dim
-// strides, (dc, dr) is (256, 32) or (512, 64), H a multiple of 16, and the cache rows 16-byte
-// aligned for the kernel's vector loads.
+// strides, (dc, dr) is (256, 32) or (512, 64), H a multiple of 16, and every row (of the queries
+// per head, and of the cache) 16-byte aligned for the kernel's vector loads.
 bool mla_decode_applies(const torch::Tensor& q_latent, const torch::Tensor& q_rope, const torch::Tensor& cache);
 
 // Row b attends entries [0, positions[b]] (positions: [B] or [B, 1] int64 on the device; values

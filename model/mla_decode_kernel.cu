@@ -92,12 +92,26 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   const int count = static_cast<int>(last < 0 ? 1 : (last >= a.key_len ? a.key_len : last + 1));
   const int begin = split * chunk, end = min(count, begin + chunk);
 
+  // The 16 query rows [q_latent | q_rope], in 16-byte vectors: every load is issued before the
+  // first store, so the block waits for global memory once rather than once per vector.
   const auto* q_latent = static_cast<const uint16_t*>(a.q_latent) + b * a.q_latent_batch_stride;
   const auto* q_rope = static_cast<const uint16_t*>(a.q_rope) + b * a.q_rope_batch_stride;
-  for (int i = threadIdx.x; i < kHeadsPerBlock * kDims; i += kThreads) {
-    const int h = i / kDims, d = i % kDims;
-    sm.q[h][d] = d < DC ? q_latent[(head0 + h) * a.q_latent_head_stride + d]
-                        : q_rope[(head0 + h) * a.q_rope_head_stride + d - DC];
+  {
+    constexpr int kRowVectors = kDims / 8, kVectors = kHeadsPerBlock * kRowVectors;
+    constexpr int kPerThread = (kVectors + kThreads - 1) / kThreads;
+    uint4 staged[kPerThread];
+#pragma unroll
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, h = i / kRowVectors, c = i % kRowVectors;
+      if (i < kVectors)
+        staged[k] = c < DC / 8 ? *reinterpret_cast<const uint4*>(q_latent + (head0 + h) * a.q_latent_head_stride + c * 8)
+                               : *reinterpret_cast<const uint4*>(q_rope + (head0 + h) * a.q_rope_head_stride + (c - DC / 8) * 8);
+    }
+#pragma unroll
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, h = i / kRowVectors, c = i % kRowVectors;
+      if (i < kVectors) *reinterpret_cast<uint4*>(&sm.q[h][c * 8]) = staged[k];
+    }
   }
   if (threadIdx.x < kHeadsPerBlock) sm.row_max[threadIdx.x] = -INFINITY, sm.row_sum[threadIdx.x] = 0.f;
 
@@ -110,13 +124,22 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   for (int tile = begin; tile < end; tile += kTile) {
     __syncthreads();  // the previous tile's readers are done (and q is stored)
     // Entries past `end` are zeros: their probabilities are 0, and zeros keep P·V free of
-    // whatever the cache holds there.
-    constexpr int kVectors = kDims / 8;
-    for (int i = threadIdx.x; i < kTile * kVectors; i += kThreads) {
-      const int r = i / kVectors, c = i % kVectors;
-      uint4 w = make_uint4(0u, 0u, 0u, 0u);
-      if (tile + r < end) w = reinterpret_cast<const uint4*>(cache + (tile + r) * a.cache_pos_stride)[c];
-      *reinterpret_cast<uint4*>(&sm.entries[r][c * 8]) = w;
+    // whatever the cache holds there. All loads first, then the stores (one memory wait).
+    {
+      constexpr int kRowVectors = kDims / 8, kVectors = kTile * kRowVectors, kPerThread = kVectors / kThreads;
+      static_assert(kVectors % kThreads == 0, "whole vectors per thread");
+      uint4 staged[kPerThread];
+#pragma unroll
+      for (int k = 0; k < kPerThread; ++k) {
+        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+        staged[k] = tile + r < end ? reinterpret_cast<const uint4*>(cache + (tile + r) * a.cache_pos_stride)[c]
+                                   : make_uint4(0u, 0u, 0u, 0u);
+      }
+#pragma unroll
+      for (int k = 0; k < kPerThread; ++k) {
+        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+        *reinterpret_cast<uint4*>(&sm.entries[r][c * 8]) = staged[k];
+      }
     }
     __syncthreads();
 

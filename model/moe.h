@@ -20,10 +20,21 @@ struct RouterOutput {
   torch::Tensor scores;   // [N, E] float32: softmax (V2) or sigmoid (V3) of the router logits
 };
 
+// How a router turns its scores into routing weights, for code that routes outside the module
+// (the rollout's fused router kernel) and must compute the same function.
+struct RoutingRule {
+  int64_t top_k = 1;
+  bool sigmoid = false;        // sigmoid scores (V3), else softmax (V2)
+  bool normalize = false;      // chosen weights divided by their sum (+ 1e-20)
+  bool group_limited = false;  // experts outside the best topk_group groups are excluded first
+  double scaling = 1.0;        // routed_scaling_factor, applied last
+};
+
 class RouterImpl : public torch::nn::Module {
  public:
   explicit RouterImpl(const ModelConfig& config);
   RouterOutput route(const torch::Tensor& x);  // x: [N, hidden]
+  RoutingRule rule() const { return {top_k_, sigmoid_, normalize_, group_limited_, scaling_}; }
   torch::Tensor weight;                 // [E, hidden]
   torch::Tensor e_score_correction_bias;  // [E] float32 buffer (V3 only)
 

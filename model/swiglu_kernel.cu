@@ -72,19 +72,21 @@ __device__ __forceinline__ void for_each_cell(int64_t rows, int64_t inter, Cell 
 
 template <typename T, bool kVector>
 __global__ void __launch_bounds__(kThreads)
-    swiglu_forward_kernel(const T* __restrict__ x, T* __restrict__ out, int64_t rows, int64_t inter) {
+    swiglu_forward_kernel(const T* __restrict__ x, T* __restrict__ out, int64_t rows, int64_t inter,
+                          const float* __restrict__ row_scale) {
   for_each_cell<kVector>(rows, inter, [&](int64_t row, int64_t col) {
     const T* g = x + row * 2 * inter + col;
+    const float scale = row_scale ? row_scale[row] : 1.f;  // times 1 is exact: unscaled results unchanged
     if constexpr (kVector) {
       float gv[kPerThread], uv[kPerThread], o[kPerThread];
       load8<T, true>(g, gv);
       load8<T, true>(g + inter, uv);
 #pragma unroll
-      for (int k = 0; k < kPerThread; ++k) o[k] = gv[k] * sigmoid(gv[k]) * uv[k];
+      for (int k = 0; k < kPerThread; ++k) o[k] = gv[k] * sigmoid(gv[k]) * uv[k] * scale;
       store8<T, true>(out + row * inter + col, o);
     } else {
       const float gv = load(g);
-      store(out + row * inter + col, gv * sigmoid(gv) * load(g + inter));
+      store(out + row * inter + col, gv * sigmoid(gv) * load(g + inter) * scale);
     }
   });
 }
@@ -135,13 +137,15 @@ bool vector_ok(const void* base, int64_t inter) {
 }
 
 template <typename T>
-cudaError_t forward_typed(const void* x, void* out, int64_t rows, int64_t inter, cudaStream_t stream) {
+cudaError_t forward_typed(const void* x, void* out, int64_t rows, int64_t inter, const float* row_scale,
+                          cudaStream_t stream) {
   const auto* xt = static_cast<const T*>(x);
   auto* ot = static_cast<T*>(out);
   if (vector_ok<T>(x, inter) && vector_ok<T>(out, inter))
-    swiglu_forward_kernel<T, true><<<grid_for(rows * inter / kPerThread), kThreads, 0, stream>>>(xt, ot, rows, inter);
+    swiglu_forward_kernel<T, true>
+        <<<grid_for(rows * inter / kPerThread), kThreads, 0, stream>>>(xt, ot, rows, inter, row_scale);
   else
-    swiglu_forward_kernel<T, false><<<grid_for(rows * inter), kThreads, 0, stream>>>(xt, ot, rows, inter);
+    swiglu_forward_kernel<T, false><<<grid_for(rows * inter), kThreads, 0, stream>>>(xt, ot, rows, inter, row_scale);
   return cudaGetLastError();
 }
 
@@ -162,10 +166,10 @@ cudaError_t backward_typed(const void* x, const void* grad_out, void* grad_x, in
 }  // namespace
 
 cudaError_t launch_swiglu_forward(const void* x, void* out, int64_t rows, int64_t inter, SwigluType type,
-                                  cudaStream_t stream) {
+                                  cudaStream_t stream, const float* row_scale) {
   if (rows == 0 || inter == 0) return cudaSuccess;
-  return type == SwigluType::kBFloat16 ? forward_typed<uint16_t>(x, out, rows, inter, stream)
-                                       : forward_typed<float>(x, out, rows, inter, stream);
+  return type == SwigluType::kBFloat16 ? forward_typed<uint16_t>(x, out, rows, inter, row_scale, stream)
+                                       : forward_typed<float>(x, out, rows, inter, row_scale, stream);
 }
 
 cudaError_t launch_swiglu_backward(const void* x, const void* grad_out, void* grad_x, int64_t rows, int64_t inter,

@@ -15,8 +15,9 @@ namespace grpo::model::kernels {
 
 enum class SwigluType { kFloat32, kBFloat16 };
 
+// row_scale: null, or float32 [rows] multiplying each output row (inference: a routing weight).
 cudaError_t launch_swiglu_forward(const void* x, void* out, int64_t rows, int64_t inter, SwigluType type,
-                                  cudaStream_t stream);
+                                  cudaStream_t stream, const float* row_scale = nullptr);
 cudaError_t launch_swiglu_backward(const void* x, const void* grad_out, void* grad_x, int64_t rows, int64_t inter,
                                    SwigluType type, cudaStream_t stream);
 

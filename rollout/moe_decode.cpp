@@ -1,20 +1,40 @@
 // Dense batched-expert MoE for decode; see moe_decode.h.
 #include "rollout/moe_decode.h"
 
+#ifdef GRPO_WITH_CUDA
+#include "model/fused_swiglu.h"
+#include "rollout/fused_router.h"
+#endif
+
 namespace grpo::rollout {
+namespace {
+
+// The routing matrix [E, N] float32: token n's weight for expert e, zero where not chosen.
+torch::Tensor routing_matrix(model::RouterImpl& router, const torch::Tensor& x, int64_t experts) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_router_applies(router, x)) return fused_router_combine(router, x);  // one kernel
+#endif
+  auto route = router.route(x);  // weights [N, K] float32, indices [N, K]
+  return torch::zeros({experts, x.size(0)}, route.weights.options()).scatter(0, route.indices.t(), route.weights.t());
+}
+
+}  // namespace
 
 torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tensor& x) {
   const auto& gate_up_w = moe.experts->gate_up_proj;  // [E, 2I, hidden]
   const auto& down_w = moe.experts->down_proj;        // [E, hidden, I]
   const int64_t n = x.size(0), e = gate_up_w.size(0);
-  auto route = moe.gate->route(x);  // weights [N, K] float32, indices [N, K]
-  auto combine = torch::zeros({n, e}, route.weights.options()).scatter(1, route.indices, route.weights);
+  const auto combine = routing_matrix(*moe.gate, x, e);
   auto inputs = x.to(gate_up_w.scalar_type()).unsqueeze(0).expand({e, n, x.size(1)});
-  auto hidden = model::swiglu_activation(torch::bmm(inputs, gate_up_w.transpose(1, 2)));  // [E, N, I]
-  // The routing weight scales each expert's activations (the down projection is linear), in
-  // float32 and in place: the [E, N, hidden] outputs are then written once and summed once, where
-  // weighting them would convert, multiply and reduce 2·E·N·hidden float32 values.
-  hidden.mul_(combine.t().unsqueeze(-1));
+  auto gate_up = torch::bmm(inputs, gate_up_w.transpose(1, 2));  // [E, N, 2I]
+  // The routing weight scales each expert's activations (the down projection is linear), so the
+  // [E, N, hidden] outputs are written once and summed once, where weighting them would convert,
+  // multiply and reduce 2·E·N·hidden float32 values. On CUDA the scale is part of the SwiGLU kernel.
+  torch::Tensor hidden;  // [E, N, I]
+#ifdef GRPO_WITH_CUDA
+  if (model::fused_swiglu_applies(gate_up)) hidden = model::fused_swiglu_scaled(gate_up, combine);
+#endif
+  if (!hidden.defined()) hidden = model::swiglu_activation(gate_up).mul_(combine.unsqueeze(-1));
   auto y = torch::bmm(hidden, down_w.transpose(1, 2)).sum(0).to(x.scalar_type());  // sum: float32 accumulation
   if (moe.shared_experts) y = y + moe.shared_experts->swiglu(x);
   return y;

@@ -76,6 +76,24 @@ inline torch::Tensor grouped_mm(const torch::Tensor& x, const torch::Tensor& mat
 #endif
 }
 
+// acc (float32) += a · b. For bf16/f16 a and b on CUDA (2.8+) one cuBLAS GEMM that reads and
+// writes acc in float32 (no product tensor, no separate add, no rounding of the product to a's
+// dtype); elsewhere the product in a's dtype is added to acc.
+inline void addmm_into_float32_(torch::Tensor& acc, const torch::Tensor& a, const torch::Tensor& b) {
+  TORCH_CHECK(acc.scalar_type() == torch::kFloat32, "addmm_into_float32_: the accumulator must be float32");
+#if GRPO_TORCH_AT_LEAST(2, 8)
+  const auto t = a.scalar_type();
+  if (acc.is_cuda() && (t == torch::kBFloat16 || t == torch::kHalf) && b.scalar_type() == t) {
+    at::addmm_out(acc, acc, a, b, torch::kFloat32);
+    return;
+  }
+#endif
+  if (a.scalar_type() == torch::kFloat32)
+    acc.addmm_(a, b);
+  else
+    acc.add_(torch::matmul(a, b));
+}
+
 // One AdamW step (decoupled weight decay) of `param` in place, updating its moments, as a single
 // fused CUDA kernel (2.1+, CUDA). `step` is the 1-based step count of this update. Where
 // fused_adamw_supported() is false the caller runs the same formula in plain tensor ops.

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/torch/compat.h"
 #include "rl/algorithms/tensor_checks.h"
 #ifdef GRPO_WITH_CUDA
 #include "rl/learner/logprob_rows.h"
@@ -157,14 +158,12 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
                                          lse.slice(0, a, b), entropy.slice(0, a, b),
                                          g_lp.defined() ? g_lp.slice(0, a, b) : g_lp,
                                          g_h.defined() ? g_h.slice(0, a, b) : g_h);
-      if (want_hidden) grad_hidden.slice(0, a, b).copy_(torch::matmul(grad_z, weight));
-      if (want_weight) {
-        // In place when the dtypes allow, so no [V, H] temporary per chunk.
-        if (grad_z.scalar_type() == torch::kFloat32)
-          grad_weight.addmm_(grad_z.t(), h);
-        else
-          grad_weight.add_(torch::matmul(grad_z.t(), h));
+      if (want_hidden) {
+        auto rows = grad_hidden.slice(0, a, b);
+        torch::mm_out(rows, grad_z, weight);
       }
+      // Accumulated in float32 in place: no [V, H] temporary per chunk.
+      if (want_weight) compat::addmm_into_float32_(grad_weight, grad_z.t(), h);
     }
     if (want_weight) grad_weight = grad_weight.to(weight.scalar_type());
     return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
