@@ -24,17 +24,6 @@ constexpr int kMinKeysPerSplit = 64;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
 
-// The workspace: unnormalized outputs [B, H, splits, D], then (max, sum) [B, H, splits, 2], with
-// scores in base 2 (the query is pre-scaled by log2 e).
-struct Workspace {
-  float* out;
-  float* max_sum;
-};
-__host__ __device__ inline Workspace workspace_of(void* base, int batch, int heads, int head_dim, int splits) {
-  float* out = static_cast<float*>(base);
-  return {out, out + static_cast<size_t>(batch) * heads * splits * head_dim};
-}
-
 // Block (kv head, row, split). Each warp takes tiles of 32 keys: lane j scores key j against the
 // G query heads (reading its 2·D-byte key row), the warp updates its running max and sum per
 // head, and then every lane accumulates its D/32 output dims over the tile's values (one
@@ -129,7 +118,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
     for (int e = 0; e < kDimsPerLane; ++e) out_s[warp][g][lane * kDimsPerLane + e] = acc[g][e];
   }
   __syncthreads();
-  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, D, a.splits);
+  const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   for (int i = threadIdx.x; i < G * D; i += kThreads) {
     const int g = i / D, d = i % D;
     float m = -INFINITY;
@@ -157,7 +146,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
 // there are several; a single split writes its output itself).
 __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.head_dim;
-  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, D, a.splits);
+  const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
   static_cast<uint16_t*>(a.out)[(static_cast<int64_t>(b) * a.heads + h) * D + d] =
       float_to_bf16(merge_splits(ws.out + first * D, ws.max_sum + 2 * first, a.splits, D, d));
@@ -197,7 +186,7 @@ int decode_attention_splits(int batch, int kv_heads, int key_len, int multiproce
 }
 
 size_t decode_attention_workspace_bytes(int batch, int heads, int head_dim, int splits) {
-  return static_cast<size_t>(batch) * heads * splits * (head_dim + 2) * sizeof(float);
+  return split_workspace_bytes(batch, heads, head_dim, splits);
 }
 
 cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStream_t stream) {

@@ -64,16 +64,6 @@ struct Smem {
   float row_max[kHeadsPerBlock], row_sum[kHeadsPerBlock], rescale[kHeadsPerBlock];
 };
 
-// The workspace: unnormalized outputs [B, H, splits, DC], then (max, sum) [B, H, splits, 2].
-struct Workspace {
-  float* out;
-  float* max_sum;
-};
-__host__ __device__ inline Workspace workspace_of(void* base, int batch, int heads, int latent_dim, int splits) {
-  float* out = static_cast<float*>(base);
-  return {out, out + static_cast<size_t>(batch) * heads * splits * latent_dim};
-}
-
 // Block (16-head group, row, split): for each 32-key tile of the split's range, stage the cache
 // entries, score them on tensor cores (warp w: keys 8w..8w+7 for the 16 heads), update the
 // running softmax per head (warp w: heads 4w..4w+3), and accumulate P·V on tensor cores (warp w:
@@ -216,7 +206,7 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
     }
     return;
   }
-  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, DC, a.splits);
+  const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, DC, a.splits);
   const int64_t slot_low = (static_cast<int64_t>(b) * a.heads + h_low) * a.splits + split;
   const int64_t slot_high = (static_cast<int64_t>(b) * a.heads + h_high) * a.splits + split;
 #pragma unroll
@@ -234,7 +224,7 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
 // Block (head, row), one thread per latent dim: merges the splits and writes bf16.
 __global__ void mla_decode_merge_kernel(MlaDecodeArgs a) {
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.latent_dim;
-  const Workspace ws = workspace_of(a.workspace, a.batch, a.heads, D, a.splits);
+  const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
   static_cast<uint16_t*>(a.out)[b * a.out_batch_stride + h * a.out_head_stride + d] =
       float_to_bf16(merge_splits(ws.out + first * D, ws.max_sum + 2 * first, a.splits, D, d));
@@ -268,7 +258,7 @@ int mla_decode_splits(int batch, int heads, int key_len, int multiprocessors) {
 }
 
 size_t mla_decode_workspace_bytes(int batch, int heads, int latent_dim, int splits) {
-  return static_cast<size_t>(batch) * heads * splits * (latent_dim + 2) * sizeof(float);
+  return split_workspace_bytes(batch, heads, latent_dim, splits);
 }
 
 cudaError_t launch_mla_decode(const MlaDecodeArgs& a, cudaStream_t stream) {

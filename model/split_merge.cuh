@@ -5,8 +5,25 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 
 namespace grpo::model::kernels {
+
+// The partials of a launch: unnormalized outputs [B, H, splits, dim], then (max, sum)
+// [B, H, splits, 2], all float32 in one buffer of split_workspace_bytes.
+struct SplitWorkspace {
+  float* out;
+  float* max_sum;
+};
+
+__host__ __device__ inline SplitWorkspace split_workspace(void* base, int batch, int heads, int dim, int splits) {
+  float* out = static_cast<float*>(base);
+  return {out, out + static_cast<size_t>(batch) * heads * splits * dim};
+}
+
+inline size_t split_workspace_bytes(int batch, int heads, int dim, int splits) {
+  return static_cast<size_t>(batch) * heads * splits * (dim + 2) * sizeof(float);
+}
 
 // out: the ranges' partial outputs, range s at out[s * dim]; max_sum: (max, sum) of range s at
 // max_sum[2 s]. Returns element d of the normalized output (0 when no range has a key).

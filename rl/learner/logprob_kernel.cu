@@ -156,26 +156,24 @@ __global__ void __launch_bounds__(kThreads) logprob_rows_backward_kernel(LogProb
   }
 }
 
-}  // namespace
-
-cudaError_t launch_logprob_rows_forward(const LogProbRowsArgs& a, cudaStream_t stream) {
+// Block per row; the vector kernel where the vocabulary is a multiple of 8 and rows 16-byte aligned.
+cudaError_t launch_rows(const LogProbRowsArgs& a, cudaStream_t stream, void (*vector_kernel)(LogProbRowsArgs),
+                        void (*scalar_kernel)(LogProbRowsArgs)) {
   if (a.rows == 0) return cudaSuccess;
   if (a.vocab < 1) return cudaErrorInvalidValue;
-  if (a.vocab % 8 == 0 && reinterpret_cast<uintptr_t>(a.logits) % 16 == 0)
-    logprob_rows_forward_kernel<true><<<a.rows, kThreads, 0, stream>>>(a);
-  else
-    logprob_rows_forward_kernel<false><<<a.rows, kThreads, 0, stream>>>(a);
+  const bool vector = a.vocab % 8 == 0 && reinterpret_cast<uintptr_t>(a.logits) % 16 == 0;
+  (vector ? vector_kernel : scalar_kernel)<<<a.rows, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }
 
+}  // namespace
+
+cudaError_t launch_logprob_rows_forward(const LogProbRowsArgs& a, cudaStream_t stream) {
+  return launch_rows(a, stream, logprob_rows_forward_kernel<true>, logprob_rows_forward_kernel<false>);
+}
+
 cudaError_t launch_logprob_rows_backward(const LogProbRowsArgs& a, cudaStream_t stream) {
-  if (a.rows == 0) return cudaSuccess;
-  if (a.vocab < 1) return cudaErrorInvalidValue;
-  if (a.vocab % 8 == 0 && reinterpret_cast<uintptr_t>(a.logits) % 16 == 0)
-    logprob_rows_backward_kernel<true><<<a.rows, kThreads, 0, stream>>>(a);
-  else
-    logprob_rows_backward_kernel<false><<<a.rows, kThreads, 0, stream>>>(a);
-  return cudaGetLastError();
+  return launch_rows(a, stream, logprob_rows_backward_kernel<true>, logprob_rows_backward_kernel<false>);
 }
 
 }  // namespace grpo::rl::kernels

@@ -26,17 +26,25 @@ const float* upstream(const torch::Tensor& grad, torch::Tensor& holder) {
   return holder.data_ptr<float>();
 }
 
-kernels::LogProbRowsArgs rows_args(const torch::Tensor& logits, const torch::Tensor& tokens, double inv_temperature) {
+// The kernels' arguments for one chunk, with the per-row statistics both directions use. `ids`
+// keeps a contiguous copy of the tokens alive for the launch.
+kernels::LogProbRowsArgs rows_args(const torch::Tensor& logits, const torch::Tensor& tokens, double inv_temperature,
+                                   const torch::Tensor& entropy, const torch::Tensor& row_max,
+                                   const torch::Tensor& log_sum, torch::Tensor& ids) {
   require(logprob_rows_apply(logits), "logprob rows: expected contiguous bf16 CUDA logits [rows, vocab]");
-  require(tokens.scalar_type() == torch::kInt64 && tokens.is_contiguous() && tokens.numel() == logits.size(0) &&
-              tokens.device() == logits.device(),
-          "logprob rows: tokens must be contiguous int64 [rows] on the logits' device");
+  ids = tokens.contiguous();
+  require(ids.scalar_type() == torch::kInt64 && ids.numel() == logits.size(0) && ids.device() == logits.device(),
+          "logprob rows: tokens must be int64 [rows] on the logits' device");
+  const int64_t rows = logits.size(0);
   kernels::LogProbRowsArgs a;
   a.logits = logits.data_ptr();
-  a.tokens = tokens.data_ptr<int64_t>();
-  a.rows = static_cast<int>(logits.size(0));
+  a.tokens = ids.data_ptr<int64_t>();
+  a.rows = static_cast<int>(rows);
   a.vocab = static_cast<int>(logits.size(1));
   a.inv_temperature = static_cast<float>(inv_temperature);
+  a.entropy = row_values(entropy, rows, "entropy");
+  a.row_max = row_values(row_max, rows, "row_max");
+  a.log_sum = row_values(log_sum, rows, "log_sum");
   return a;
 }
 
@@ -49,13 +57,9 @@ bool logprob_rows_apply(const torch::Tensor& logits) {
 
 void logprob_rows_forward(const torch::Tensor& logits, const torch::Tensor& tokens, double inv_temperature,
                           torch::Tensor logprobs, torch::Tensor entropy, torch::Tensor row_max, torch::Tensor log_sum) {
-  const auto ids = tokens.contiguous();
-  auto a = rows_args(logits, ids, inv_temperature);
-  const int64_t rows = logits.size(0);
-  a.logprobs = row_values(logprobs, rows, "logprobs");
-  a.entropy = row_values(entropy, rows, "entropy");
-  a.row_max = row_values(row_max, rows, "row_max");
-  a.log_sum = row_values(log_sum, rows, "log_sum");
+  torch::Tensor ids;
+  auto a = rows_args(logits, tokens, inv_temperature, entropy, row_max, log_sum, ids);
+  a.logprobs = row_values(logprobs, logits.size(0), "logprobs");
   const c10::cuda::CUDAGuard guard(logits.device());
   cuda::check_launch(kernels::launch_logprob_rows_forward(a, at::cuda::getCurrentCUDAStream()), "logprob rows forward");
 }
@@ -63,13 +67,8 @@ void logprob_rows_forward(const torch::Tensor& logits, const torch::Tensor& toke
 void logprob_rows_backward(torch::Tensor& logits, const torch::Tensor& tokens, double inv_temperature,
                            const torch::Tensor& row_max, const torch::Tensor& log_sum, const torch::Tensor& entropy,
                            const torch::Tensor& grad_logprobs, const torch::Tensor& grad_entropy) {
-  const auto ids = tokens.contiguous();
-  auto a = rows_args(logits, ids, inv_temperature);
-  const int64_t rows = logits.size(0);
-  a.row_max = row_values(row_max, rows, "row_max");
-  a.log_sum = row_values(log_sum, rows, "log_sum");
-  a.entropy = row_values(entropy, rows, "entropy");
-  torch::Tensor g_lp, g_h;
+  torch::Tensor ids, g_lp, g_h;
+  auto a = rows_args(logits, tokens, inv_temperature, entropy, row_max, log_sum, ids);
   a.grad_logprobs = upstream(grad_logprobs, g_lp);
   a.grad_entropy = upstream(grad_entropy, g_h);
   const c10::cuda::CUDAGuard guard(logits.device());
