@@ -22,9 +22,9 @@ AdamW::AdamW(std::vector<AdamWGroup> groups, const AdamWOptions& o) : groups_(st
           "optimizer betas: expected values in [0, 1), got " + std::to_string(o.beta1) + ", " +
               std::to_string(o.beta2));
   require(o.eps > 0.0, "optimizer eps: expected a value > 0");
-  require(o.weight_decay >= 0.0, "optimizer weight_decay: expected a value >= 0");
   torch::NoGradGuard no_grad;
   for (const auto& g : groups_) {
+    require(g.weight_decay >= 0.0, "optimizer weight_decay: expected a value >= 0, got " + std::to_string(g.weight_decay));
     exp_avg_.emplace_back();
     exp_avg_sq_.emplace_back();
     for (const auto& p : g.params) {

@@ -20,15 +20,14 @@ struct AdamWOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0.0;  // applied to the groups that make_decay_groups marks decayed
 };
 
 struct AdamWGroup {
   std::vector<torch::Tensor> params;  // leaves; their .grad is read, their data updated in place
-  double weight_decay = 0.0;
+  double weight_decay = 0.0;          // decoupled, >= 0: each group carries its own
 };
 
-// Matrices (dim >= 2) decayed with options.weight_decay, everything else not: [decayed, plain].
+// Matrices (dim >= 2) decayed with weight_decay, everything else not: [decayed, plain].
 std::vector<AdamWGroup> make_decay_groups(const std::vector<torch::Tensor>& params, double weight_decay);
 
 class AdamW {

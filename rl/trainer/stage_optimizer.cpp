@@ -15,7 +15,6 @@ StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& opti
   ao.beta1 = optim.betas[0];
   ao.beta2 = optim.betas[1];
   ao.eps = optim.eps;
-  ao.weight_decay = optim.weight_decay;
   // MasterWeights' groups are [matrices, vectors]: only the first is decayed.
   std::vector<AdamWGroup> groups{{{masters_.masters()[0]}, optim.weight_decay}, {{masters_.masters()[1]}, 0.0}};
   optimizer_ = std::make_unique<AdamW>(std::move(groups), ao);
