@@ -9,16 +9,17 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/decode_attention_kernel.h"
+#include "model/kernel_checks.h"
 #include "model/rope_cache_kernel.h"
 
 namespace grpo::model {
 namespace {
 
-// Rows of 8 bf16 (16 bytes) start aligned: the kernel reads keys with 16-byte loads.
+using kernel_checks::bf16_on;
+using kernel_checks::rows_aligned;
+
 bool cache_view_ok(const torch::Tensor& t, int64_t head_dim) {
-  return t.dim() == 4 && t.scalar_type() == torch::kBFloat16 && t.is_cuda() && t.size(3) == head_dim &&
-         t.stride(3) == 1 && t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 && t.stride(2) % 8 == 0 &&
-         reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  return t.dim() == 4 && bf16_on(t, t.device()) && t.size(3) == head_dim && t.stride(3) == 1 && rows_aligned(t, 3);
 }
 
 }  // namespace
@@ -78,13 +79,12 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& keys
 
 bool rope_cache_write_applies(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& k_store,
                               const torch::Tensor& v_store) {
-  auto bf16_cuda = [](const torch::Tensor& t) { return t.is_cuda() && t.scalar_type() == torch::kBFloat16; };
-  return qkv.dim() == 4 && qkv.size(1) == 1 && bf16_cuda(qkv) && qkv.is_contiguous() && qkv.size(3) % 2 == 0 &&
-         cos.dim() == 4 && bf16_cuda(cos) && cos.is_contiguous() && cos.size(-1) == qkv.size(3) &&
+  const auto device = qkv.device();
+  return qkv.dim() == 4 && qkv.size(1) == 1 && bf16_on(qkv, device) && qkv.is_contiguous() && qkv.size(3) % 2 == 0 &&
+         cos.dim() == 4 && bf16_on(cos, device) && cos.is_contiguous() && cos.size(-1) == qkv.size(3) &&
          cos.size(0) == qkv.size(0) && cos.numel() == qkv.size(0) * qkv.size(3) && k_store.dim() == 4 &&
-         bf16_cuda(k_store) && bf16_cuda(v_store) && k_store.sizes() == v_store.sizes() &&
-         k_store.strides() == v_store.strides() && k_store.stride(3) == 1 && k_store.size(3) == qkv.size(3) &&
-         k_store.device() == qkv.device();
+         bf16_on(k_store, device) && bf16_on(v_store, device) && k_store.sizes() == v_store.sizes() &&
+         k_store.strides() == v_store.strides() && k_store.stride(3) == 1 && k_store.size(3) == qkv.size(3);
 }
 
 torch::Tensor rope_and_cache_write(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& signed_sin,
@@ -93,13 +93,10 @@ torch::Tensor rope_and_cache_write(const torch::Tensor& qkv, const torch::Tensor
   require(rope_cache_write_applies(qkv, cos, k_store, v_store) && signed_sin.sizes() == cos.sizes() &&
               signed_sin.is_contiguous() && signed_sin.scalar_type() == torch::kBFloat16,
           "rope cache write: expected bf16 CUDA qkv [B, 1, heads, D], tables [B, 1, 1, D] and cache storage");
-  const auto rows = write_rows.dim() == 2 ? write_rows.select(1, 0) : write_rows;
   const int64_t batch = qkv.size(0), kv_heads = k_store.size(1), head_dim = qkv.size(3);
   require(qkv.size(2) == heads + 2 * kv_heads, "rope cache write: qkv has " + std::to_string(qkv.size(2)) +
                                                    " heads, expected " + std::to_string(heads + 2 * kv_heads));
-  require(slots.scalar_type() == torch::kInt64 && slots.is_contiguous() && slots.numel() == batch &&
-              rows.scalar_type() == torch::kInt64 && rows.numel() == batch,
-          "rope cache write: slots and write rows must be [B] int64");
+  const auto rows = kernel_checks::write_rows(slots, write_rows, batch, "rope cache write");
   const c10::cuda::CUDAGuard guard(qkv.device());
   auto q = torch::empty({batch, heads, 1, head_dim}, qkv.options());
   kernels::RopeCacheArgs a;

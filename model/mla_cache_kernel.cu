@@ -3,6 +3,7 @@
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/warp_reduce.cuh"
+#include "model/rope.cuh"
 
 namespace grpo::model::kernels {
 namespace {
@@ -12,10 +13,8 @@ using cuda::float_to_bf16;
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float round_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
-
-// Output j of the rotation of x (rope dims): x[self]·cos_j + x[partner]·ssin_j, each product and
-// the sum rounded to bf16. Half layout: self j, partner j ± D/2. Interleaved: the pairs (2i, 2i+1)
+// Output j of the rotation of x (rope dims): x[self]·cos_j + x[partner]·ssin_j, rounded as
+// apply_rope rounds (rope.cuh). Half layout: self j, partner j ± D/2. Interleaved: the pairs (2i, 2i+1)
 // are first gathered into halves (x[0], x[2], ..., x[1], x[3], ...), as apply_rope does.
 __device__ __forceinline__ uint16_t rotate(const uint16_t* x, const uint16_t* cos, const uint16_t* ssin, int j,
                                            int dims, bool interleaved) {
@@ -28,9 +27,8 @@ __device__ __forceinline__ uint16_t rotate(const uint16_t* x, const uint16_t* co
     self = j;
     partner = j < half ? j + half : j - half;
   }
-  const float a = round_bf16(bf16_to_float(x[self]) * bf16_to_float(cos[j]));
-  const float b = round_bf16(bf16_to_float(x[partner]) * bf16_to_float(ssin[j]));
-  return float_to_bf16(a + b);
+  return float_to_bf16(
+      rope_sum(bf16_to_float(x[self]), bf16_to_float(x[partner]), bf16_to_float(cos[j]), bf16_to_float(ssin[j])));
 }
 
 // Block per row.

@@ -8,23 +8,14 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
+#include "model/kernel_checks.h"
 #include "model/mla_cache_kernel.h"
 #include "model/mla_decode_kernel.h"
 
 namespace grpo::model {
-namespace {
 
-bool bf16_on(const torch::Tensor& t, const torch::Device& device) {
-  return t.is_cuda() && t.device() == device && t.scalar_type() == torch::kBFloat16;
-}
-
-// Rows of 8 bf16 (16 bytes) start aligned along the first two dims: the kernel reads them with
-// 16-byte loads.
-bool rows_aligned(const torch::Tensor& t) {
-  return t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
-}
-
-}  // namespace
+using kernel_checks::bf16_on;
+using kernel_checks::rows_aligned;
 
 bool mla_decode_applies(const torch::Tensor& q_latent, const torch::Tensor& q_rope, const torch::Tensor& cache) {
   if (q_latent.dim() != 4 || q_rope.dim() != 4 || cache.dim() != 3 || q_latent.size(2) != 1) return false;
@@ -34,7 +25,7 @@ bool mla_decode_applies(const torch::Tensor& q_latent, const torch::Tensor& q_ro
          kernels::mla_decode_supported(static_cast<int>(latent), static_cast<int>(rope), static_cast<int>(heads)) &&
          q_rope.size(0) == batch && q_rope.size(1) == heads && q_rope.size(2) == 1 && q_latent.stride(3) == 1 &&
          q_rope.stride(3) == 1 && cache.size(0) == batch && cache.size(2) == latent + rope && cache.stride(2) == 1 &&
-         rows_aligned(q_latent) && rows_aligned(q_rope) && rows_aligned(cache) &&
+         rows_aligned(q_latent, 2) && rows_aligned(q_rope, 2) && rows_aligned(cache, 2) &&
          cache.size(1) >= 1 && cache.size(1) <= std::numeric_limits<int>::max();
 }
 
@@ -103,10 +94,7 @@ torch::Tensor mla_rope_and_cache_write(const torch::Tensor& q, const torch::Tens
           "MLA rope cache write: expected bf16 CUDA q [B, 1, H, nope + rope], kv [B, 1, latent + rope], norm weight "
           "[latent], tables [B, 1, 1, rope] and latent storage");
   const int64_t batch = q.size(0), heads = q.size(2), rope = cos.size(-1), latent = kv.size(2) - rope;
-  const auto rows = write_rows.dim() == 2 ? write_rows.select(1, 0) : write_rows;
-  require(slots.scalar_type() == torch::kInt64 && slots.is_contiguous() && slots.numel() == batch &&
-              rows.scalar_type() == torch::kInt64 && rows.numel() == batch,
-          "MLA rope cache write: slots and write rows must be [B] int64");
+  const auto rows = kernel_checks::write_rows(slots, write_rows, batch, "MLA rope cache write");
   const c10::cuda::CUDAGuard guard(q.device());
   auto q_rope = torch::empty({batch, heads, 1, rope}, q.options());
   kernels::MlaCacheArgs a;

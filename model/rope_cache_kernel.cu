@@ -2,6 +2,7 @@
 #include "model/rope_cache_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
+#include "model/rope.cuh"
 
 namespace grpo::model::kernels {
 namespace {
@@ -10,9 +11,7 @@ constexpr int kThreads = 256;
 
 using cuda::bf16_to_float;
 using cuda::float_to_bf16;
-
-// To the nearest bf16 and back to float: each product and sum of the unfused ops rounds so.
-__device__ __forceinline__ float round_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
+using cuda::round_to_bf16;
 
 // Thread (b, h, i), i < D/2, handles the pair (i, i + D/2) of head h of row b:
 //   out_i = x_i·cos_i + x_{i+D/2}·ssin_i,  out_{i+D/2} = x_{i+D/2}·cos_{i+D/2} + x_i·ssin_{i+D/2}
@@ -30,9 +29,8 @@ __global__ void __launch_bounds__(kThreads) rope_cache_write_kernel(RopeCacheArg
     if (h < a.heads + a.kv_heads) {  // q and k heads rotate; v heads pass through
       const auto* c = static_cast<const uint16_t*>(a.cos) + static_cast<int64_t>(b) * a.head_dim;
       const auto* s = static_cast<const uint16_t*>(a.signed_sin) + static_cast<int64_t>(b) * a.head_dim;
-      const float new_lo = round_bf16(round_bf16(lo * bf16_to_float(c[i])) + round_bf16(hi * bf16_to_float(s[i])));
-      const float new_hi =
-          round_bf16(round_bf16(hi * bf16_to_float(c[i + half])) + round_bf16(lo * bf16_to_float(s[i + half])));
+      const float new_lo = round_to_bf16(rope_sum(lo, hi, bf16_to_float(c[i]), bf16_to_float(s[i])));
+      const float new_hi = round_to_bf16(rope_sum(hi, lo, bf16_to_float(c[i + half]), bf16_to_float(s[i + half])));
       lo = new_lo, hi = new_hi;
     }
     uint16_t* dst;

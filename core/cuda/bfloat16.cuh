@@ -19,4 +19,7 @@ __device__ __forceinline__ uint16_t float_to_bf16(float f) {
   return static_cast<uint16_t>(u >> 16);
 }
 
+// To the nearest bf16 and back to float: how each bf16 tensor op rounds its result.
+__device__ __forceinline__ float round_to_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
+
 }  // namespace grpo::cuda
