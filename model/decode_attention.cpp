@@ -25,7 +25,8 @@ bool cache_view_ok(const torch::Tensor& t, int64_t head_dim) {
 }  // namespace
 
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values) {
-  if (q.dim() != 4 || q.size(2) != 1 || !q.is_cuda() || q.scalar_type() != torch::kBFloat16 || q.stride(3) != 1)
+  if (q.dim() != 4 || q.size(2) != 1 || !q.is_cuda() || q.scalar_type() != torch::kBFloat16 || q.stride(3) != 1 ||
+      q.stride(0) % 8 != 0 || q.stride(1) % 8 != 0 || reinterpret_cast<uintptr_t>(q.data_ptr()) % 16 != 0)
     return false;
   const int64_t heads = q.size(1), kv_heads = keys.size(1), head_dim = q.size(3);
   return kv_heads > 0 && heads % kv_heads == 0 &&
@@ -38,7 +39,7 @@ bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& keys,
 torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
                                const torch::Tensor& positions, double scale) {
   require(decode_attention_applies(q, keys, values),
-          "decode attention: expected bf16 CUDA q [B, H, 1, 64|128] and cache views [B, Hkv, T, D] with H/Hkv <= 8");
+          "decode attention: expected bf16 CUDA q [B, H, 1, 64|128] and cache views [B, Hkv, T, D] with H/Hkv <= 16");
   const auto last = positions.dim() == 2 ? positions.select(1, 0) : positions;
   require(last.scalar_type() == torch::kInt64 && last.dim() == 1 && last.size(0) == q.size(0) &&
               last.device() == q.device(),

@@ -10,8 +10,8 @@
 namespace grpo::model {
 
 // q: [B, H, 1, D]; keys, values: [B, Hkv, key_len, D]. True when all are bf16 on CUDA, D is 64 or
-// 128, H/Hkv is at most 8, and the cache views have the unit dim stride and 16-byte alignment
-// the kernel's vector loads need.
+// 128, H/Hkv is at most 16, and the queries and cache views have the unit dim stride and 16-byte
+// alignment the kernel's vector loads need.
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values);
 
 // Row b attends keys [0, positions[b]] (positions: [B] or [B, 1] int64, on the device; values

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/split_merge.cuh"
 
@@ -12,133 +13,184 @@ namespace {
 
 using cuda::bf16_to_float;
 using cuda::float_to_bf16;
-using cuda::high_bf16;
-using cuda::low_bf16;
+using cuda::load_a;
+using cuda::load_b_rows;
+using cuda::mma_16816;
+using cuda::pack;
+using cuda::pair;
 using cuda::warp_max;
 using cuda::warp_sum;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kMaxGroups = 8;
+constexpr int kRows = 16;  // the MMA's M: query heads per kv head, at most
+constexpr int kTile = 32;  // keys staged per step: 8 per warp for the scores
 constexpr int kMinKeysPerSplit = 64;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
 
-// Block (kv head, row, split). Each warp takes tiles of 32 keys: lane j scores key j against the
-// G query heads (reading its 2·D-byte key row), the warp updates its running max and sum per
-// head, and then every lane accumulates its D/32 output dims over the tile's values (one
-// coalesced row per key). The block's warps are merged at the end.
-template <int D, int G>
+// Shared memory of one block. Rows are padded by 8 bf16 so that the 8 rows a fragment load
+// touches fall in different banks.
+template <int D>
+struct Smem {
+  static constexpr int kPitch = D + 8;
+  static constexpr int kProbPitch = kTile + 8;
+  uint16_t q[kRows][kPitch];  // the G query heads of the kv head; rows >= G are zeros
+  uint16_t keys[kTile][kPitch];
+  uint16_t values[kTile][kPitch];
+  uint16_t probs[kRows][kProbPitch];  // bf16 probabilities of the tile (the P·V operand)
+  float scores[kRows][kTile];
+  float row_max[kRows], row_sum[kRows], rescale[kRows];
+};
+
+// Block (kv head, row, split), on tensor cores: the kv head's G <= 16 query heads are the rows of
+// an m16n8k16 MMA (rows past G are zero). For each 32-key tile of the split's range: stage the
+// keys and values (all loads issued before the first store), score them (warp w: keys 8w..8w+7),
+// update the running softmax per head (warp w: rows 4w..4w+3) and accumulate P·V (warp w: output
+// dims [w·D/4, (w+1)·D/4)).
+template <int D>
 __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(DecodeAttentionArgs a, int chunk) {
-  constexpr int kDimsPerLane = D / 32;
-  const int kv = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  using S = Smem<D>;
+  constexpr int kDimTiles = D / 8 / kWarps;  // 8-dim output tiles per warp
+  constexpr int kRowVectors = D / 8;
+  __shared__ __align__(16) S sm;
+
+  const int kv = blockIdx.x, b = blockIdx.y, split = blockIdx.z, groups = a.heads / a.kv_heads;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int64_t last = a.positions[static_cast<int64_t>(b) * a.positions_stride];
   const int count = static_cast<int>(last < 0 ? 1 : (last >= a.key_len ? a.key_len : last + 1));
   const int begin = split * chunk, end = min(count, begin + chunk);
 
-  __shared__ float q_s[G][D];
-  __shared__ float p_s[kWarps][G][32];
-  __shared__ float max_s[kWarps][G], sum_s[kWarps][G];
-  __shared__ float out_s[kWarps][G][D];
-
-  const auto* q = static_cast<const uint16_t*>(a.q) + b * a.q_batch_stride + static_cast<int64_t>(kv) * G * a.q_head_stride;
-  for (int i = threadIdx.x; i < G * D; i += kThreads)
-    q_s[i / D][i % D] = bf16_to_float(q[(i / D) * a.q_head_stride + i % D]) * (a.scale * kLog2e);
-  __syncthreads();
-
-  const auto* k = static_cast<const uint16_t*>(a.k) + b * a.k_batch_stride + kv * a.k_head_stride;
-  const auto* v = static_cast<const uint16_t*>(a.v) + b * a.v_batch_stride + kv * a.v_head_stride;
-  float run_max[G], run_sum[G], acc[G][kDimsPerLane];
+  const auto* q =
+      static_cast<const uint16_t*>(a.q) + b * a.q_batch_stride + static_cast<int64_t>(kv) * groups * a.q_head_stride;
+  {
+    constexpr int kVectors = kRows * kRowVectors, kPerThread = (kVectors + kThreads - 1) / kThreads;
+    uint4 staged[kPerThread];
 #pragma unroll
-  for (int g = 0; g < G; ++g) {
-    run_max[g] = -INFINITY;
-    run_sum[g] = 0.f;
-#pragma unroll
-    for (int e = 0; e < kDimsPerLane; ++e) acc[g][e] = 0.f;
-  }
-
-  for (int tile = begin + warp * 32; tile < end; tile += kWarps * 32) {
-    const int key = tile + lane;
-    const bool valid = key < end;
-    float score[G];
-#pragma unroll
-    for (int g = 0; g < G; ++g) score[g] = 0.f;
-    if (valid) {
-      const auto* row = reinterpret_cast<const uint4*>(k + key * a.k_pos_stride);
-#pragma unroll
-      for (int c = 0; c < D / 8; ++c) {
-        const uint4 w = row[c];
-        const float kf[8] = {low_bf16(w.x), high_bf16(w.x), low_bf16(w.y), high_bf16(w.y),
-                             low_bf16(w.z), high_bf16(w.z), low_bf16(w.w), high_bf16(w.w)};
-#pragma unroll
-        for (int g = 0; g < G; ++g)
-#pragma unroll
-          for (int e = 0; e < 8; ++e) score[g] = fmaf(q_s[g][c * 8 + e], kf[e], score[g]);
-      }
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+      staged[k] = i < kVectors && r < groups ? *reinterpret_cast<const uint4*>(q + r * a.q_head_stride + c * 8)
+                                             : make_uint4(0u, 0u, 0u, 0u);
     }
 #pragma unroll
-    for (int g = 0; g < G; ++g) {
-      // Lane 0's key is always valid, so the tile maximum is finite.
-      const float new_max = fmaxf(run_max[g], warp_max(valid ? score[g] : -INFINITY));
-      const float rescale = exp2f(run_max[g] - new_max);  // 0 while run_max is -inf
-      const float p = valid ? exp2f(score[g] - new_max) : 0.f;
-      run_sum[g] = run_sum[g] * rescale + warp_sum(p);
-      run_max[g] = new_max;
-#pragma unroll
-      for (int e = 0; e < kDimsPerLane; ++e) acc[g][e] *= rescale;
-      p_s[warp][g][lane] = p;
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+      if (i < kVectors) *reinterpret_cast<uint4*>(&sm.q[r][c * 8]) = staged[k];
     }
-    __syncwarp();
-    const int keys = min(32, end - tile);
-    for (int j = 0; j < keys; ++j) {
-      const uint16_t* row = v + (tile + j) * a.v_pos_stride + lane * kDimsPerLane;
-      float vf[kDimsPerLane];
-      if constexpr (kDimsPerLane == 2) {
-        const uint32_t w = *reinterpret_cast<const uint32_t*>(row);
-        vf[0] = low_bf16(w), vf[1] = high_bf16(w);
-      } else {
-        const uint2 w = *reinterpret_cast<const uint2*>(row);
-        vf[0] = low_bf16(w.x), vf[1] = high_bf16(w.x), vf[2] = low_bf16(w.y), vf[3] = high_bf16(w.y);
-      }
-#pragma unroll
-      for (int g = 0; g < G; ++g) {
-        const float p = p_s[warp][g][j];
-#pragma unroll
-        for (int e = 0; e < kDimsPerLane; ++e) acc[g][e] = fmaf(p, vf[e], acc[g][e]);
-      }
-    }
-    __syncwarp();
   }
+  if (threadIdx.x < kRows) sm.row_max[threadIdx.x] = -INFINITY, sm.row_sum[threadIdx.x] = 0.f;
 
+  float acc[kDimTiles][4];  // output rows g and g + 8, dims (warp·kDimTiles + j)·8 + 2t + {0, 1}
 #pragma unroll
-  for (int g = 0; g < G; ++g) {
-    if (lane == 0) max_s[warp][g] = run_max[g], sum_s[warp][g] = run_sum[g];
+  for (int j = 0; j < kDimTiles; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+  const auto* k_base = static_cast<const uint16_t*>(a.k) + b * a.k_batch_stride + kv * a.k_head_stride;
+  const auto* v_base = static_cast<const uint16_t*>(a.v) + b * a.v_batch_stride + kv * a.v_head_stride;
+  const float score_scale = a.scale * kLog2e;
+
+  for (int tile = begin; tile < end; tile += kTile) {
+    __syncthreads();  // the previous tile's readers are done (and q is stored)
+    {  // keys and values past `end` are zeros: probability 0, and no NaN from whatever the cache holds
+      constexpr int kVectors = kTile * kRowVectors, kPerThread = kVectors / kThreads;
+      static_assert(kVectors % kThreads == 0, "whole vectors per thread");
+      uint4 k_staged[kPerThread], v_staged[kPerThread];
 #pragma unroll
-    for (int e = 0; e < kDimsPerLane; ++e) out_s[warp][g][lane * kDimsPerLane + e] = acc[g][e];
+      for (int k = 0; k < kPerThread; ++k) {
+        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+        const bool valid = tile + r < end;
+        const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+        k_staged[k] = valid ? reinterpret_cast<const uint4*>(k_base + (tile + r) * a.k_pos_stride)[c] : zero;
+        v_staged[k] = valid ? reinterpret_cast<const uint4*>(v_base + (tile + r) * a.v_pos_stride)[c] : zero;
+      }
+#pragma unroll
+      for (int k = 0; k < kPerThread; ++k) {
+        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+        *reinterpret_cast<uint4*>(&sm.keys[r][c * 8]) = k_staged[k];
+        *reinterpret_cast<uint4*>(&sm.values[r][c * 8]) = v_staged[k];
+      }
+    }
+    __syncthreads();
+
+    {  // scores: C[row][key] = Q[row] · K[key], B[d][key] = keys[key][d]
+      float c[4] = {0.f, 0.f, 0.f, 0.f};
+      const int key = warp * 8 + g;
+      uint32_t q_frag[4];
+#pragma unroll
+      for (int k0 = 0; k0 < D; k0 += 16) {
+        load_a<S::kPitch>(q_frag, sm.q, g, t, k0);
+        mma_16816(c, q_frag, pair(&sm.keys[key][k0 + 2 * t]), pair(&sm.keys[key][k0 + 8 + 2 * t]));
+      }
+      sm.scores[g][warp * 8 + 2 * t] = c[0];
+      sm.scores[g][warp * 8 + 2 * t + 1] = c[1];
+      sm.scores[g + 8][warp * 8 + 2 * t] = c[2];
+      sm.scores[g + 8][warp * 8 + 2 * t + 1] = c[3];
+    }
+    __syncthreads();
+
+    // Online softmax in base 2; lane = key of the tile (lane 0's key is always valid, so every
+    // maximum is finite; zero query rows get finite zeros too).
+    const bool valid = tile + lane < end;
+#pragma unroll
+    for (int i = 0; i < kRows / kWarps; ++i) {
+      const int r = warp * (kRows / kWarps) + i;
+      const float s = valid ? sm.scores[r][lane] * score_scale : -INFINITY;
+      const float old_max = sm.row_max[r];
+      const float new_max = fmaxf(old_max, warp_max(s));
+      // The sum takes the rounded probabilities that P·V multiplies, so the weights sum to 1.
+      const uint16_t p = float_to_bf16(valid ? exp2f(s - new_max) : 0.f);
+      sm.probs[r][lane] = p;
+      const float tile_sum = warp_sum(bf16_to_float(p));
+      __syncwarp();  // every lane has read row_max[r]
+      if (lane == 0) {
+        const float scale = exp2f(old_max - new_max);  // 0 on the first tile
+        sm.rescale[r] = scale;
+        sm.row_max[r] = new_max;
+        sm.row_sum[r] = sm.row_sum[r] * scale + tile_sum;
+      }
+    }
+    __syncthreads();
+
+    // O = O · rescale + P · V.
+    const float r_low = sm.rescale[g], r_high = sm.rescale[g + 8];
+#pragma unroll
+    for (int j = 0; j < kDimTiles; ++j)
+      acc[j][0] *= r_low, acc[j][1] *= r_low, acc[j][2] *= r_high, acc[j][3] *= r_high;
+#pragma unroll
+    for (int k0 = 0; k0 < kTile; k0 += 16) {
+      uint32_t p_frag[4];
+      load_a<S::kProbPitch>(p_frag, sm.probs, g, t, k0);
+#pragma unroll
+      for (int j = 0; j < kDimTiles; ++j) {
+        uint32_t b0, b1;
+        load_b_rows<S::kPitch>(b0, b1, sm.values, g, t, k0, (warp * kDimTiles + j) * 8);
+        mma_16816(acc[j], p_frag, b0, b1);
+      }
+    }
   }
-  __syncthreads();
+  __syncthreads();  // the row statistics are final
+
+  // Rows g and g + 8 are query heads kv·G + row, where row < G.
   const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
-  for (int i = threadIdx.x; i < G * D; i += kThreads) {
-    const int g = i / D, d = i % D;
-    float m = -INFINITY;
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w) m = fmaxf(m, max_s[w][g]);
-    float sum = 0.f, out = 0.f;
+  for (int half = 0; half < 2; ++half) {
+    const int r = g + 8 * half;
+    if (r >= groups) continue;
+    const int64_t head = static_cast<int64_t>(b) * a.heads + kv * groups + r;
+    const float sum = sm.row_sum[r], inv = sum > 0.f ? 1.f / sum : 0.f;
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      const float f = max_s[w][g] == -INFINITY ? 0.f : exp2f(max_s[w][g] - m);
-      sum = fmaf(sum_s[w][g], f, sum);
-      out = fmaf(out_s[w][g][d], f, out);
+    for (int j = 0; j < kDimTiles; ++j) {
+      const int dim = (warp * kDimTiles + j) * 8 + 2 * t;
+      const float x0 = acc[j][2 * half], x1 = acc[j][2 * half + 1];
+      if (a.splits == 1) {  // the whole row: normalize and write the output, no merge kernel
+        *reinterpret_cast<uint32_t*>(static_cast<uint16_t*>(a.out) + head * D + dim) =
+            pack(float_to_bf16(x0 * inv), float_to_bf16(x1 * inv));
+      } else {
+        *reinterpret_cast<float2*>(ws.out + (head * a.splits + split) * D + dim) = make_float2(x0, x1);
+      }
     }
-    const int64_t head = static_cast<int64_t>(b) * a.heads + kv * G + g;
-    if (a.splits == 1) {  // the whole row: normalize and write the output, no merge kernel
-      static_cast<uint16_t*>(a.out)[head * D + d] = float_to_bf16(sum > 0.f ? out / sum : 0.f);
-      continue;
+    if (a.splits > 1 && warp == 0 && t == 0) {
+      const int64_t slot = head * a.splits + split;
+      ws.max_sum[2 * slot] = sm.row_max[r], ws.max_sum[2 * slot + 1] = sum;
     }
-    const int64_t slot = head * a.splits + split;
-    ws.out[slot * D + d] = out;
-    if (d == 0) ws.max_sum[2 * slot] = m, ws.max_sum[2 * slot + 1] = sum;
   }
 }
 
@@ -152,29 +204,15 @@ __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
       float_to_bf16(merge_splits(ws.out + first * D, ws.max_sum + 2 * first, a.splits, D, d));
 }
 
-template <int D, int G>
-void launch_partial(const DecodeAttentionArgs& a, int chunk, cudaStream_t stream) {
-  decode_attention_partial_kernel<D, G><<<dim3(a.kv_heads, a.batch, a.splits), kThreads, 0, stream>>>(a, chunk);
-}
-
 template <int D>
-void launch_partial_for_groups(const DecodeAttentionArgs& a, int groups, int chunk, cudaStream_t stream) {
-  switch (groups) {
-    case 1: return launch_partial<D, 1>(a, chunk, stream);
-    case 2: return launch_partial<D, 2>(a, chunk, stream);
-    case 3: return launch_partial<D, 3>(a, chunk, stream);
-    case 4: return launch_partial<D, 4>(a, chunk, stream);
-    case 5: return launch_partial<D, 5>(a, chunk, stream);
-    case 6: return launch_partial<D, 6>(a, chunk, stream);
-    case 7: return launch_partial<D, 7>(a, chunk, stream);
-    default: return launch_partial<D, 8>(a, chunk, stream);
-  }
+void launch_partial(const DecodeAttentionArgs& a, int chunk, cudaStream_t stream) {
+  decode_attention_partial_kernel<D><<<dim3(a.kv_heads, a.batch, a.splits), kThreads, 0, stream>>>(a, chunk);
 }
 
 }  // namespace
 
 bool decode_attention_supported(int head_dim, int groups) {
-  return (head_dim == 64 || head_dim == 128) && groups >= 1 && groups <= kMaxGroups;
+  return (head_dim == 64 || head_dim == 128) && groups >= 1 && groups <= kRows;
 }
 
 int decode_attention_splits(int batch, int kv_heads, int key_len, int multiprocessors) {
@@ -194,12 +232,12 @@ cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStream_t s
   const int groups = a.heads / a.kv_heads;
   if (!decode_attention_supported(a.head_dim, groups) || groups * a.kv_heads != a.heads || a.key_len < 1)
     return cudaErrorInvalidValue;
-  // Whole 32-key tiles per split.
-  const int chunk = ((a.key_len + a.splits - 1) / a.splits + 31) / 32 * 32;
+  // Whole tiles per split.
+  const int chunk = ((a.key_len + a.splits - 1) / a.splits + kTile - 1) / kTile * kTile;
   if (a.head_dim == 64)
-    launch_partial_for_groups<64>(a, groups, chunk, stream);
+    launch_partial<64>(a, chunk, stream);
   else
-    launch_partial_for_groups<128>(a, groups, chunk, stream);
+    launch_partial<128>(a, chunk, stream);
   if (a.splits > 1) decode_attention_merge_kernel<<<dim3(a.heads, a.batch), a.head_dim, 0, stream>>>(a);
   return cudaGetLastError();
 }

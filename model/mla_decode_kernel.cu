@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/split_merge.cuh"
 
@@ -12,6 +13,11 @@ namespace {
 
 using cuda::bf16_to_float;
 using cuda::float_to_bf16;
+using cuda::load_a;
+using cuda::load_b_rows;
+using cuda::mma_16816;
+using cuda::pack;
+using cuda::pair;
 using cuda::warp_max;
 using cuda::warp_sum;
 
@@ -22,33 +28,6 @@ constexpr int kTile = 32;           // keys staged per step: 8 per warp for the 
 constexpr int kMinKeysPerSplit = 64;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
-
-// c += a · b for one m16n8k16 tile, bf16 inputs and float32 accumulators. Fragments (PTX ISA,
-// "Matrix fragments for mma.m16n8k16"), with g = lane / 4 and t = lane % 4: a holds A[g][2t..],
-// A[g+8][2t..], A[g][2t+8..], A[g+8][2t+8..] (two bf16 per word, the lower column in the low
-// half); b holds B[2t..][g] and B[2t+8..][g]; c holds C[g][2t], C[g][2t+1], C[g+8][2t], C[g+8][2t+1].
-__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-// Two consecutive bf16 in shared memory as one word (the address is 4-byte aligned).
-__device__ __forceinline__ uint32_t pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
-__device__ __forceinline__ uint32_t pack(uint16_t low, uint16_t high) {
-  return static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
-}
-
-// The A fragment of rows g and g + 8 at columns k0 + 2t (+8) of a row-major bf16 array.
-template <int kPitch>
-__device__ __forceinline__ void load_a(uint32_t (&a)[4], const uint16_t (*rows)[kPitch], int g, int t, int k0) {
-  a[0] = pair(&rows[g][k0 + 2 * t]);
-  a[1] = pair(&rows[g + 8][k0 + 2 * t]);
-  a[2] = pair(&rows[g][k0 + 8 + 2 * t]);
-  a[3] = pair(&rows[g + 8][k0 + 8 + 2 * t]);
-}
 
 // Shared memory of one block. Rows are padded by 8 bf16 so that the 8 rows a fragment load
 // touches fall in different banks.
@@ -182,9 +161,8 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
       load_a<S::kProbPitch>(p_frag, sm.probs, g, t, k0);
 #pragma unroll
       for (int j = 0; j < kDimTiles; ++j) {
-        const int n = (warp * kDimTiles + j) * 8 + g;
-        const uint32_t b0 = pack(sm.entries[k0 + 2 * t][n], sm.entries[k0 + 2 * t + 1][n]);
-        const uint32_t b1 = pack(sm.entries[k0 + 8 + 2 * t][n], sm.entries[k0 + 9 + 2 * t][n]);
+        uint32_t b0, b1;
+        load_b_rows<S::kPitch>(b0, b1, sm.entries, g, t, k0, (warp * kDimTiles + j) * 8);
         mma_16816(acc[j], p_frag, b0, b1);
       }
     }

@@ -1,8 +1,8 @@
 // model/'s CUDA kernels (label gpu; CUDA builds only, skipped without a device).
 // Decode attention: against float64 attention written here over the same cache views, for Qwen-,
-// Llama- and MHA-shaped heads, rows of different lengths (a position past the visible keys is
-// clamped), and one long row that takes the split-and-merge path; and a bf16 model decoded
-// through the cache (kernel) against its full forward (SDPA).
+// Llama- and MHA-shaped heads and 16 query heads per kv head, rows of different lengths (a
+// position past the visible keys is clamped), and one long row that takes the split-and-merge
+// path; and a bf16 model decoded through the cache (kernel) against its full forward (SDPA).
 // Absorbed MLA decode: against float64 attention over the latent cache (entries past each row's
 // last key are NaN), for the benchmark's latent and DeepSeek-V3's, one and two head groups, and a
 // split row; and a bf16 DeepSeek-V3-shaped model decoded through its cache against its full forward.
@@ -83,6 +83,7 @@ TEST(GpuDecodeAttention, MatchesFloat64AttentionOverCacheViews) {
   check_shape({32, 8, 128, 130, {129, 5, 64}});               // Llama-3-8B heads
   check_shape({4, 4, 64, 96, {95, 0}});                       // MHA
   check_shape({8, 1, 128, 4096, {4000}});                     // one long row: 64 splits merged
+  check_shape({32, 2, 64, 100, {99, 3}});                     // 16 query heads per kv head: a full MMA tile
 }
 
 // Logits of a random bf16 model decoded token by token through its cache (the decode kernels)
