@@ -45,9 +45,9 @@ struct Smem {
 
 // Block (kv head, row, split), on tensor cores: the kv head's G <= 16 query heads are the rows of
 // an m16n8k16 MMA (rows past G are zero). For each 32-key tile of the split's range: stage the
-// keys and values (all loads issued before the first store), score them (warp w: keys 8w..8w+7),
-// update the running softmax per head (warp w: rows 4w..4w+3) and accumulate P·V (warp w: output
-// dims [w·D/4, (w+1)·D/4)).
+// keys and values, score them (warp w: keys 8w..8w+7), update the running softmax per head
+// (warp w: rows 4w..4w+3) and accumulate P·V (warp w: output dims [w·D/4, (w+1)·D/4)), with the
+// next tile's loads in flight.
 template <int D>
 __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(DecodeAttentionArgs a, int chunk) {
   using S = Smem<D>;
@@ -87,28 +87,34 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
   const auto* v_base = static_cast<const uint16_t*>(a.v) + b * a.v_batch_stride + kv * a.v_head_stride;
   const float score_scale = a.scale * kLog2e;
 
+  // Tile loads run one tile ahead: the next tile's keys and values are in flight while this one
+  // is computed. Keys and values past `end` are zeros: probability 0, and no NaN from whatever
+  // the cache holds there.
+  constexpr int kTileVectors = kTile * kRowVectors, kPerThread = kTileVectors / kThreads;
+  static_assert(kTileVectors % kThreads == 0, "whole vectors per thread");
+  uint4 k_next[kPerThread], v_next[kPerThread];
+  auto load_tile = [&](int tile) {
+#pragma unroll
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+      const bool valid = tile + r < end;
+      const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+      k_next[k] = valid ? reinterpret_cast<const uint4*>(k_base + (tile + r) * a.k_pos_stride)[c] : zero;
+      v_next[k] = valid ? reinterpret_cast<const uint4*>(v_base + (tile + r) * a.v_pos_stride)[c] : zero;
+    }
+  };
+  if (begin < end) load_tile(begin);
+
   for (int tile = begin; tile < end; tile += kTile) {
     __syncthreads();  // the previous tile's readers are done (and q is stored)
-    {  // keys and values past `end` are zeros: probability 0, and no NaN from whatever the cache holds
-      constexpr int kVectors = kTile * kRowVectors, kPerThread = kVectors / kThreads;
-      static_assert(kVectors % kThreads == 0, "whole vectors per thread");
-      uint4 k_staged[kPerThread], v_staged[kPerThread];
 #pragma unroll
-      for (int k = 0; k < kPerThread; ++k) {
-        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
-        const bool valid = tile + r < end;
-        const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
-        k_staged[k] = valid ? reinterpret_cast<const uint4*>(k_base + (tile + r) * a.k_pos_stride)[c] : zero;
-        v_staged[k] = valid ? reinterpret_cast<const uint4*>(v_base + (tile + r) * a.v_pos_stride)[c] : zero;
-      }
-#pragma unroll
-      for (int k = 0; k < kPerThread; ++k) {
-        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
-        *reinterpret_cast<uint4*>(&sm.keys[r][c * 8]) = k_staged[k];
-        *reinterpret_cast<uint4*>(&sm.values[r][c * 8]) = v_staged[k];
-      }
+    for (int k = 0; k < kPerThread; ++k) {
+      const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
+      *reinterpret_cast<uint4*>(&sm.keys[r][c * 8]) = k_next[k];
+      *reinterpret_cast<uint4*>(&sm.values[r][c * 8]) = v_next[k];
     }
     __syncthreads();
+    if (tile + kTile < end) load_tile(tile + kTile);
 
     {  // scores: C[row][key] = Q[row] · K[key], B[d][key] = keys[key][d]
       float c[4] = {0.f, 0.f, 0.f, 0.f};
@@ -215,9 +221,11 @@ bool decode_attention_supported(int head_dim, int groups) {
   return (head_dim == 64 || head_dim == 128) && groups >= 1 && groups <= kRows;
 }
 
+// Enough blocks for four per multiprocessor: a block walks its tiles one after another, so
+// short ranges in many blocks hide the memory latency better than long ones in few.
 int decode_attention_splits(int batch, int kv_heads, int key_len, int multiprocessors) {
   const int blocks = batch * kv_heads;
-  const int want = (2 * multiprocessors + blocks - 1) / blocks;
+  const int want = (4 * multiprocessors + blocks - 1) / blocks;
   const int most = (key_len + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
   int splits = want < most ? want : most;
   return splits < 1 ? 1 : (splits > kMaxSplits ? kMaxSplits : splits);
