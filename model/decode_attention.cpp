@@ -25,8 +25,7 @@ bool cache_view_ok(const torch::Tensor& t, int64_t head_dim) {
 }  // namespace
 
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values) {
-  if (q.dim() != 4 || q.size(2) != 1 || !q.is_cuda() || q.scalar_type() != torch::kBFloat16 || q.stride(3) != 1 ||
-      q.stride(0) % 8 != 0 || q.stride(1) % 8 != 0 || reinterpret_cast<uintptr_t>(q.data_ptr()) % 16 != 0)
+  if (q.dim() != 4 || q.size(2) != 1 || !bf16_on(q, q.device()) || q.stride(3) != 1 || !rows_aligned(q, 2))
     return false;
   const int64_t heads = q.size(1), kv_heads = keys.size(1), head_dim = q.size(3);
   return kv_heads > 0 && heads % kv_heads == 0 &&
