@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/torch/compat.h"
+#include "model/row_gather.h"
 #include "model/tensor_names.h"
 
 namespace grpo::model {
@@ -98,15 +99,16 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_e
 constexpr int64_t kExpertRowAlign = 16;
 
 // x [N, H]: sort the N*K (token, expert) pairs by expert, lay each expert's rows out from an
-// aligned start (zero rows between), run the experts, scale by the routing weight and
-// scatter-add back to the tokens. Every shape depends only on N (static for CUDA graphs) and
+// aligned start, run the experts, and sum each token's K expert outputs weighted by the routing
+// weights, in float32 and in k order. Every shape depends only on N (static for CUDA graphs) and
 // the per-expert counts stay on the device (bincount would read its input's maximum on the host).
+// Moving rows between token and expert order is a gather both ways, forward and backward
+// (row_gather.h): no atomics, so the sums do not depend on scheduling.
 torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
-  auto flat_experts = route.indices.reshape({-1});
+  const int64_t n = x.size(0);
+  auto flat_experts = route.indices.reshape({-1});  // pair p = token * K + k
   const int64_t pairs = flat_experts.size(0), align = kExpertRowAlign;
   auto [sorted_experts, order] = flat_experts.sort(/*stable=*/true, 0, false);
-  auto tokens = order.div(top_k_, "floor");
-  auto sorted_weights = route.weights.reshape({-1}).index_select(0, order);
   auto counts = torch::zeros({num_experts_}, flat_experts.options()).index_add_(0, flat_experts, torch::ones_like(flat_experts));
   auto padded_counts = (counts + (align - 1)).div(align, "floor") * align;
   auto starts = counts.cumsum(0) - counts, padded_starts = padded_counts.cumsum(0) - padded_counts;
@@ -117,10 +119,14 @@ torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOu
   const int64_t total = pairs + num_experts_ * (align - 1);
   auto ends = padded_starts + padded_counts;
   ends.narrow(0, num_experts_ - 1, 1).fill_(total);
-  auto laid_out = torch::zeros({total, x.size(1)}, x.options()).index_copy(0, rows, x.index_select(0, tokens));
-  auto y = experts->forward(laid_out, ends.to(torch::kInt32)).index_select(0, rows);
-  y = (y * sorted_weights.unsqueeze(1)).to(x.scalar_type());
-  return torch::zeros_like(x).index_add(0, tokens, y);
+  // The pair-row relation both ways. Padding rows copy token 0: no pair reads their outputs, so
+  // their gradients are zero and their values never matter.
+  auto row_of_pair = torch::empty_like(rows).index_copy_(0, order, rows);                  // [pairs]
+  auto token_of_row = torch::zeros({total}, rows.options()).index_copy_(0, rows, order.div(top_k_, "floor"));
+  auto pair_of_row = torch::full({total, 1}, pairs, rows.options()).index_copy_(0, rows, order.unsqueeze(1));
+  auto laid_out = gather_rows(x, token_of_row, row_of_pair.view({n, top_k_}), /*has_holes=*/false);
+  auto y = gather_rows(experts->forward(laid_out, ends.to(torch::kInt32)), row_of_pair, pair_of_row, /*has_holes=*/true);
+  return (y.view({n, top_k_, -1}) * route.weights.unsqueeze(-1)).sum(1).to(x.scalar_type());
 }
 
 // DeepSeek-V3 sequence-wise balance loss, alpha * mean_b sum_i f_{b,i} P_{b,i} with
