@@ -1,9 +1,10 @@
-// RMSNorm, linear construction and the SwiGLU MLP; see layers.h.
+// RMSNorm and its fused residual add, linear construction and the SwiGLU MLP; see layers.h.
 #include "model/layers.h"
 
 #include "core/torch/compat.h"
 #include "model/tensor_names.h"
 #ifdef GRPO_WITH_CUDA
+#include "model/fused_add_rms_norm.h"
 #include "model/fused_swiglu.h"
 #endif
 
@@ -14,6 +15,24 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return compat::rms_norm(x, weight, eps_); }
+
+torch::Tensor add_and_norm_(torch::Tensor& residual, const torch::Tensor& delta, RMSNormImpl& norm) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_add_rms_norm_applies(residual, delta, norm.weight))
+    return fused_add_rms_norm_(residual, delta, norm.weight, norm.eps());
+#endif
+  residual.add_(delta);
+  return norm.forward(residual);
+}
+
+torch::Tensor add_sum_and_norm_(torch::Tensor& residual, const torch::Tensor& partials, RMSNormImpl& norm) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_add_sum_rms_norm_applies(residual, partials, norm.weight))
+    return fused_add_sum_rms_norm_(residual, partials, norm.weight, norm.eps());
+#endif
+  residual.add_(partials.sum(0).to(residual.scalar_type()).view(residual.sizes()));
+  return norm.forward(residual);
+}
 
 void set_rope_tables(ForwardContext& ctx, const ModelConfig& c, const RopeFrequencies& freqs,
                      const torch::Tensor& positions, torch::Dtype dtype) {

@@ -1,7 +1,7 @@
-// Building blocks shared by the architectures: the per-forward context every layer reads, RMSNorm,
-// the SwiGLU MLP, and the two interfaces a decoder layer is assembled from (an attention and a
-// feed-forward). Children are registered under Hugging Face's names (tensor_names.h). Nothing
-// here knows which architecture it is part of.
+// Building blocks shared by the architectures: the per-forward context every layer reads, RMSNorm
+// (and, for decoding, a residual add fused with it), the SwiGLU MLP, and the two interfaces a
+// decoder layer is assembled from (an attention and a feed-forward). Children are registered
+// under Hugging Face's names (tensor_names.h). Nothing here knows which architecture it is part of.
 #pragma once
 
 #include <torch/torch.h>
@@ -44,12 +44,24 @@ class RMSNormImpl : public torch::nn::Module {
   // x: [..., dim] any float dtype. Normalizes in float32 and casts back before the weight
   // multiply, as transformers does (this decides bf16 agreement).
   torch::Tensor forward(const torch::Tensor& x);
+  double eps() const { return eps_; }
   torch::Tensor weight;
 
  private:
   double eps_;
 };
 TORCH_MODULE(RMSNorm);
+
+// A residual add and the norm that follows it, for inference: residual += delta in place, then
+// returns norm(residual). residual, delta: [..., hidden] of one shape; residual must be a tensor
+// the caller owns (updated in place), and delta must not share its memory. On CUDA in bf16 one
+// kernel (fused_add_rms_norm.h) whose norm rounds once as at::rms_norm does; elsewhere exactly
+// residual.add_(delta) and norm(residual).
+torch::Tensor add_and_norm_(torch::Tensor& residual, const torch::Tensor& delta, RMSNormImpl& norm);
+// The same with delta the sum over S of partials [S, rows, hidden] (rows: residual's), e.g. a
+// split-K GEMM's float32 partial sums: residual += Σ_s partials[s] in residual's dtype, summed in s
+// order and rounded once (partials.sum(0).to(dtype)); on CUDA in bf16 the sum is part of the kernel.
+torch::Tensor add_sum_and_norm_(torch::Tensor& residual, const torch::Tensor& partials, RMSNormImpl& norm);
 
 torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias);
 

@@ -39,18 +39,27 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   ctx.attn_mask = torch::zeros(step.key_mask.sizes(), logits.options())
                       .masked_fill(step.key_mask.logical_not(), -std::numeric_limits<float>::infinity());
   model::set_rope_tables(ctx, model_->config(), rope_, step.positions, logits.scalar_type());
+  // DecoderLayerImpl::forward's math with each residual add fused with the norm after it
+  // (model::add_and_norm_): the layer's post-attention norm, then the next layer's input norm or,
+  // after the last layer, the model's final norm. h, the residual stream, is updated in place.
   auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
-  const auto& decoder = model_->model->decoder;
+  auto& decoder = model_->model->decoder;
+  auto norm_before = [&](size_t l) -> model::RMSNormImpl& {
+    return l < decoder.size() ? *decoder[l]->input_layernorm : *model_->model->norm;
+  };
+  auto normed = norm_before(0).forward(h);
   for (size_t l = 0; l < decoder.size(); ++l) {
-    auto layer = decoder[l];
-    if (!dense_moe_ || !layer->moe()) {
-      h = layer->forward(h, ctx).hidden;
-      continue;
+    auto& layer = decoder[l];
+    const auto attended = layer->self_attn->forward(normed, ctx);
+    normed = model::add_and_norm_(h, attended, *layer->post_attention_layernorm);
+    if (dense_moe_ && layer->moe()) {  // the experts' output as partial sums, added inside the norm kernel
+      normed = model::add_sum_and_norm_(h, all_experts_partials(*layer->moe(), normed.view({rows, -1})),
+                                        norm_before(l + 1));
+    } else {
+      normed = model::add_and_norm_(h, layer->mlp->forward(normed, ctx).hidden, norm_before(l + 1));
     }
-    h = h + layer->self_attn->forward(layer->input_layernorm(h), ctx);
-    h = h + all_experts_forward(*layer->moe(), layer->post_attention_layernorm(h).view({rows, -1})).view(h.sizes());
   }
-  auto hidden = model_->model->norm(h).select(1, 0);  // [rows, hidden]
+  auto hidden = normed.select(1, 0);  // [rows, hidden], after the final norm
   auto out = logits.narrow(0, 0, rows);
   torch::mm_out(out, hidden, model_->output_weight().t());
 }

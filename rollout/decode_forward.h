@@ -2,9 +2,10 @@
 // row, with each slot's cache length read from a device tensor. Nothing goes to or from the host
 // and every shape depends only on (rows, key_len), so a CUDA graph can capture the step (see
 // decode_graphs.h). It is CausalLM::forward's layer loop without the host-side bookkeeping that
-// InferenceCache::begin does. MoE layers run the module's own grouped path, or every expert
-// densely (moe_decode.h): the module's path reads per-expert counts on the host unless a grouped
-// GEMM exists for the dtype and device.
+// InferenceCache::begin does, and with each residual add fused with the norm after it
+// (model::add_and_norm_: one kernel on CUDA in bf16, the same ops otherwise). MoE layers run the
+// module's own grouped path, or every expert densely (moe_decode.h): the module's path reads
+// per-expert counts on the host unless a grouped GEMM exists for the dtype and device.
 // Not here: sampling, advancing lengths (the caller does both), MTP modules.
 #pragma once
 

@@ -3,6 +3,7 @@
 
 #ifdef GRPO_WITH_CUDA
 #include "model/fused_swiglu.h"
+#include "rollout/expert_down.h"
 #include "rollout/fused_router.h"
 #endif
 
@@ -20,7 +21,7 @@ torch::Tensor routing_matrix(model::RouterImpl& router, const torch::Tensor& x, 
 
 }  // namespace
 
-torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tensor& x) {
+torch::Tensor all_experts_partials(model::MoeFeedForward& moe, const torch::Tensor& x) {
   const auto& gate_up_w = moe.experts->gate_up_proj;  // [E, 2I, hidden]
   const auto& down_w = moe.experts->down_proj;        // [E, hidden, I]
   const int64_t n = x.size(0), e = gate_up_w.size(0);
@@ -28,16 +29,33 @@ torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tenso
   auto inputs = x.to(gate_up_w.scalar_type()).unsqueeze(0).expand({e, n, x.size(1)});
   auto gate_up = torch::bmm(inputs, gate_up_w.transpose(1, 2));  // [E, N, 2I]
   // The routing weight scales each expert's activations (the down projection is linear), so the
-  // [E, N, hidden] outputs are written once and summed once, where weighting them would convert,
-  // multiply and reduce 2·E·N·hidden float32 values. On CUDA the scale is part of the SwiGLU kernel.
+  // down projection sums the experts' contributions as it goes, where weighting their outputs
+  // would convert, multiply and reduce 2·E·N·hidden float32 values. On CUDA the scale is part of
+  // the SwiGLU kernel.
   torch::Tensor hidden;  // [E, N, I]
 #ifdef GRPO_WITH_CUDA
   if (model::fused_swiglu_applies(gate_up)) hidden = model::fused_swiglu_scaled(gate_up, combine);
 #endif
   if (!hidden.defined()) hidden = model::swiglu_activation(gate_up).mul_(combine.unsqueeze(-1));
+#ifdef GRPO_WITH_CUDA
+  model::MlpImpl* shared = moe.shared_experts ? moe.shared_experts.get() : nullptr;
+  if (!shared || !shared->down_proj->bias.defined()) {
+    torch::Tensor shared_hidden, shared_weight;  // [N, Is], [hidden, Is]
+    if (shared) {
+      shared_hidden = model::swiglu_activation(shared->gate_up_proj(x));
+      shared_weight = shared->down_proj->weight;
+    }
+    if (expert_down_applies(hidden, down_w, shared_hidden, shared_weight))
+      return expert_down_partials(hidden, down_w, shared_hidden, shared_weight);
+  }
+#endif
   auto y = torch::bmm(hidden, down_w.transpose(1, 2)).sum(0).to(x.scalar_type());  // sum: float32 accumulation
   if (moe.shared_experts) y = y + moe.shared_experts->swiglu(x);
-  return y;
+  return y.unsqueeze(0);
+}
+
+torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tensor& x) {
+  return all_experts_partials(moe, x).sum(0).to(x.scalar_type());
 }
 
 }  // namespace grpo::rollout

@@ -16,4 +16,10 @@ namespace grpo::rollout {
 // x: [N, hidden] -> [N, hidden], the module's function (router, routed and shared experts).
 torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tensor& x);
 
+// The same output as partial sums [S, N, hidden] to be added in order over S: float32 splits of
+// the expert down projection's K on CUDA (expert_down.h: the routed experts, their sum and the
+// shared experts in one pass over the weights), or S = 1 in x's dtype where that kernel does not
+// apply. The decode step adds them to its residual stream in one kernel with the next norm.
+torch::Tensor all_experts_partials(model::MoeFeedForward& moe, const torch::Tensor& x);
+
 }  // namespace grpo::rollout

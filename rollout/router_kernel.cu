@@ -16,27 +16,52 @@ constexpr int kMaxExperts = 256;
 constexpr int kPerLane = kMaxExperts / 32;
 constexpr int kMaxTopK = 16;
 
-// Block per token. Warps compute the logits (warp w: experts w, w + 8, ...; lanes split the
-// hidden dim in 8-value vectors), then warp 0 scores, selects and writes the token's column.
+// Experts each warp's lanes score at once: their weight loads are independent, so a lane has
+// kExpertsAtOnce x (hidden / 256) 16-byte loads in flight instead of one expert's at a time (the
+// logits are latency-bound reads of the router weight from L2, not arithmetic).
+constexpr int kExpertsAtOnce = 8;
+
+// Block per token. The token's row goes to shared memory once; warp w scores experts
+// [8w, 8w + 8), [8w + 64, ...) (lanes split the hidden dim in 8-value vectors, each lane summing
+// its vectors in order, then a warp sum), then warp 0 scores, selects and writes the token's column.
 __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
+  extern __shared__ uint4 x_row[];  // hidden / 8 vectors
   __shared__ float logits[kMaxExperts];
   const int n = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const auto* x = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(a.x) + n * a.x_row_stride);
   const int vectors = a.hidden / 8;
-  for (int e = warp; e < a.experts; e += kWarps) {
-    const auto* w = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(a.weight) + static_cast<int64_t>(e) * a.hidden);
-    float acc = 0.f;
-    for (int c = lane; c < vectors; c += 32) {
-      const uint4 xv = x[c], wv = w[c];
-      const uint32_t xs[4] = {xv.x, xv.y, xv.z, xv.w}, ws[4] = {wv.x, wv.y, wv.z, wv.w};
+  for (int c = threadIdx.x; c < vectors; c += kThreads) x_row[c] = x[c];
+  __syncthreads();
+  const auto* weight = static_cast<const uint16_t*>(a.weight);
+  for (int first = warp * kExpertsAtOnce; first < a.experts; first += kWarps * kExpertsAtOnce) {
+    const uint4* w[kExpertsAtOnce];
+    float acc[kExpertsAtOnce];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        acc = fmaf(cuda::low_bf16(xs[i]), cuda::low_bf16(ws[i]), acc);
-        acc = fmaf(cuda::high_bf16(xs[i]), cuda::high_bf16(ws[i]), acc);
+    for (int j = 0; j < kExpertsAtOnce; ++j) {
+      const int e = min(first + j, a.experts - 1);  // past the last expert: a duplicate, never stored
+      w[j] = reinterpret_cast<const uint4*>(weight + static_cast<int64_t>(e) * a.hidden);
+      acc[j] = 0.f;
+    }
+#pragma unroll 2
+    for (int c = lane; c < vectors; c += 32) {
+      const uint4 xv = x_row[c];
+      const uint32_t xs[4] = {xv.x, xv.y, xv.z, xv.w};
+#pragma unroll
+      for (int j = 0; j < kExpertsAtOnce; ++j) {
+        const uint4 wv = w[j][c];
+        const uint32_t ws[4] = {wv.x, wv.y, wv.z, wv.w};
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          acc[j] = fmaf(cuda::low_bf16(xs[i]), cuda::low_bf16(ws[i]), acc[j]);
+          acc[j] = fmaf(cuda::high_bf16(xs[i]), cuda::high_bf16(ws[i]), acc[j]);
+        }
       }
     }
-    acc = cuda::warp_sum(acc);
-    if (lane == 0) logits[e] = acc;
+#pragma unroll
+    for (int j = 0; j < kExpertsAtOnce; ++j) {
+      const float logit = cuda::warp_sum(acc[j]);
+      if (lane == 0 && first + j < a.experts) logits[first + j] = logit;
+    }
   }
   __syncthreads();
   if (warp != 0) return;
@@ -110,14 +135,15 @@ __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
 }  // namespace
 
 bool router_supported(int hidden, int experts, int top_k) {
-  return hidden > 0 && hidden % 8 == 0 && experts > 0 && experts <= kMaxExperts && top_k >= 1 && top_k <= kMaxTopK &&
+  // The token's row lives in shared memory (hidden <= 16384: 32 KiB, under the 48 KiB default).
+  return hidden > 0 && hidden % 8 == 0 && hidden <= 16384 && experts > 0 && experts <= kMaxExperts && top_k >= 1 && top_k <= kMaxTopK &&
          top_k <= experts;
 }
 
 cudaError_t launch_router(const RouterArgs& a, cudaStream_t stream) {
   if (a.tokens == 0) return cudaSuccess;
   if (!router_supported(a.hidden, a.experts, a.top_k)) return cudaErrorInvalidValue;
-  router_kernel<<<a.tokens, kThreads, 0, stream>>>(a);
+  router_kernel<<<a.tokens, kThreads, a.hidden / 8 * sizeof(uint4), stream>>>(a);
   return cudaGetLastError();
 }
 

@@ -25,7 +25,7 @@ struct RouterArgs {
   float* combine = nullptr;  // [E, N] float32, contiguous
 };
 
-// experts <= 256, 1 <= top_k <= min(16, experts), hidden a multiple of 8.
+// experts <= 256, 1 <= top_k <= min(16, experts), hidden a multiple of 8 and at most 16384.
 bool router_supported(int hidden, int experts, int top_k);
 cudaError_t launch_router(const RouterArgs& args, cudaStream_t stream);
 

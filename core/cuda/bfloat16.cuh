@@ -10,6 +10,9 @@ __device__ __forceinline__ float bf16_to_float(uint16_t x) { return __uint_as_fl
 // The two bfloat16 packed in a 32-bit word: element 0 in the low half, element 1 in the high.
 __device__ __forceinline__ float low_bf16(uint32_t w) { return __uint_as_float(w << 16); }
 __device__ __forceinline__ float high_bf16(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+__device__ __forceinline__ uint32_t pack(uint16_t low, uint16_t high) {
+  return static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
+}
 
 // Round to nearest, ties to even, as PyTorch's float -> bfloat16 conversion does; NaN stays NaN.
 __device__ __forceinline__ uint16_t float_to_bf16(float f) {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "core/cuda/bfloat16.cuh"  // pack
+
 namespace grpo::cuda {
 
 // c += a · b for one m16n8k16 tile. Fragments (PTX ISA, "Matrix fragments for mma.m16n8k16"),
@@ -20,9 +22,6 @@ __device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4],
 
 // Two consecutive bf16 in shared memory as one word (the address is 4-byte aligned).
 __device__ __forceinline__ uint32_t pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
-__device__ __forceinline__ uint32_t pack(uint16_t low, uint16_t high) {
-  return static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
-}
 
 // The A fragment of rows g and g + 8 at columns k0 + 2t (+8) of a row-major bf16 array.
 template <int kPitch>

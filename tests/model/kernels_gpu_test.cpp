@@ -12,11 +12,17 @@
 // scattered slots, no other cache row touched.
 // SwiGLU: forward and backward against float64 autograd of silu(gate) · up, in bf16 and float32,
 // on the vector path (I a multiple of 8) and the scalar one.
+// Residual add + RMSNorm: the residual bit-equal to a bf16 tensor add, the output against
+// compat::rms_norm and float64 math of the definition, for Qwen2.5-0.5B's, a power-of-two and
+// DeepSeek-V3's hidden sizes and 1 to 257 rows, through a [rows, 1, hidden] view of a wider buffer
+// (memory outside the view untouched); float32 split-K partial sums as the delta (added in split
+// order, rounded once); and which inputs it takes.
 #include <gtest/gtest.h>
 
 #include "core/torch/compat.h"
 #include "model/cache.h"
 #include "model/decode_attention.h"
+#include "model/fused_add_rms_norm.h"
 #include "model/mla_decode_attention.h"
 #include "model/fused_swiglu.h"
 #include "model/model_io.h"
@@ -294,6 +300,106 @@ TEST(GpuSwiglu, ForwardAndBackwardMatchFloat64Autograd) {
   check_swiglu(torch::kFloat32, 64);
   check_swiglu(torch::kBFloat16, 37);
   check_swiglu(torch::kFloat32, 37);
+}
+
+// The decode step's residual [rows, 1, hidden] as a view of rows 1..rows and the first `hidden`
+// columns of a [rows + 2, width] buffer (width = hidden: rows contiguous).
+void check_add_rms_norm(int64_t rows, int64_t hidden, int64_t width) {
+  SCOPED_TRACE(std::to_string(rows) + " rows, hidden " + std::to_string(hidden) + ", width " + std::to_string(width));
+  torch::manual_seed(11);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  auto storage = torch::randn({rows + 2, width}, bf16) * 4;
+  const auto before = storage.clone();
+  auto residual = storage.narrow(0, 1, rows).narrow(1, 0, hidden).unsqueeze(1);
+  const auto delta = torch::randn({rows, 1, hidden}, bf16);
+  const auto weight = (torch::rand({hidden}) + 0.5).to(kCuda, torch::kBFloat16);
+  const double eps = 1e-6;
+  const auto sum = residual + delta;  // a bf16 add rounds the float32 sum once, as the kernel does
+  auto expected_storage = before.clone();
+  expected_storage.narrow(0, 1, rows).narrow(1, 0, hidden).copy_(sum.squeeze(1));
+
+  ASSERT_TRUE(fused_add_rms_norm_applies(residual, delta, weight));
+  const auto out = fused_add_rms_norm_(residual, delta, weight, eps);
+  ASSERT_EQ(out.sizes(), residual.sizes());
+  EXPECT_TRUE(out.is_contiguous());
+  // The view holds the sum bit for bit; the rest of the buffer keeps its bits.
+  EXPECT_TRUE(torch::equal(storage.cpu(), expected_storage.cpu()));
+
+  const auto ref = compat::rms_norm(sum, weight, eps);  // at::rms_norm: float32, one rounding
+  const auto x = sum.to(torch::kFloat64);
+  const auto exact = x * torch::rsqrt(x.pow(2).mean(-1, true) + eps) * weight.to(torch::kFloat64);
+  const double ref_err = relative_error(out.cpu(), ref.cpu()), exact_err = relative_error(out.cpu(), exact.cpu());
+  std::cout << "[gpu add rms_norm] " << rows << " rows, hidden " << hidden << ", width " << width << ": rel err "
+            << ref_err << " vs rms_norm (bit-equal " << torch::equal(out.cpu(), ref.cpu()) << "), " << exact_err
+            << " vs float64\n";
+  // bf16 values one ulp apart differ by at most 2^-8 of the element (under 4e-3 of the largest):
+  // the bounds allow about that, far below a wrong rstd, weight or row.
+  EXPECT_LE(ref_err, 8e-3);
+  EXPECT_LE(exact_err, 8e-3);
+}
+
+TEST(GpuAddRmsNorm, ResidualIsTheBf16SumAndOutputItsRmsNorm) {
+  GRPO_REQUIRE_CUDA();
+  for (const int64_t hidden : {896, 1024, 7168})
+    for (const int64_t rows : {1, 3, 64, 257}) check_add_rms_norm(rows, hidden, hidden);
+  check_add_rms_norm(5, 896, 896 + 24);  // a row stride past hidden: the columns beyond are not touched
+  check_add_rms_norm(64, 7168, 7168 + 64);
+}
+
+// The same with the delta given as float32 split-K partial sums [S, rows, hidden]: the residual
+// gains their sum rounded to bf16 once (partials.sum(0).to(bf16), summed in split order).
+void check_add_sum_rms_norm(int64_t splits, int64_t rows, int64_t hidden) {
+  SCOPED_TRACE(std::to_string(splits) + " splits, " + std::to_string(rows) + " rows, hidden " + std::to_string(hidden));
+  torch::manual_seed(12);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  auto residual = torch::randn({rows, 1, hidden}, bf16) * 4;
+  const auto partials = torch::randn({splits, rows, hidden}, torch::TensorOptions().device(kCuda));
+  const auto weight = (torch::rand({hidden}) + 0.5).to(kCuda, torch::kBFloat16);
+  const double eps = 1e-6;
+  // Split order, one split at a time in float32: the order the kernel adds them in.
+  auto total = partials[0].clone();
+  for (int64_t s = 1; s < splits; ++s) total += partials[s];
+  const auto sum = residual + total.to(torch::kBFloat16).view(residual.sizes());
+  ASSERT_TRUE(fused_add_sum_rms_norm_applies(residual, partials, weight));
+  const auto out = fused_add_sum_rms_norm_(residual, partials, weight, eps);
+  EXPECT_TRUE(torch::equal(residual.cpu(), sum.cpu())) << "the residual is not the bf16 sum of the splits";
+  const auto x = sum.to(torch::kFloat64);
+  const auto exact = x * torch::rsqrt(x.pow(2).mean(-1, true) + eps) * weight.to(torch::kFloat64);
+  const double err = relative_error(out.cpu(), exact.cpu());
+  std::cout << "[gpu add sum rms_norm] " << splits << " splits, " << rows << " rows, hidden " << hidden << ": rel err "
+            << err << " vs float64\n";
+  EXPECT_LE(err, 8e-3);
+}
+
+TEST(GpuAddRmsNorm, SplitPartialSumsAreAddedInOrderAndNormalized) {
+  GRPO_REQUIRE_CUDA();
+  check_add_sum_rms_norm(1, 3, 1024);
+  check_add_sum_rms_norm(33, 64, 1024);
+  check_add_sum_rms_norm(5, 7, 7168);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  const auto x = torch::randn({4, 1, 896}, bf16), weight = torch::ones({896}, bf16);
+  EXPECT_FALSE(fused_add_sum_rms_norm_applies(x, torch::zeros({2, 5, 896}, torch::TensorOptions().device(kCuda)), weight))
+      << "partials for another number of rows";
+  EXPECT_FALSE(fused_add_sum_rms_norm_applies(x, torch::zeros({2, 4, 896}, bf16), weight)) << "bf16 partials";
+}
+
+TEST(GpuAddRmsNorm, AppliesOnlyToUngradedBf16RowsOfSupportedWidth) {
+  GRPO_REQUIRE_CUDA();
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
+  const auto x = torch::randn({4, 1, 896}, bf16), weight = torch::ones({896}, bf16);
+  EXPECT_TRUE(fused_add_rms_norm_applies(x, x.clone(), weight));
+  EXPECT_FALSE(fused_add_rms_norm_applies(x.to(torch::kFloat32), x.to(torch::kFloat32), weight.to(torch::kFloat32)));
+  EXPECT_FALSE(fused_add_rms_norm_applies(x.cpu(), x.cpu(), weight.cpu()));
+  const auto odd = torch::randn({4, 1, 900}, bf16);  // not a multiple of 8
+  EXPECT_FALSE(fused_add_rms_norm_applies(odd, odd.clone(), torch::ones({900}, bf16)));
+  const auto misaligned = torch::randn({4, 904}, bf16).narrow(1, 4, 896);  // rows start 8 bytes in
+  EXPECT_FALSE(fused_add_rms_norm_applies(misaligned, x.view({4, 896}), weight));
+  const auto transposed = torch::randn({896, 4}, bf16).t();  // unit stride on the rows, not the columns
+  EXPECT_FALSE(fused_add_rms_norm_applies(transposed, x.view({4, 896}), weight));
+  const auto graded = weight.clone().requires_grad_(true);
+  EXPECT_FALSE(fused_add_rms_norm_applies(x, x.clone(), graded));
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(fused_add_rms_norm_applies(x, x.clone(), graded));  // as in a rollout: nothing recorded
 }
 
 }  // namespace

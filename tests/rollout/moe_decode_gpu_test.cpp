@@ -2,7 +2,8 @@
 // router kernel chooses the module router's experts with its weights (V3 sigmoid scores with the
 // selection bias, normalization and scaling; V2 softmax scores), and all_experts_forward in bf16
 // (fused router, routing weights inside the SwiGLU kernel) matches the module's grouped-expert
-// forward in float64.
+// forward in float64, through the split-K down projection (with and without shared experts, for
+// token counts that fill one, part of one and two token tiles).
 #include <gtest/gtest.h>
 
 #include "model/config.h"
@@ -16,11 +17,11 @@ namespace {
 
 using grpo::testing::kCuda;
 
-model::ModelConfig moe_config(const std::string& type, bool normalize, double scaling) {
+model::ModelConfig moe_config(const std::string& type, bool normalize, double scaling, int shared_experts = 1) {
   return model::parse_model_config(
       {{"model_type", type}, {"vocab_size", 64}, {"hidden_size", 256}, {"intermediate_size", 512},
        {"moe_intermediate_size", 64}, {"num_hidden_layers", 2}, {"first_k_dense_replace", 1},
-       {"n_routed_experts", 64}, {"n_shared_experts", 1}, {"num_experts_per_tok", 6}, {"n_group", 1},
+       {"n_routed_experts", 64}, {"n_shared_experts", shared_experts}, {"num_experts_per_tok", 6}, {"n_group", 1},
        {"topk_group", 1}, {"norm_topk_prob", normalize}, {"routed_scaling_factor", scaling},
        {"q_lora_rank", nullptr}, {"kv_lora_rank", 32}, {"qk_nope_head_dim", 16}, {"qk_rope_head_dim", 16},
        {"v_head_dim", 16}, {"num_attention_heads", 4}, {"num_key_value_heads", 4}},
@@ -63,20 +64,36 @@ TEST(GpuFusedRouter, ChoosesTheModuleExpertsWithItsWeights) {
   check_router("deepseek_v2", false, 1.0);
 }
 
-TEST(GpuAllExpertsForward, MatchesTheModuleInFloat64) {
-  GRPO_REQUIRE_CUDA();
-  const auto c = moe_config("deepseek_v3", true, 2.5);
+void check_all_experts(int64_t tokens, int shared_experts) {
+  SCOPED_TRACE(std::to_string(tokens) + " tokens, " + std::to_string(shared_experts) + " shared experts");
+  const auto c = moe_config("deepseek_v3", true, 2.5, shared_experts);
   auto moe = random_moe(c);
   torch::NoGradGuard no_grad;
-  const auto x = torch::randn({64, c.hidden_size}).to(kCuda, torch::kBFloat16);
+  const auto x = torch::randn({tokens, c.hidden_size}).to(kCuda, torch::kBFloat16);
+  // The split-K down projection runs (hidden 256, I 64): float32 partials over several splits.
+  const auto partials = all_experts_partials(*moe, x);
+  EXPECT_EQ(partials.scalar_type(), torch::kFloat32);
+  EXPECT_GT(partials.size(0), 1);
+  EXPECT_EQ(partials.sizes().slice(1), x.sizes());
   const auto got = all_experts_forward(*moe, x).to(torch::kFloat64).cpu();
   auto reference = random_moe(c);
   reference->to(torch::kFloat64);
   model::ForwardContext ctx;
   const auto want = reference->forward(x.to(torch::kFloat64), ctx).hidden.cpu();
   const double err = (got - want).norm().item<double>() / want.norm().item<double>();
-  std::cout << "[gpu all experts] bf16 decode path vs float64 module: rel err " << err << "\n";
+  const double worst_row = ((got - want).norm(2, {1}) / want.norm(2, {1})).max().item<double>();
+  std::cout << "[gpu all experts] " << tokens << " tokens, " << shared_experts
+            << " shared: bf16 decode path vs float64 module: rel err " << err << ", worst row " << worst_row << "\n";
   EXPECT_LE(err, 2e-2);  // bf16 activations and weights (a few 4e-3 roundings)
+  EXPECT_LE(worst_row, 3e-2);  // every token, including those of a second token tile and a partial one
+}
+
+TEST(GpuAllExpertsForward, MatchesTheModuleInFloat64) {
+  GRPO_REQUIRE_CUDA();
+  check_all_experts(64, 1);
+  check_all_experts(5, 1);    // a partial MMA column tile
+  check_all_experts(100, 1);  // two token tiles, the second partial
+  check_all_experts(64, 0);   // no shared experts
 }
 
 }  // namespace
