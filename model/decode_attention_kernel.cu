@@ -6,6 +6,7 @@
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
+#include "model/online_softmax.cuh"
 #include "model/split_merge.cuh"
 
 namespace grpo::model::kernels {
@@ -132,27 +133,8 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
     }
     __syncthreads();
 
-    // Online softmax in base 2; lane = key of the tile (lane 0's key is always valid, so every
-    // maximum is finite; zero query rows get finite zeros too).
-    const bool valid = tile + lane < end;
-#pragma unroll
-    for (int i = 0; i < kRows / kWarps; ++i) {
-      const int r = warp * (kRows / kWarps) + i;
-      const float s = valid ? sm.scores[r][lane] * score_scale : -INFINITY;
-      const float old_max = sm.row_max[r];
-      const float new_max = fmaxf(old_max, warp_max(s));
-      // The sum takes the rounded probabilities that P·V multiplies, so the weights sum to 1.
-      const uint16_t p = float_to_bf16(valid ? exp2f(s - new_max) : 0.f);
-      sm.probs[r][lane] = p;
-      const float tile_sum = warp_sum(bf16_to_float(p));
-      __syncwarp();  // every lane has read row_max[r]
-      if (lane == 0) {
-        const float scale = exp2f(old_max - new_max);  // 0 on the first tile
-        sm.rescale[r] = scale;
-        sm.row_max[r] = new_max;
-        sm.row_sum[r] = sm.row_sum[r] * scale + tile_sum;
-      }
-    }
+    // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.
+    online_softmax_tile<kRows / kWarps>(sm, warp * (kRows / kWarps), tile + lane < end, score_scale, lane);
     __syncthreads();
 
     // O = O · rescale + P · V.

@@ -6,6 +6,7 @@
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
+#include "model/online_softmax.cuh"
 #include "model/split_merge.cuh"
 
 namespace grpo::model::kernels {
@@ -128,27 +129,8 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
     }
     __syncthreads();
 
-    // Online softmax in base 2; lane = key of the tile (lane 0's key is always valid, so every
-    // maximum is finite).
-    const bool valid = tile + lane < end;
-#pragma unroll
-    for (int i = 0; i < kHeadsPerBlock / kWarps; ++i) {
-      const int h = warp * (kHeadsPerBlock / kWarps) + i;
-      const float s = valid ? sm.scores[h][lane] * score_scale : -INFINITY;
-      const float old_max = sm.row_max[h];
-      const float new_max = fmaxf(old_max, warp_max(s));
-      // The sum takes the rounded probabilities that P·V multiplies, so the weights sum to 1.
-      const uint16_t p = float_to_bf16(valid ? exp2f(s - new_max) : 0.f);
-      sm.probs[h][lane] = p;
-      const float tile_sum = warp_sum(bf16_to_float(p));
-      __syncwarp();  // every lane has read row_max[h]
-      if (lane == 0) {
-        const float r = exp2f(old_max - new_max);  // 0 on the first tile
-        sm.rescale[h] = r;
-        sm.row_max[h] = new_max;
-        sm.row_sum[h] = sm.row_sum[h] * r + tile_sum;
-      }
-    }
+    // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.
+    online_softmax_tile<kHeadsPerBlock / kWarps>(sm, warp * (kHeadsPerBlock / kWarps), tile + lane < end, score_scale, lane);
     __syncthreads();
 
     // O = O · rescale + P · V: A = probs [head][key], B[key][dim] = entries[key][dim].
