@@ -78,14 +78,26 @@ void MasterWeights::accumulate_gradients() {
   if (!mixed_) return;
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < masters_.size(); ++g) {
-    masters_[g].mutable_grad().add_(compute_grads_[g]);
+    auto& master_grad = masters_[g].mutable_grad();
+    if (master_grads_hold_sum_) master_grad.add_(compute_grads_[g]);
+    else master_grad.copy_(compute_grads_[g]);
     compute_grads_[g].zero_();
   }
+  master_grads_hold_sum_ = true;
+}
+
+void MasterWeights::settle_gradients() {
+  if (!mixed_ || master_grads_hold_sum_) return;
+  torch::NoGradGuard no_grad;
+  for (auto& m : masters_) m.mutable_grad().zero_();
+  master_grads_hold_sum_ = true;
 }
 
 void MasterWeights::zero_grad() {
   torch::NoGradGuard no_grad;
-  for (auto& m : masters_) m.mutable_grad().zero_();
+  if (!mixed_)
+    for (auto& m : masters_) m.mutable_grad().zero_();  // the parameters' own gradients: autograd adds to them
+  master_grads_hold_sum_ = false;
   for (auto& g : compute_grads_) g.zero_();
 }
 

@@ -28,15 +28,23 @@ class MasterWeights {
   // Repacks the model's trainable parameters in place (their values are kept).
   explicit MasterWeights(CausalLM& model);
 
-  // [decayed, plain]: flat float32 leaves whose .grad is always defined.
+  // [decayed, plain]: flat float32 leaves whose .grad is always defined. With a bf16 model their
+  // gradients are current only after accumulate_gradients() or settle_gradients() (zero_grad()
+  // marks them empty instead of writing zeros).
   const std::vector<torch::Tensor>& masters() const { return masters_; }
   // The model computes in a lower precision than its float32 masters.
   bool mixed() const { return mixed_; }
 
   // After each backward: moves the parameters' gradients into the master gradients (bf16;
-  // nothing to do in float32, where they are the same memory).
+  // nothing to do in float32, where they are the same memory). The first backward after
+  // zero_grad() copies, later ones add, so a step of one micro-batch never reads or zeroes the
+  // float32 gradients (two passes over 4 bytes a parameter).
   void accumulate_gradients();
-  // Zeroes every gradient. Never leaves one undefined: the parameters' gradients must stay views.
+  // Before reading the master gradients: zeroes them when no backward was accumulated since
+  // zero_grad() (a bf16 model's master gradients still hold the last step's values then).
+  void settle_gradients();
+  // Zeroes every gradient (a bf16 model's master gradients: marked empty, see above). Never
+  // leaves one undefined: the parameters' gradients must stay views.
   void zero_grad();
   // After each optimizer step: parameters = masters rounded to the compute dtype (bf16 only).
   void publish();
@@ -51,6 +59,7 @@ class MasterWeights {
   std::vector<torch::Tensor> compute_;        // bf16 [numel] per group (mixed only)
   std::vector<torch::Tensor> compute_grads_;  // bf16 [numel] per group (mixed only)
   bool mixed_ = false;
+  bool master_grads_hold_sum_ = false;  // mixed: the master gradients hold the backwards since zero_grad()
 };
 
 }  // namespace grpo::model

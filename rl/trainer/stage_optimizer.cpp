@@ -34,6 +34,7 @@ void StageOptimizer::backward(const torch::Tensor& loss) {
 
 StepReport StageOptimizer::step(int64_t step, double loss) {
   optimizer_->set_lr(lr_at(step));
+  masters_.settle_gradients();
   const auto report = guarded_step(*optimizer_, masters_.masters(), max_grad_norm_, loss);
   if (!report.skipped) masters_.publish();
   masters_.zero_grad();

@@ -216,6 +216,16 @@ TEST(MasterWeights, Bf16GradientsAccumulateInFloat32AndSmallUpdatesAreNotLost) {
   const auto flat = masters.masters()[0].grad();
   // The output weight (tied embedding) is the first matrix of group 0.
   EXPECT_TRUE(torch::equal(flat.narrow(0, 0, g1.numel()).view(g1.sizes()), g1 + g2));
+  // After zero_grad the next backward replaces the sum (it is not added to the old one), and a
+  // step without any backward sees zeros.
+  masters.zero_grad();
+  plain_loss(model, 3).backward();
+  const auto g3 = model->output_weight().grad().to(torch::kFloat32).clone();
+  masters.accumulate_gradients();
+  EXPECT_TRUE(torch::equal(flat.narrow(0, 0, g3.numel()).view(g3.sizes()), g3));
+  masters.zero_grad();
+  masters.settle_gradients();
+  for (const auto& m : masters.masters()) EXPECT_EQ(m.grad().abs().sum().item<double>(), 0.0);
 
   // Updates far below bf16's resolution (1e-5 on weights of typical size 0.1, whose spacing is
   // ~5e-4) are invisible after one publish but add up in the masters and show after many.
