@@ -117,20 +117,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
     __syncthreads();
     if (tile + kTile < end) load_tile(tile + kTile);
 
-    {  // scores: C[row][key] = Q[row] · K[key], B[d][key] = keys[key][d]
-      float c[4] = {0.f, 0.f, 0.f, 0.f};
-      const int key = warp * 8 + g;
-      uint32_t q_frag[4];
-#pragma unroll
-      for (int k0 = 0; k0 < D; k0 += 16) {
-        load_a<S::kPitch>(q_frag, sm.q, g, t, k0);
-        mma_16816(c, q_frag, pair(&sm.keys[key][k0 + 2 * t]), pair(&sm.keys[key][k0 + 8 + 2 * t]));
-      }
-      sm.scores[g][warp * 8 + 2 * t] = c[0];
-      sm.scores[g][warp * 8 + 2 * t + 1] = c[1];
-      sm.scores[g + 8][warp * 8 + 2 * t] = c[2];
-      sm.scores[g + 8][warp * 8 + 2 * t + 1] = c[3];
-    }
+    score_tile<D, D / 16>(sm.q, sm.keys, sm.scores, warp, g, t);  // C[row][key] = Q[row] · keys[key]
     __syncthreads();
 
     // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.

@@ -113,20 +113,7 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
     }
     __syncthreads();
 
-    {  // scores: C[head][key] = Q[head] · entry[key], B[d][key] = entries[key][d]
-      float c[4] = {0.f, 0.f, 0.f, 0.f};
-      const int key = warp * 8 + g;
-      uint32_t q_frag[4];
-#pragma unroll 6
-      for (int k0 = 0; k0 < kDims; k0 += 16) {
-        load_a<S::kPitch>(q_frag, sm.q, g, t, k0);
-        mma_16816(c, q_frag, pair(&sm.entries[key][k0 + 2 * t]), pair(&sm.entries[key][k0 + 8 + 2 * t]));
-      }
-      sm.scores[g][warp * 8 + 2 * t] = c[0];
-      sm.scores[g][warp * 8 + 2 * t + 1] = c[1];
-      sm.scores[g + 8][warp * 8 + 2 * t] = c[2];
-      sm.scores[g + 8][warp * 8 + 2 * t + 1] = c[3];
-    }
+    score_tile<kDims, 6>(sm.q, sm.entries, sm.scores, warp, g, t);  // C[row][key] = Q[row] · entries[key]
     __syncthreads();
 
     // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.

@@ -1,16 +1,37 @@
-// The online-softmax step the two tensor-core decode attention kernels (GQA and absorbed MLA)
-// share: fold one staged tile of scores into each query row's running maximum and sum, in base 2,
-// writing the tile's bf16 probabilities for P·V and each row's rescale factor for the output.
-// Device code only, no LibTorch headers.
+// The steps the two tensor-core decode attention kernels (GQA and absorbed MLA) share: score a
+// staged 32-key tile against the block's 16 query rows, and fold the scores into each row's
+// running maximum and sum (online softmax, base 2), writing the tile's bf16 probabilities for P·V
+// and each row's rescale factor for the output. Device code only, no LibTorch headers.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 
 namespace grpo::model::kernels {
+
+// scores[row][key] = Σ_d q[row][d] · keys[key][d] over the first kDims dims, for the 16 rows and
+// keys 8w .. 8w + 7 (warp w) on tensor cores: A = q, B[d][key] = keys[key][d]. kUnroll: how far
+// the dim loop unrolls (the MLA kernel's 576 dims keep registers in check at 6).
+template <int kDims, int kUnroll, int kPitch, int kTile>
+__device__ __forceinline__ void score_tile(const uint16_t (*q)[kPitch], const uint16_t (*keys)[kPitch],
+                                           float (*scores)[kTile], int warp, int g, int t) {
+  float c[4] = {0.f, 0.f, 0.f, 0.f};
+  const int key = warp * 8 + g;
+  uint32_t q_frag[4];
+#pragma unroll kUnroll
+  for (int k0 = 0; k0 < kDims; k0 += 16) {
+    cuda::load_a<kPitch>(q_frag, q, g, t, k0);
+    cuda::mma_16816(c, q_frag, cuda::pair(&keys[key][k0 + 2 * t]), cuda::pair(&keys[key][k0 + 8 + 2 * t]));
+  }
+  scores[g][warp * 8 + 2 * t] = c[0];
+  scores[g][warp * 8 + 2 * t + 1] = c[1];
+  scores[g + 8][warp * 8 + 2 * t] = c[2];
+  scores[g + 8][warp * 8 + 2 * t + 1] = c[3];
+}
 
 // Rows [first_row, first_row + kRowsPerWarp) of the block's shared memory `sm` (scores[row][key],
 // probs, row_max, row_sum, rescale), lane = key of the 32-key tile; keys with !valid weigh 0.
