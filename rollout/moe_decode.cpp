@@ -37,20 +37,18 @@ torch::Tensor all_experts_partials(model::MoeFeedForward& moe, const torch::Tens
   if (model::fused_swiglu_applies(gate_up)) hidden = model::fused_swiglu_scaled(gate_up, combine);
 #endif
   if (!hidden.defined()) hidden = model::swiglu_activation(gate_up).mul_(combine.unsqueeze(-1));
+  // The shared experts' activations [N, Is], computed once for either path.
+  torch::Tensor shared_hidden;
+  if (moe.shared_experts) shared_hidden = model::swiglu_activation(moe.shared_experts->gate_up_proj(x));
 #ifdef GRPO_WITH_CUDA
-  model::MlpImpl* shared = moe.shared_experts ? moe.shared_experts.get() : nullptr;
-  if (!shared || !shared->down_proj->bias.defined()) {
-    torch::Tensor shared_hidden, shared_weight;  // [N, Is], [hidden, Is]
-    if (shared) {
-      shared_hidden = model::swiglu_activation(shared->gate_up_proj(x));
-      shared_weight = shared->down_proj->weight;
-    }
-    if (expert_down_applies(hidden, down_w, shared_hidden, shared_weight))
-      return expert_down_partials(hidden, down_w, shared_hidden, shared_weight);
-  }
+  // The kernel has no bias term: a shared down projection with a bias takes the tensor-op path.
+  const bool shared_plain = !moe.shared_experts || !moe.shared_experts->down_proj->bias.defined();
+  const auto shared_weight = moe.shared_experts ? moe.shared_experts->down_proj->weight : torch::Tensor();
+  if (shared_plain && expert_down_applies(hidden, down_w, shared_hidden, shared_weight))
+    return expert_down_partials(hidden, down_w, shared_hidden, shared_weight);
 #endif
   auto y = torch::bmm(hidden, down_w.transpose(1, 2)).sum(0).to(x.scalar_type());  // sum: float32 accumulation
-  if (moe.shared_experts) y = y + moe.shared_experts->swiglu(x);
+  if (shared_hidden.defined()) y = y + moe.shared_experts->down_proj(shared_hidden);
   return y.unsqueeze(0);
 }
 
