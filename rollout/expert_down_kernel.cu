@@ -40,6 +40,11 @@ struct TileSource {
   int64_t weight_stride, hidden_stride;
 };
 
+// K tiles of the whole product: every routed expert's, then the shared experts'.
+__host__ __device__ __forceinline__ int total_tiles(int experts, int inter, int shared_inter) {
+  return experts * (inter / kTileK) + shared_inter / kTileK;
+}
+
 __device__ __forceinline__ TileSource tile_source(const ExpertDownArgs& a, int tile, int h0, int n0) {
   const int routed_tiles_per_expert = a.inter / kTileK;
   const int routed_tiles = a.experts * routed_tiles_per_expert;
@@ -77,8 +82,7 @@ __global__ void __launch_bounds__(kThreads, 2) expert_down_kernel(ExpertDownArgs
   Tile* tiles = reinterpret_cast<Tile*>(smem_raw);  // stage s: tiles [s * kTilesPerStage, ...)
   const int h0 = blockIdx.x * kTileH, split = blockIdx.y, n0 = blockIdx.z * kTileN;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-  const int total_tiles = a.experts * (a.inter / kTileK) + a.shared_inter / kTileK;
-  const int begin = split * tiles_per_split, end = min(total_tiles, begin + tiles_per_split);
+  const int begin = split * tiles_per_split, end = min(total_tiles(a.experts, a.inter, a.shared_inter), begin + tiles_per_split);
   const int count = max(end - begin, 0);
   const int stages = (count + P::kTilesPerStage - 1) / P::kTilesPerStage;
   const int rows_valid = min(kTileN, a.tokens - n0);
@@ -137,21 +141,15 @@ __global__ void __launch_bounds__(kThreads, 2) expert_down_kernel(ExpertDownArgs
 
 // Splits giving about `blocks` blocks, at most one per K tile.
 int splits_for(int tokens, int features, int inter, int experts, int shared_inter, int blocks) {
-  const int total_tiles = experts * (inter / kTileK) + shared_inter / kTileK;
   const int tiles = (features / kTileH) * ((tokens + kTileN - 1) / kTileN);
-  const int splits = (blocks + tiles - 1) / tiles;
-  return splits < 1 ? 1 : (splits > total_tiles ? total_tiles : splits);
-}
-
-bool expert_down_supported_sizes(int features, int inter, int shared_inter) {
-  return features > 0 && features % kTileH == 0 && inter > 0 && inter % kTileK == 0 && shared_inter >= 0 &&
-         shared_inter % kTileK == 0;
+  const int splits = (blocks + tiles - 1) / tiles, most = total_tiles(experts, inter, shared_inter);
+  return splits < 1 ? 1 : (splits > most ? most : splits);
 }
 
 template <class P>
 cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   if (a.tokens == 0) return cudaSuccess;
-  if (!expert_down_supported_sizes(a.features, a.inter, a.shared_inter) || a.splits < 1 ||
+  if (!expert_down_supported(a.features, a.inter, a.shared_inter) || a.splits < 1 ||
       (a.shared_inter > 0 && (a.shared_hidden == nullptr || a.shared_weight == nullptr)))
     return cudaErrorInvalidValue;
   // More than the default 48 KiB of shared memory needs an opt-in, once per device.
@@ -165,8 +163,7 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
     if (e != cudaSuccess) return e;
     configured[device] = true;
   }
-  const int total_tiles = a.experts * (a.inter / kTileK) + a.shared_inter / kTileK;
-  const int tiles_per_split = (total_tiles + a.splits - 1) / a.splits;
+  const int tiles_per_split = (total_tiles(a.experts, a.inter, a.shared_inter) + a.splits - 1) / a.splits;
   const dim3 grid(a.features / kTileH, a.splits, (a.tokens + kTileN - 1) / kTileN);
   expert_down_kernel<P><<<grid, kThreads, P::kSmemBytes, stream>>>(a, tiles_per_split);
   return cudaGetLastError();
@@ -175,7 +172,8 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool expert_down_supported(int features, int inter, int shared_inter) {
-  return expert_down_supported_sizes(features, inter, shared_inter);
+  return features > 0 && features % kTileH == 0 && inter > 0 && inter % kTileK == 0 && shared_inter >= 0 &&
+         shared_inter % kTileK == 0;
 }
 
 // The configuration launch_expert_down runs. bench/rollout/expert_down_sweep.cu times others on

@@ -136,8 +136,8 @@ __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
 
 bool router_supported(int hidden, int experts, int top_k) {
   // The token's row lives in shared memory (hidden <= 16384: 32 KiB, under the 48 KiB default).
-  return hidden > 0 && hidden % 8 == 0 && hidden <= 16384 && experts > 0 && experts <= kMaxExperts && top_k >= 1 && top_k <= kMaxTopK &&
-         top_k <= experts;
+  return hidden > 0 && hidden % 8 == 0 && hidden <= 16384 && experts > 0 && experts <= kMaxExperts && top_k >= 1 &&
+         top_k <= kMaxTopK && top_k <= experts;
 }
 
 cudaError_t launch_router(const RouterArgs& a, cudaStream_t stream) {
