@@ -4,7 +4,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include <algorithm>
 #include <limits>
 
 #include "core/cuda/launch_check.h"
@@ -17,6 +16,7 @@ namespace {
 
 using kernel_checks::bf16_on;
 using kernel_checks::rows_aligned;
+using kernel_checks::rows_of;
 
 // The stride between consecutive rows when t's leading dims flatten to one dim of rows, or -1
 // when they do not; size-1 dims are skipped (a decode step's [rows, 1, hidden]).
@@ -30,8 +30,6 @@ int64_t row_stride(const torch::Tensor& t) {
   }
   return stride;
 }
-
-int64_t rows_of(const torch::Tensor& t) { return t.numel() / std::max<int64_t>(t.size(-1), 1); }
 
 // The checks on residual and weight that both forms share.
 bool residual_applies(const torch::Tensor& residual, const torch::Tensor& weight) {

@@ -6,20 +6,18 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
+#include "model/kernel_checks.h"
 #include "model/swiglu_kernel.h"
 
 namespace grpo::model {
 namespace {
 
+using kernel_checks::rows_of;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 kernels::SwigluType kernel_type(const torch::Tensor& t) {
   return t.scalar_type() == torch::kBFloat16 ? kernels::SwigluType::kBFloat16 : kernels::SwigluType::kFloat32;
-}
-
-int64_t rows_of(const torch::Tensor& gate_up) {
-  return gate_up.numel() / std::max<int64_t>(gate_up.size(-1), 1);
 }
 
 // The forward kernel into a new [..., I] tensor; row_scale null or one float32 per row.

@@ -1,8 +1,10 @@
-// Input checks shared by the LibTorch wrappers of model/'s CUDA kernels (CUDA builds only).
+// Input checks and shape helpers shared by the LibTorch wrappers of model/'s CUDA kernels (CUDA
+// builds only).
 #pragma once
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -20,6 +22,9 @@ inline bool rows_aligned(const torch::Tensor& t, int64_t dims) {
     if (t.stride(d) % 8 != 0) return false;
   return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
 }
+
+// Rows of a [..., width] tensor whose kernel reads it as [rows, width] (0 for width 0).
+inline int64_t rows_of(const torch::Tensor& t) { return t.numel() / std::max<int64_t>(t.size(-1), 1); }
 
 // A decode step's cache slots [B] and write rows ([B] or [B, 1]) as the kernels take them: the
 // write rows as [B], both checked to be int64 with one value per row.
