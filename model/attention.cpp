@@ -4,6 +4,7 @@
 #include "core/torch/compat.h"
 #ifdef GRPO_WITH_CUDA
 #include "model/decode_attention.h"
+#include "model/fused_rope.h"
 #endif
 #include "model/rope.h"
 #include "model/tensor_names.h"
@@ -24,6 +25,17 @@ torch::Tensor attend_grouped(const torch::Tensor& q, const torch::Tensor& k, con
                             : mask.unsqueeze(2).expand({b, 1, groups, t, mask.size(-1)}).reshape({b, 1, groups * t, -1});
   auto out = compat::scaled_dot_product_attention(folded, k, v, folded_mask, false, scale);
   return out.reshape({b, heads, t, v.size(3)});
+}
+
+// RoPE on the q and k heads of the fused projection [B, T, H + 2·Hkv, D]; the v heads pass through.
+torch::Tensor rotate_qk_heads(const torch::Tensor& qkv, const ForwardContext& ctx, int64_t rotated_heads) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_rope_applies(qkv, ctx.cos, ctx.sin)) return fused_rope(qkv, ctx.cos, ctx.sin, rotated_heads);
+#endif
+  // All heads in one contiguous pass (v heads meet the identity).
+  if (ctx.qkv_cos.defined()) return apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
+  auto parts = qkv.split_with_sizes({rotated_heads, qkv.size(2) - rotated_heads}, 2);  // partial rotary
+  return torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);
 }
 
 }  // namespace
@@ -76,12 +88,7 @@ torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext
     return o_proj(attend(q, keys, values, ctx, scale_).transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
   }
 #endif
-  if (ctx.qkv_cos.defined()) {  // all heads in one contiguous pass (v heads meet the identity)
-    qkv = apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
-  } else {  // partial rotary: q and k heads through apply_rope
-    auto parts = qkv.split_with_sizes({heads_ + kv_heads_, kv_heads_}, 2);
-    qkv = torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);
-  }
+  qkv = rotate_qk_heads(qkv, ctx, heads_ + kv_heads_);
   // Splits, not narrows: their backward is one cat, not zeroed full-size gradients.
   auto parts = qkv.split_with_sizes({heads_, kv_heads_, kv_heads_}, 2);
   auto q = parts[0].transpose(1, 2);

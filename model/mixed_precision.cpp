@@ -74,8 +74,8 @@ MasterWeights::MasterWeights(CausalLM& model) {
   }
 }
 
-void MasterWeights::accumulate_gradients() {
-  if (!mixed_) return;
+void MasterWeights::move_pending_gradients() {
+  if (!compute_grads_pending_) return;
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < masters_.size(); ++g) {
     auto& master_grad = masters_[g].mutable_grad();
@@ -84,13 +84,21 @@ void MasterWeights::accumulate_gradients() {
     compute_grads_[g].zero_();
   }
   master_grads_hold_sum_ = true;
+  compute_grads_pending_ = false;
 }
 
-void MasterWeights::settle_gradients() {
-  if (!mixed_ || master_grads_hold_sum_) return;
-  torch::NoGradGuard no_grad;
-  for (auto& m : masters_) m.mutable_grad().zero_();
-  master_grads_hold_sum_ = true;
+void MasterWeights::backward(const torch::Tensor& loss) {
+  move_pending_gradients();
+  loss.backward();
+  compute_grads_pending_ = mixed_;
+}
+
+std::vector<torch::Tensor> MasterWeights::gradients() {
+  if (master_grads_hold_sum_) move_pending_gradients();
+  std::vector<torch::Tensor> out;
+  for (size_t g = 0; g < masters_.size(); ++g)
+    out.push_back(mixed_ && !master_grads_hold_sum_ ? compute_grads_[g] : masters_[g].grad());
+  return out;
 }
 
 void MasterWeights::zero_grad() {
@@ -98,6 +106,7 @@ void MasterWeights::zero_grad() {
   if (!mixed_)
     for (auto& m : masters_) m.mutable_grad().zero_();  // the parameters' own gradients: autograd adds to them
   master_grads_hold_sum_ = false;
+  compute_grads_pending_ = false;
   for (auto& g : compute_grads_) g.zero_();
 }
 

@@ -6,10 +6,12 @@
 //   float32 model: its parameters are views of the masters and their gradients views of the
 //     master gradients; nothing is ever copied.
 //   bf16 model (GPU training): the parameters and their gradients are views of flat bf16
-//     buffers that forward and backward use. accumulate_gradients() adds the bf16 gradients of
-//     one backward into the float32 master gradients (so micro-batches accumulate in float32),
-//     and publish() rounds the masters into the parameters in place: a rollout engine sharing
-//     the parameters sees the new weights without any reallocation.
+//     buffers that forward and backward use. A step's gradient stays where backward wrote it,
+//     in bf16, when the step had one backward; with more (micro-batches), each earlier one is
+//     moved into the float32 master gradients before the next backward, so the sum is taken
+//     in float32. The optimizer writes the updated masters, rounded, into the parameters in
+//     place (rounded_weights()): a rollout engine sharing them sees the new weights without
+//     any reallocation.
 // Numerically sensitive ops (RMSNorm statistics, router, softmax) are computed in float32 inside
 // the model. Not here: loss scaling (bf16 needs none), sharding masters across ranks.
 #pragma once
@@ -28,25 +30,27 @@ class MasterWeights {
   // Repacks the model's trainable parameters in place (their values are kept).
   explicit MasterWeights(CausalLM& model);
 
-  // [decayed, plain]: flat float32 leaves whose .grad is always defined. With a bf16 model their
-  // gradients are current only after accumulate_gradients() or settle_gradients() (zero_grad()
-  // marks them empty instead of writing zeros).
+  // [decayed, plain]: flat float32 leaves (the optimizer's parameters).
   const std::vector<torch::Tensor>& masters() const { return masters_; }
   // The model computes in a lower precision than its float32 masters.
   bool mixed() const { return mixed_; }
+  // bf16 model: the flat bf16 parameter buffers, one per group, into which each optimizer step
+  // writes the updated masters (AdamWStep::rounded). Float32 model: empty.
+  const std::vector<torch::Tensor>& rounded_weights() const { return compute_; }
 
-  // After each backward: moves the parameters' gradients into the master gradients (bf16;
-  // nothing to do in float32, where they are the same memory). The first backward after
-  // zero_grad() copies, later ones add, so a step of one micro-batch never reads or zeroes the
-  // float32 gradients (two passes over 4 bytes a parameter).
-  void accumulate_gradients();
-  // Before reading the master gradients: zeroes them when no backward was accumulated since
-  // zero_grad() (a bf16 model's master gradients still hold the last step's values then).
-  void settle_gradients();
-  // Zeroes every gradient (a bf16 model's master gradients: marked empty, see above). Never
+  // loss.backward(), keeping a bf16 model's micro-batches apart: the gradients of an earlier
+  // backward move into the float32 master gradients first (copied by the first move after
+  // zero_grad(), added by later ones). Every training stage back-propagates through here.
+  void backward(const torch::Tensor& loss);
+  // The gradient of each group summed over the backwards since zero_grad(): the bf16 buffer
+  // itself after one backward (a step of one micro-batch never touches 4 bytes of gradient a
+  // parameter), else the float32 master gradient. Zeros when nothing was back-propagated.
+  std::vector<torch::Tensor> gradients();
+  // Zeroes every gradient (a bf16 model's master gradients: marked empty instead). Never
   // leaves one undefined: the parameters' gradients must stay views.
   void zero_grad();
-  // After each optimizer step: parameters = masters rounded to the compute dtype (bf16 only).
+  // parameters = masters rounded to the compute dtype (bf16 only); load() calls it, and so can
+  // code that edits the masters directly.
   void publish();
 
   // The masters' exact values (what a resumed run needs; a saved model holds the rounded ones).
@@ -59,7 +63,13 @@ class MasterWeights {
   std::vector<torch::Tensor> compute_;        // bf16 [numel] per group (mixed only)
   std::vector<torch::Tensor> compute_grads_;  // bf16 [numel] per group (mixed only)
   bool mixed_ = false;
-  bool master_grads_hold_sum_ = false;  // mixed: the master gradients hold the backwards since zero_grad()
+  // Mixed only. The master gradients hold earlier backwards since zero_grad(); the bf16
+  // gradient buffers hold the latest backward, not yet moved.
+  bool master_grads_hold_sum_ = false;
+  bool compute_grads_pending_ = false;
+
+  // Moves a pending bf16 backward into the master gradients and zeroes the bf16 buffers.
+  void move_pending_gradients();
 };
 
 }  // namespace grpo::model

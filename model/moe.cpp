@@ -6,6 +6,9 @@
 #include "core/error.h"
 #include "core/torch/compat.h"
 #include "model/row_gather.h"
+#ifdef GRPO_WITH_CUDA
+#include "model/fused_moe_combine.h"
+#endif
 #include "model/tensor_names.h"
 
 namespace grpo::model {
@@ -103,7 +106,8 @@ constexpr int64_t kExpertRowAlign = 16;
 // weights, in float32 and in k order. Every shape depends only on N (static for CUDA graphs) and
 // the per-expert counts stay on the device (bincount would read its input's maximum on the host).
 // Moving rows between token and expert order is a gather both ways, forward and backward
-// (row_gather.h): no atomics, so the sums do not depend on scheduling.
+// (row_gather.h; on CUDA the combine is one kernel each way, fused_moe_combine.h): no atomics,
+// so the sums do not depend on scheduling.
 torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
   const int64_t n = x.size(0);
   auto flat_experts = route.indices.reshape({-1});  // pair p = token * K + k
@@ -125,7 +129,12 @@ torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOu
   auto token_of_row = torch::zeros({total}, rows.options()).index_copy_(0, rows, order.div(top_k_, "floor"));
   auto pair_of_row = torch::full({total, 1}, pairs, rows.options()).index_copy_(0, rows, order.unsqueeze(1));
   auto laid_out = gather_rows(x, token_of_row, row_of_pair.view({n, top_k_}), /*has_holes=*/false);
-  auto y = gather_rows(experts->forward(laid_out, ends.to(torch::kInt32)), row_of_pair, pair_of_row, /*has_holes=*/true);
+  auto rows_out = experts->forward(laid_out, ends.to(torch::kInt32));
+#ifdef GRPO_WITH_CUDA
+  if (fused_moe_combine_applies(rows_out, route.weights, row_of_pair, pair_of_row.view({-1})))
+    return fused_moe_combine(rows_out, route.weights, row_of_pair, pair_of_row.view({-1}));
+#endif
+  auto y = gather_rows(rows_out, row_of_pair, pair_of_row, /*has_holes=*/true);
   return (y.view({n, top_k_, -1}) * route.weights.unsqueeze(-1)).sum(1).to(x.scalar_type());
 }
 

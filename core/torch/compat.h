@@ -94,32 +94,6 @@ inline void addmm_into_float32_(torch::Tensor& acc, const torch::Tensor& a, cons
     acc.add_(torch::matmul(a, b));
 }
 
-// One AdamW step (decoupled weight decay) of `param` in place, updating its moments, as a single
-// fused CUDA kernel (2.1+, CUDA). `step` is the 1-based step count of this update. Where
-// fused_adamw_supported() is false the caller runs the same formula in plain tensor ops.
-inline bool fused_adamw_supported(const torch::Tensor& param) {
-#if GRPO_TORCH_AT_LEAST(2, 1)
-  return param.is_cuda();
-#else
-  (void)param;
-  return false;
-#endif
-}
-
-inline void fused_adamw_(const torch::Tensor& param, const torch::Tensor& grad, const torch::Tensor& exp_avg,
-                         const torch::Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
-                         double weight_decay, double eps) {
-#if GRPO_TORCH_AT_LEAST(2, 1)
-  auto step_tensor = torch::full({}, static_cast<double>(step), param.options().dtype(torch::kFloat32));
-  at::_fused_adamw_({param}, {grad}, {exp_avg}, {exp_avg_sq}, {}, {step_tensor}, lr, beta1, beta2, weight_decay, eps,
-                    /*amsgrad=*/false, /*maximize=*/false);
-#else
-  (void)grad, (void)exp_avg, (void)exp_avg_sq, (void)step, (void)lr, (void)beta1, (void)beta2, (void)weight_decay,
-      (void)eps;
-  TORCH_CHECK(false, "fused AdamW needs LibTorch 2.1+ on CUDA (tensor on ", param.device(), ")");
-#endif
-}
-
 // Major.minor of the LibTorch this binary was built against, e.g. "1.13".
 inline std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +

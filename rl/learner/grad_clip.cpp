@@ -3,33 +3,50 @@
 
 #include <cmath>
 
-namespace grpo::rl {
+#ifdef GRPO_WITH_CUDA
+#include "rl/learner/fused_adamw.h"
+#endif
 
-GradNormReport clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+namespace grpo::rl {
+namespace {
+
+torch::Tensor squared_norm(const torch::Tensor& grad) {
+#ifdef GRPO_WITH_CUDA
+  if (sum_of_squares_applies(grad)) return sum_of_squares(grad);  // no float32 copy of a bf16 gradient
+#endif
+  return grad.detach().to(torch::kFloat32).norm().square();
+}
+
+}  // namespace
+
+GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm) {
   std::vector<torch::Tensor> squares;
-  for (const auto& p : params)
-    if (p.grad().defined()) squares.push_back(p.grad().detach().to(torch::kFloat32).norm().square());  // one reduction
+  for (const auto& g : grads)
+    if (g.defined()) squares.push_back(squared_norm(g));
   GradNormReport report;
   if (squares.empty()) return report;
-  // One host sync for the whole model.
   report.norm = torch::stack(squares).sum().sqrt().item<double>();
   report.finite = std::isfinite(report.norm);
   if (!report.finite || max_norm <= 0.0) return report;
   const double coef = max_norm / (report.norm + 1e-6);
   if (coef < 1.0) {
-    torch::NoGradGuard no_grad;
-    for (const auto& p : params)
-      if (p.grad().defined()) p.grad().mul_(coef);
+    report.scale = coef;
     report.clipped = true;
   }
   return report;
 }
 
-StepReport guarded_step(AdamW& optimizer, const std::vector<torch::Tensor>& params, double max_norm, double loss) {
+StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss) {
+  if (inputs.grads.empty())
+    for (const auto& group : optimizer.groups())
+      for (const auto& p : group.params) inputs.grads.push_back(p.grad());
   StepReport report;
-  report.grad = clip_grad_norm(params, max_norm);
+  report.grad = measure_grad_norm(inputs.grads, max_norm);
   report.skipped = !std::isfinite(loss) || !report.grad.finite;
-  if (!report.skipped) optimizer.step();
+  if (!report.skipped) {
+    inputs.grad_scale = report.grad.scale;
+    optimizer.step(inputs);
+  }
   return report;
 }
 

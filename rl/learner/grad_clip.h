@@ -1,8 +1,10 @@
 // Global-norm gradient clipping that reports the norm and refuses non-finite gradients, and the
 // optimizer step built on it: a NaN/inf loss or gradient skips the step (gradients are dropped,
 // weights and optimizer state stay as they were) instead of poisoning the weights, and the
-// caller logs the skip and continues. Not here: loss scaling for fp16, cross-rank all-reduce
-// (with data parallelism, reduce gradients before calling these).
+// caller logs the skip and continues. The clip never rewrites the gradients: the optimizer
+// multiplies them by the clip factor as it reads them (one pass fewer over every gradient). Not
+// here: loss scaling for fp16, cross-rank all-reduce (with data parallelism, reduce gradients
+// before calling these).
 #pragma once
 
 #include <torch/torch.h>
@@ -15,22 +17,25 @@ namespace grpo::rl {
 
 struct GradNormReport {
   double norm = 0.0;     // L2 norm over every gradient, before clipping (may be inf/nan)
-  bool finite = true;    // false: some gradient holds inf or nan; nothing was scaled
-  bool clipped = false;  // gradients were scaled by max_norm / (norm + 1e-6)
+  bool finite = true;    // false: some gradient holds inf or nan
+  bool clipped = false;  // the norm exceeds max_norm: the step uses the gradients times `scale`
+  double scale = 1.0;    // max_norm / (norm + 1e-6) when clipped, else 1
 };
 
-// params: the trainable tensors; those without a gradient are ignored. max_norm <= 0 measures
-// without clipping. The norm is accumulated in float32 whatever the gradients' dtype.
-GradNormReport clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
+// grads: the gradients, any float dtype; undefined ones are ignored. max_norm <= 0 measures
+// without clipping. The norm is accumulated in float32 whatever the gradients' dtype, and
+// reading it is the step's one host sync.
+GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm);
 
 struct StepReport {
   GradNormReport grad;
   bool skipped = false;  // the loss or a gradient was not finite: no update happened
 };
 
-// Clips, then steps the optimizer unless the loss or the gradients are non-finite. The caller
+// Measures the gradients (inputs.grads, or with none given the parameters' .grad), then steps the
+// optimizer with the clip factor unless the loss or the gradients are non-finite. The caller
 // zeroes the gradients afterwards either way (model::MasterWeights::zero_grad). loss: the 0-dim
 // value just back-propagated (its sum over micro-batches).
-StepReport guarded_step(AdamW& optimizer, const std::vector<torch::Tensor>& params, double max_norm, double loss);
+StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss);
 
 }  // namespace grpo::rl

@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/torch/compat.h"
 #include "core/torch/tensor_file.h"
+#ifdef GRPO_WITH_CUDA
+#include "rl/learner/fused_adamw.h"
+#endif
 
 namespace grpo::rl {
 
@@ -34,29 +36,46 @@ AdamW::AdamW(std::vector<AdamWGroup> groups, const AdamWOptions& o) : groups_(st
   }
 }
 
-void AdamW::step() {
+void AdamW::step(const AdamWStep& in) {
+  size_t count = 0;
+  for (const auto& g : groups_) count += g.params.size();
+  require(in.grads.empty() || in.grads.size() == count,
+          "AdamW step: " + std::to_string(in.grads.size()) + " gradients for " + std::to_string(count) + " parameters");
+  require(in.rounded.empty() || in.rounded.size() == count,
+          "AdamW step: " + std::to_string(in.rounded.size()) + " rounded copies for " + std::to_string(count) +
+              " parameters");
   torch::NoGradGuard no_grad;
   ++steps_;
   const double b1 = options_.beta1, b2 = options_.beta2, lr = options_.lr, eps = options_.eps;
   const double bias1 = 1.0 - std::pow(b1, static_cast<double>(steps_));
   const double bias2 = 1.0 - std::pow(b2, static_cast<double>(steps_));
+  size_t k = 0;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const double wd = groups_[gi].weight_decay;
-    for (size_t i = 0; i < groups_[gi].params.size(); ++i) {
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i, ++k) {
       auto p = groups_[gi].params[i];
-      const auto& grad = p.grad();
+      const auto grad = in.grads.empty() ? p.grad() : in.grads[k];
+      const auto rounded = in.rounded.empty() ? torch::Tensor() : in.rounded[k];
       if (!grad.defined()) continue;
+      require(grad.numel() == p.numel(), "AdamW step: gradient " + std::to_string(k) + " has " +
+                                             std::to_string(grad.numel()) + " elements; its parameter " +
+                                             std::to_string(p.numel()));
       auto& m = exp_avg_[gi][i];
       auto& v = exp_avg_sq_[gi][i];
-      if (compat::fused_adamw_supported(p)) {
-        compat::fused_adamw_(p, grad, m, v, steps_, lr, b1, b2, wd, eps);
+#ifdef GRPO_WITH_CUDA
+      if (fused_adamw_applies(p, grad, rounded) && m.is_contiguous() && v.is_contiguous()) {
+        fused_adamw_step(p, grad, m, v, rounded, options_, wd, steps_, in.grad_scale);
         continue;
       }
+#endif
+      auto g = grad.reshape(p.sizes()).to(p.scalar_type());
+      if (in.grad_scale != 1.0) g = g * in.grad_scale;
       if (wd != 0.0) p.mul_(1.0 - lr * wd);
-      m.mul_(b1).add_(grad, 1.0 - b1);
-      v.mul_(b2).addcmul_(grad, grad, 1.0 - b2);
+      m.mul_(b1).add_(g, 1.0 - b1);
+      v.mul_(b2).addcmul_(g, g, 1.0 - b2);
       auto denom = (v.sqrt() / std::sqrt(bias2)).add_(eps);
       p.addcdiv_(m, denom, -lr / bias1);
+      if (rounded.defined()) rounded.view(p.sizes()).copy_(p);
     }
   }
 }

@@ -3,9 +3,11 @@
 // buffers of model::MasterWeights, matrices decayed and vectors not, as in nanoGPT and most
 // recipes), and the schedule as a pure function of the step. The schedule is applied by calling
 // set_lr() before each step; the optimizer counts its own steps (for the bias corrections) and
-// saves them with its moments, so a resumed run continues exactly. On CUDA each group's update is
-// one fused kernel; elsewhere the same formula runs as plain tensor ops. Not here: gradient
-// clipping (grad_clip.h), ZeRO sharding.
+// saves them with its moments, so a resumed run continues exactly. A step may read the gradients
+// from elsewhere than .grad (a bf16 model's gradient buffer), scale them (clipping) and refresh
+// lower-precision copies of the parameters (a bf16 model's weights over float32 masters). On
+// CUDA each float32 parameter's update is one pass (fused_adamw.h); elsewhere the same formula
+// runs as plain tensor ops. Not here: the gradient norm (grad_clip.h), ZeRO sharding.
 #pragma once
 
 #include <torch/torch.h>
@@ -30,6 +32,15 @@ struct AdamWGroup {
 // Matrices (dim >= 2) decayed with weight_decay, everything else not: [decayed, plain].
 std::vector<AdamWGroup> make_decay_groups(const std::vector<torch::Tensor>& params, double weight_decay);
 
+// What one step reads besides the parameters and moments, and what else it writes.
+struct AdamWStep {
+  // One per parameter, in group order, any float dtype; empty: each parameter's .grad.
+  std::vector<torch::Tensor> grads;
+  double grad_scale = 1.0;  // the gradients are used multiplied by this (a clip factor)
+  // Empty, or one per parameter: each receives its updated parameter in its own dtype.
+  std::vector<torch::Tensor> rounded;
+};
+
 class AdamW {
  public:
   AdamW(std::vector<AdamWGroup> groups, const AdamWOptions& options);
@@ -39,9 +50,9 @@ class AdamW {
   int64_t steps_taken() const { return steps_; }
   const std::vector<AdamWGroup>& groups() const { return groups_; }
 
-  // One update of every parameter that has a gradient:
+  // One update of every parameter that has a gradient, with g = gradient·grad_scale:
   //   m ← β1·m + (1-β1)·g,  v ← β2·v + (1-β2)·g²,  p ← p·(1 - lr·wd) - lr·(m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + eps)
-  void step();
+  void step(const AdamWStep& inputs = {});
 
   // optimizer.pt: the step count and every moment. load() checks that the saved tensors have
   // the shapes of this optimizer's parameters and names the file when they do not.

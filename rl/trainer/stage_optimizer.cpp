@@ -27,16 +27,14 @@ StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& opti
 
 double StageOptimizer::lr_at(int64_t step) const { return learning_rate_at(step - 1, schedule_); }
 
-void StageOptimizer::backward(const torch::Tensor& loss) {
-  loss.backward();
-  masters_.accumulate_gradients();
-}
+void StageOptimizer::backward(const torch::Tensor& loss) { masters_.backward(loss); }
 
 StepReport StageOptimizer::step(int64_t step, double loss) {
   optimizer_->set_lr(lr_at(step));
-  masters_.settle_gradients();
-  const auto report = guarded_step(*optimizer_, masters_.masters(), max_grad_norm_, loss);
-  if (!report.skipped) masters_.publish();
+  AdamWStep inputs;
+  inputs.grads = masters_.gradients();
+  inputs.rounded = masters_.rounded_weights();  // a bf16 model's weights, refreshed by the same pass
+  const auto report = guarded_step(*optimizer_, std::move(inputs), max_grad_norm_, loss);
   masters_.zero_grad();
   return report;
 }

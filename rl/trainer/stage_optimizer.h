@@ -30,8 +30,8 @@ class StageOptimizer {
 
   // Learning rate of the 1-based optimizer step `step`.
   double lr_at(int64_t step) const;
-  // loss.backward(), then the gradients join the float32 master gradients. Every stage
-  // back-propagates through here so micro-batches accumulate in float32.
+  // loss.backward() through MasterWeights::backward. Every stage back-propagates through here
+  // so micro-batches accumulate in float32.
   void backward(const torch::Tensor& loss);
   // Sets lr_at(step), then clips and steps unless `loss` or a gradient is non-finite, publishes
   // the new weights to the model, and zeroes the gradients either way. loss: the value just

@@ -17,12 +17,18 @@
 // DeepSeek-V3's hidden sizes and 1 to 257 rows, through a [rows, 1, hidden] view of a wider buffer
 // (memory outside the view untouched); float32 split-K partial sums as the delta (added in split
 // order, rounded once); and which inputs it takes.
+// RoPE over a fused projection: forward and backward bit-equal to apply_rope and its autograd
+// backward on the q and k heads, v heads passed through.
+// MoE combine: forward and both gradients against float64 autograd of the gather-weight-sum,
+// with padding rows (gradient zero) and rows laid out out of token order.
 #include <gtest/gtest.h>
 
 #include "core/torch/compat.h"
 #include "model/cache.h"
 #include "model/decode_attention.h"
 #include "model/fused_add_rms_norm.h"
+#include "model/fused_moe_combine.h"
+#include "model/fused_rope.h"
 #include "model/mla_decode_attention.h"
 #include "model/fused_swiglu.h"
 #include "model/model_io.h"
@@ -400,6 +406,63 @@ TEST(GpuAddRmsNorm, AppliesOnlyToUngradedBf16RowsOfSupportedWidth) {
   EXPECT_FALSE(fused_add_rms_norm_applies(x, x.clone(), graded));
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(fused_add_rms_norm_applies(x, x.clone(), graded));  // as in a rollout: nothing recorded
+}
+
+TEST(GpuRopeRotate, ForwardAndBackwardAreTheBitsOfApplyRopeAndItsAutograd) {
+  GRPO_REQUIRE_CUDA();
+  torch::manual_seed(22);
+  const int64_t b = 2, t = 33, heads = 7, rotated = 5, d = 64;
+  ModelConfig c;
+  c.head_dim = d;
+  c.rope.theta = 10000.0;
+  const auto positions = torch::arange(b * t, torch::kInt64).view({b, t}).to(kCuda);
+  const auto [cos, sin] = rope_cos_sin(rope_frequencies(c), positions, torch::kBFloat16);
+  const auto x = torch::randn({b, t, heads, d}).to(kCuda, torch::kBFloat16);
+  const auto g = torch::randn({b, t, heads, d}).to(kCuda, torch::kBFloat16);
+  ASSERT_TRUE(fused_rope_applies(x, cos, sin));
+
+  auto x_ref = x.clone().requires_grad_(true);
+  auto parts = x_ref.split_with_sizes({rotated, heads - rotated}, 2);
+  auto want = torch::cat({apply_rope(parts[0], cos, sin, false), parts[1]}, 2);
+  want.backward(g);
+
+  auto x_fused = x.clone().requires_grad_(true);
+  auto got = fused_rope(x_fused, cos, sin, rotated);
+  got.backward(g);
+  EXPECT_TRUE(torch::equal(got, want));
+  EXPECT_TRUE(torch::equal(x_fused.grad(), x_ref.grad()));
+  EXPECT_FALSE(fused_rope_applies(x.narrow(3, 0, 32), cos, sin));  // partial rotary: the tensor ops
+}
+
+TEST(GpuMoeCombine, ForwardAndGradientsMatchFloat64Autograd) {
+  GRPO_REQUIRE_CUDA();
+  torch::manual_seed(21);
+  const int64_t tokens = 37, k = 3, hidden = 72, pairs = tokens * k, padding = 9, row_count = pairs + padding;
+  // Pair p lives in row row_of_pair[p] of a shuffled layout; the other rows are padding.
+  const auto perm = torch::randperm(row_count, torch::kInt64);
+  const auto row_of_pair = perm.narrow(0, 0, pairs).contiguous();
+  auto pair_of_row = torch::full({row_count}, pairs, torch::kInt64);
+  pair_of_row.index_copy_(0, row_of_pair, torch::arange(pairs, torch::kInt64));
+  const auto rows = torch::randn({row_count, hidden}).to(torch::kBFloat16);
+  const auto weights = torch::rand({tokens, k});
+  const auto grad_out = torch::randn({tokens, hidden}).to(torch::kBFloat16);
+
+  auto r64 = rows.to(torch::kFloat64).requires_grad_(true), w64 = weights.to(torch::kFloat64).requires_grad_(true);
+  auto want = (r64.index_select(0, row_of_pair).view({tokens, k, hidden}) * w64.unsqueeze(-1)).sum(1);
+  want.backward(grad_out.to(torch::kFloat64));
+
+  auto rows_cuda = rows.to(kCuda).requires_grad_(true), weights_cuda = weights.to(kCuda).requires_grad_(true);
+  const auto rp = row_of_pair.to(kCuda), pr = pair_of_row.to(kCuda);
+  ASSERT_TRUE(fused_moe_combine_applies(rows_cuda, weights_cuda, rp, pr));
+  auto got = fused_moe_combine(rows_cuda, weights_cuda, rp, pr);
+  ASSERT_EQ(got.scalar_type(), torch::kBFloat16);
+  got.backward(grad_out.to(kCuda));
+  EXPECT_LT(relative_error(got.cpu(), want.detach()), 4e-3);  // one bf16 rounding of the sum
+  EXPECT_LT(relative_error(rows_cuda.grad().cpu(), r64.grad()), 4e-3);
+  EXPECT_LT(relative_error(weights_cuda.grad().cpu(), w64.grad()), 1e-5);  // float32 dots of bf16 values
+  const auto padded = (pair_of_row == pairs).nonzero().squeeze(1);
+  EXPECT_EQ(rows_cuda.grad().cpu().index_select(0, padded).abs().sum().item<float>(), 0.f);
+  EXPECT_FALSE(fused_moe_combine_applies(rows_cuda.to(torch::kFloat32), weights_cuda, rp, pr));
 }
 
 }  // namespace

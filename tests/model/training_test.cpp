@@ -192,9 +192,9 @@ TEST(MasterWeights, Float32ParametersAreViewsOfTheMastersSoNothingIsCopied) {
     masters.masters()[1].fill_(2.0);  // group 1: vectors, e.g. every norm gain
   }
   EXPECT_EQ(model->model->norm->weight[0].item<float>(), 2.0f);
-  plain_loss(model, 1).backward();
-  masters.accumulate_gradients();
+  masters.backward(plain_loss(model, 1));
   EXPECT_GT(masters.masters()[0].grad().abs().sum().item<double>(), 0.0);  // backward wrote the master gradient
+  EXPECT_TRUE(masters.gradients()[0].is_same(masters.masters()[0].grad()));
   masters.zero_grad();
   EXPECT_EQ(masters.masters()[0].grad().abs().sum().item<double>(), 0.0);
   EXPECT_TRUE(model->output_weight().grad().defined());  // zeroed, never undefined
@@ -205,27 +205,29 @@ TEST(MasterWeights, Bf16GradientsAccumulateInFloat32AndSmallUpdatesAreNotLost) {
   cast_model(model, torch::kBFloat16);
   MasterWeights masters(model);
   ASSERT_TRUE(masters.mixed());
-  // Two micro-batches: the master gradient is float32(g1) + float32(g2), summed in float32.
-  plain_loss(model, 1).backward();
+  // One backward: its gradient is read where backward wrote it, in bf16 (no float32 copy).
+  masters.backward(plain_loss(model, 1));
   const auto g1 = model->output_weight().grad().to(torch::kFloat32).clone();
-  masters.accumulate_gradients();
-  EXPECT_EQ(model->output_weight().grad().abs().sum().item<double>(), 0.0);
-  plain_loss(model, 2).backward();
-  const auto g2 = model->output_weight().grad().to(torch::kFloat32).clone();
-  masters.accumulate_gradients();
-  const auto flat = masters.masters()[0].grad();
+  const auto single = masters.gradients()[0];
+  ASSERT_EQ(single.scalar_type(), torch::kBFloat16);
   // The output weight (tied embedding) is the first matrix of group 0.
+  EXPECT_TRUE(torch::equal(single.narrow(0, 0, g1.numel()).view(g1.sizes()).to(torch::kFloat32), g1));
+  // Two micro-batches: the gradient is float32(g1) + float32(g2), summed in float32 (the second
+  // backward starts from zeroed bf16 gradients).
+  masters.backward(plain_loss(model, 2));
+  const auto g2 = model->output_weight().grad().to(torch::kFloat32).clone();
+  const auto flat = masters.gradients()[0];
+  ASSERT_EQ(flat.scalar_type(), torch::kFloat32);
   EXPECT_TRUE(torch::equal(flat.narrow(0, 0, g1.numel()).view(g1.sizes()), g1 + g2));
+  EXPECT_EQ(model->output_weight().grad().abs().sum().item<double>(), 0.0);  // moved, not counted twice
   // After zero_grad the next backward replaces the sum (it is not added to the old one), and a
   // step without any backward sees zeros.
   masters.zero_grad();
-  plain_loss(model, 3).backward();
+  masters.backward(plain_loss(model, 3));
   const auto g3 = model->output_weight().grad().to(torch::kFloat32).clone();
-  masters.accumulate_gradients();
-  EXPECT_TRUE(torch::equal(flat.narrow(0, 0, g3.numel()).view(g3.sizes()), g3));
+  EXPECT_TRUE(torch::equal(masters.gradients()[0].narrow(0, 0, g3.numel()).view(g3.sizes()).to(torch::kFloat32), g3));
   masters.zero_grad();
-  masters.settle_gradients();
-  for (const auto& m : masters.masters()) EXPECT_EQ(m.grad().abs().sum().item<double>(), 0.0);
+  for (const auto& g : masters.gradients()) EXPECT_EQ(g.abs().sum().item<double>(), 0.0);
 
   // Updates far below bf16's resolution (1e-5 on weights of typical size 0.1, whose spacing is
   // ~5e-4) are invisible after one publish but add up in the masters and show after many.

@@ -12,29 +12,27 @@
 namespace grpo::rl {
 namespace {
 
-TEST(GradClip, ReportsTheGlobalNormAndScalesDownToMaxNorm) {
-  // grads (3) and (4): norm 5; max 1 → scaled by 1/(5 + 1e-6): .6, .8
-  auto a = torch::zeros({1}).requires_grad_(true);
-  auto b = torch::zeros({1}).requires_grad_(true);
-  a.mutable_grad() = torch::full({1}, 3.0f);
-  b.mutable_grad() = torch::full({1}, 4.0f);
-  auto report = clip_grad_norm({a, b}, 1.0);
+TEST(GradClip, ReportsTheGlobalNormAndTheFactorThatScalesItDownToMaxNorm) {
+  // grads (3) and (4): norm 5; max 1 → factor 1/(5 + 1e-6); the gradients themselves stay
+  auto a = torch::full({1}, 3.0f), b = torch::full({1}, 4.0f);
+  auto report = measure_grad_norm({a, b, torch::Tensor()}, 1.0);
   EXPECT_NEAR(report.norm, 5.0, 1e-6);
   EXPECT_TRUE(report.clipped);
-  EXPECT_NEAR(a.grad().item<float>(), 0.6, 1e-6);
-  EXPECT_NEAR(b.grad().item<float>(), 0.8, 1e-6);
-  auto again = clip_grad_norm({a, b}, 10.0);
-  EXPECT_NEAR(again.norm, 1.0, 1e-6);
-  EXPECT_FALSE(again.clipped);
+  EXPECT_NEAR(report.scale, 0.2, 1e-6);
+  EXPECT_EQ(a.item<float>(), 3.0f);
+  auto loose = measure_grad_norm({a, b}, 10.0);
+  EXPECT_FALSE(loose.clipped);
+  EXPECT_EQ(loose.scale, 1.0);
+  auto bf16 = measure_grad_norm({a.to(torch::kBFloat16), b.to(torch::kBFloat16)}, 0.0);
+  EXPECT_NEAR(bf16.norm, 5.0, 1e-6);
+  EXPECT_FALSE(bf16.clipped);
 }
 
-TEST(GradClip, NonFiniteGradientIsReportedAndLeftUnscaled) {
-  auto a = torch::zeros({2}).requires_grad_(true);
-  a.mutable_grad() = torch::tensor({1.0f, std::numeric_limits<float>::infinity()});
-  auto report = clip_grad_norm({a}, 1.0);
+TEST(GradClip, NonFiniteGradientIsReportedAndNotScaled) {
+  auto report = measure_grad_norm({torch::tensor({1.0f, std::numeric_limits<float>::infinity()})}, 1.0);
   EXPECT_FALSE(report.finite);
   EXPECT_FALSE(report.clipped);
-  EXPECT_EQ(a.grad()[0].item<float>(), 1.0f);
+  EXPECT_EQ(report.scale, 1.0);
 }
 
 TEST(GuardedStep, NonFiniteGradientOrLossSkipsTheUpdate) {
@@ -43,20 +41,44 @@ TEST(GuardedStep, NonFiniteGradientOrLossSkipsTheUpdate) {
   o.lr = 0.1;
   AdamW opt(make_decay_groups({p}, 0.0), o);
   p.mutable_grad() = torch::tensor({0.5f, std::numeric_limits<float>::quiet_NaN()});
-  auto skipped = guarded_step(opt, {p}, 1.0, 0.3);
+  auto skipped = guarded_step(opt, {}, 1.0, 0.3);
   EXPECT_TRUE(skipped.skipped);
   EXPECT_FLOAT_EQ(p[0].item<float>(), 1.0f);  // weights untouched
   EXPECT_EQ(opt.steps_taken(), 0);            // nor the bias-correction count
 
   p.mutable_grad() = torch::full({2}, 0.5f);
-  EXPECT_TRUE(guarded_step(opt, {p}, 1.0, std::numeric_limits<double>::infinity()).skipped);
+  EXPECT_TRUE(guarded_step(opt, {}, 1.0, std::numeric_limits<double>::infinity()).skipped);
   EXPECT_FLOAT_EQ(p[0].item<float>(), 1.0f);
 
   p.mutable_grad() = torch::full({2}, 0.5f);
-  auto taken = guarded_step(opt, {p}, 0.0, 0.3);
+  auto taken = guarded_step(opt, {}, 0.0, 0.3);
   EXPECT_FALSE(taken.skipped);
   EXPECT_NEAR(taken.grad.norm, 0.707107, 1e-6);  // sqrt(2·.25), measured without clipping
   EXPECT_NEAR(p[0].item<float>(), 0.9, 1e-6);    // the first AdamW step moves by lr
+}
+
+// The clip factor reaches the update: a clipped step from g equals an unclipped step from the
+// scaled gradient, and the given gradients are read instead of .grad, the result also written
+// to the rounded copies.
+TEST(GuardedStep, ClippedStepEqualsAStepFromTheScaledGradientAndRefreshesRoundedCopies) {
+  AdamWOptions o;
+  o.lr = 0.1;
+  auto g = torch::tensor({3.0f, -4.0f, 0.25f});
+  auto clipped = torch::tensor({1.0f, 2.0f, 3.0f}).requires_grad_(true);
+  auto reference = clipped.detach().clone().requires_grad_(true);
+  AdamW a(make_decay_groups({clipped}, 0.0), o), b(make_decay_groups({reference}, 0.0), o);
+  auto rounded = torch::zeros({3}, torch::kBFloat16);
+  for (int step = 0; step < 3; ++step) {
+    AdamWStep in;
+    in.grads = {g.to(torch::kBFloat16)};
+    in.rounded = {rounded};
+    auto report = guarded_step(a, in, 1.0, 0.0);
+    ASSERT_TRUE(report.grad.clipped);
+    reference.mutable_grad() = g.to(torch::kBFloat16).to(torch::kFloat32) * report.grad.scale;
+    b.step();
+  }
+  EXPECT_TRUE(torch::allclose(clipped, reference, 0.0, 1e-7)) << clipped << reference;
+  EXPECT_TRUE(torch::equal(rounded, clipped.detach().to(torch::kBFloat16)));
 }
 
 // 5 rows with lengths 4, 1, 3, 0, 2 (T = 4): micro-batches of 2 rows → sizes 2, 2, 1.
