@@ -5,6 +5,7 @@
 #include "model/tensor_names.h"
 #ifdef GRPO_WITH_CUDA
 #include "model/fused_add_rms_norm.h"
+#include "model/fused_rms_norm.h"
 #include "model/fused_swiglu.h"
 #endif
 
@@ -14,7 +15,16 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
   weight = register_parameter(names::kWeight, torch::ones({dim}));
 }
 
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return compat::rms_norm(x, weight, eps_); }
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+#ifdef GRPO_WITH_CUDA
+  // Training: one kernel each way (fused_rms_norm.h). Inference keeps compat::rms_norm, whose
+  // rounding the decode kernels reproduce.
+  if (torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad()) &&
+      fused_rms_norm_applies(x, weight))
+    return fused_rms_norm(x, weight, eps_);
+#endif
+  return compat::rms_norm(x, weight, eps_);
+}
 
 torch::Tensor add_and_norm_(torch::Tensor& residual, const torch::Tensor& delta, RMSNormImpl& norm) {
 #ifdef GRPO_WITH_CUDA

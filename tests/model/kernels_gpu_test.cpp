@@ -17,6 +17,9 @@
 // DeepSeek-V3's hidden sizes and 1 to 257 rows, through a [rows, 1, hidden] view of a wider buffer
 // (memory outside the view untouched); float32 split-K partial sums as the delta (added in split
 // order, rounded once); and which inputs it takes.
+// Training RMSNorm: forward and both gradients against float64 autograd of the definition, for
+// Qwen2.5-0.5B's and DeepSeek-V3's hidden sizes and row counts around the backward's row runs;
+// dispatched only when autograd records (inference keeps compat::rms_norm).
 // RoPE over a fused projection: forward and backward bit-equal to apply_rope and its autograd
 // backward on the q and k heads, v heads passed through.
 // MoE combine: forward and both gradients against float64 autograd of the gather-weight-sum,
@@ -28,6 +31,7 @@
 #include "model/decode_attention.h"
 #include "model/fused_add_rms_norm.h"
 #include "model/fused_moe_combine.h"
+#include "model/fused_rms_norm.h"
 #include "model/fused_rope.h"
 #include "model/mla_decode_attention.h"
 #include "model/fused_swiglu.h"
@@ -406,6 +410,35 @@ TEST(GpuAddRmsNorm, AppliesOnlyToUngradedBf16RowsOfSupportedWidth) {
   EXPECT_FALSE(fused_add_rms_norm_applies(x, x.clone(), graded));
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(fused_add_rms_norm_applies(x, x.clone(), graded));  // as in a rollout: nothing recorded
+}
+
+TEST(GpuRmsNorm, ForwardAndGradientsMatchFloat64Autograd) {
+  GRPO_REQUIRE_CUDA();
+  torch::manual_seed(23);
+  for (int64_t hidden : {896, 7168})
+    for (int64_t rows : {1, 13, 64}) {
+      SCOPED_TRACE("hidden " + std::to_string(hidden) + ", rows " + std::to_string(rows));
+      const double eps = 1e-6;
+      const auto x = (torch::randn({rows, 1, hidden}) * 3).to(torch::kBFloat16);
+      const auto w = (torch::rand({hidden}) + 0.5).to(torch::kBFloat16);
+      const auto g = torch::randn({rows, 1, hidden}).to(torch::kBFloat16);
+      auto x64 = x.to(torch::kFloat64).requires_grad_(true), w64 = w.to(torch::kFloat64).requires_grad_(true);
+      auto want = x64 * torch::rsqrt(x64.pow(2).mean(-1, true) + eps) * w64;
+      want.backward(g.to(torch::kFloat64));
+
+      auto xc = x.to(kCuda).requires_grad_(true), wc = w.to(kCuda).requires_grad_(true);
+      ASSERT_TRUE(fused_rms_norm_applies(xc, wc));
+      auto got = fused_rms_norm(xc, wc, eps);
+      got.backward(g.to(kCuda));
+      EXPECT_LT(relative_error(got.cpu(), want.detach()), 4e-3);
+      EXPECT_LT(relative_error(xc.grad().cpu(), x64.grad()), 4e-3);
+      EXPECT_LT(relative_error(wc.grad().cpu(), w64.grad()), 4e-3);
+      // The model's norm takes this path only under autograd.
+      RMSNorm norm(hidden, eps);
+      norm->to(kCuda, torch::kBFloat16);
+      torch::NoGradGuard no_grad;
+      EXPECT_TRUE(torch::equal(norm->forward(x.to(kCuda)), compat::rms_norm(x.to(kCuda), norm->weight, eps)));
+    }
 }
 
 TEST(GpuRopeRotate, ForwardAndBackwardAreTheBitsOfApplyRopeAndItsAutograd) {
