@@ -27,15 +27,22 @@ torch::Tensor attend_grouped(const torch::Tensor& q, const torch::Tensor& k, con
   return out.reshape({b, heads, t, v.size(3)});
 }
 
-// RoPE on the q and k heads of the fused projection [B, T, H + 2·Hkv, D]; the v heads pass through.
-torch::Tensor rotate_qk_heads(const torch::Tensor& qkv, const ForwardContext& ctx, int64_t rotated_heads) {
+// RoPE on the q and k heads of the fused projection [B, T, H + 2·Hkv, D], split into {q, k, v}
+// ([B, T, h, D] each); the v heads pass through.
+std::vector<torch::Tensor> rotate_and_split(const torch::Tensor& qkv, const ForwardContext& ctx, int64_t heads,
+                                            int64_t kv_heads) {
 #ifdef GRPO_WITH_CUDA
-  if (fused_rope_applies(qkv, ctx.cos, ctx.sin)) return fused_rope(qkv, ctx.cos, ctx.sin, rotated_heads);
+  if (fused_rope_applies(qkv, ctx.cos, ctx.sin)) return fused_rope_split(qkv, ctx.cos, ctx.sin, heads, kv_heads);
 #endif
-  // All heads in one contiguous pass (v heads meet the identity).
-  if (ctx.qkv_cos.defined()) return apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
-  auto parts = qkv.split_with_sizes({rotated_heads, qkv.size(2) - rotated_heads}, 2);  // partial rotary
-  return torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);
+  torch::Tensor rotated;
+  if (ctx.qkv_cos.defined()) {  // all heads in one contiguous pass (v heads meet the identity)
+    rotated = apply_rope(qkv, ctx.qkv_cos, ctx.qkv_sin, false);
+  } else {  // partial rotary: q and k heads through apply_rope
+    auto parts = qkv.split_with_sizes({heads + kv_heads, kv_heads}, 2);
+    rotated = torch::cat({apply_rope(parts[0], ctx.cos, ctx.sin, false), parts[1]}, 2);
+  }
+  // Splits, not narrows: their backward is one cat, not zeroed full-size gradients.
+  return rotated.split_with_sizes({heads, kv_heads, kv_heads}, 2);
 }
 
 }  // namespace
@@ -88,9 +95,7 @@ torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext
     return o_proj(attend(q, keys, values, ctx, scale_).transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
   }
 #endif
-  qkv = rotate_qk_heads(qkv, ctx, heads_ + kv_heads_);
-  // Splits, not narrows: their backward is one cat, not zeroed full-size gradients.
-  auto parts = qkv.split_with_sizes({heads_, kv_heads_, kv_heads_}, 2);
+  const auto parts = rotate_and_split(qkv, ctx, heads_, kv_heads_);
   auto q = parts[0].transpose(1, 2);
   auto k = parts[1];
   auto v = parts[2];

@@ -14,39 +14,67 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// in -> a new tensor, rotated forward or backward.
-torch::Tensor rotate(const torch::Tensor& in, const torch::Tensor& cos, const torch::Tensor& signed_sin,
-                     int64_t rotated_heads, bool backward) {
-  auto out = torch::empty_like(in);
-  kernels::RopeRotateArgs a;
-  a.in = in.data_ptr();
-  a.cos = cos.data_ptr();
-  a.signed_sin = signed_sin.data_ptr();
-  a.out = out.data_ptr();
-  a.tokens = in.size(0) * in.size(1);
-  a.heads = static_cast<int>(in.size(2));
-  a.rotated_heads = static_cast<int>(rotated_heads);
-  a.head_dim = static_cast<int>(in.size(3));
-  a.backward = backward;
-  const c10::cuda::CUDAGuard guard(in.device());
-  cuda::check_launch(kernels::launch_rope_rotate(a, at::cuda::getCurrentCUDAStream()),
-                     backward ? "fused RoPE backward" : "fused RoPE forward");
-  return out;
+// A [B, T, h, D] tensor as the kernel reads or writes it.
+kernels::RopePart part_of(const torch::Tensor& t) {
+  kernels::RopePart p;
+  p.data = t.data_ptr();
+  p.batch_stride = t.stride(0);
+  p.token_stride = t.stride(1);
+  p.head_stride = t.stride(2);
+  p.heads = static_cast<int>(t.size(2));
+  return p;
 }
 
-struct FusedRopeFunction : public torch::autograd::Function<FusedRopeFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& qkv, const torch::Tensor& cos,
-                               const torch::Tensor& signed_sin, int64_t rotated_heads) {
+// The kernel reads and writes each part's rows of D channels with 16-byte accesses.
+bool part_readable(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 && t.stride(3) == 1 && t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 &&
+         t.stride(2) % 8 == 0 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+}
+
+void launch(const torch::Tensor& combined, const std::vector<torch::Tensor>& parts, const torch::Tensor& cos,
+            const torch::Tensor& signed_sin, bool backward) {
+  kernels::RopeRotateArgs a;
+  a.combined = combined.data_ptr();
+  for (int i = 0; i < 3; ++i) a.parts[i] = part_of(parts[i]);
+  a.cos = cos.data_ptr();
+  a.signed_sin = signed_sin.data_ptr();
+  a.batch = combined.size(0);
+  a.seq = combined.size(1);
+  a.head_dim = static_cast<int>(combined.size(3));
+  a.backward = backward;
+  const c10::cuda::CUDAGuard guard(combined.device());
+  cuda::check_launch(kernels::launch_rope_rotate(a, at::cuda::getCurrentCUDAStream()),
+                     backward ? "fused RoPE backward" : "fused RoPE forward");
+}
+
+struct FusedRopeSplitFunction : public torch::autograd::Function<FusedRopeSplitFunction> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& qkv, const torch::Tensor& cos,
+                               const torch::Tensor& signed_sin, int64_t heads, int64_t kv_heads) {
     ctx->save_for_backward({cos, signed_sin});
-    ctx->saved_data["rotated_heads"] = rotated_heads;
-    return rotate(qkv, cos, signed_sin, rotated_heads, false);
+    const int64_t b = qkv.size(0), t = qkv.size(1), d = qkv.size(3);
+    variable_list parts;
+    for (int64_t h : {heads, kv_heads, qkv.size(2) - heads - kv_heads})
+      parts.push_back(torch::empty({b, t, h, d}, qkv.options()));
+    launch(qkv, parts, cos, signed_sin, false);
+    return parts;
   }
 
+  // The gradients arrive in attention's backward layouts: an unaligned one is copied, an
+  // undefined one (a part nothing used) is zeros.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto grad = grads[0].contiguous();
-    return {rotate(grad, saved[0], saved[1], ctx->saved_data["rotated_heads"].toInt(), true), torch::Tensor(),
-            torch::Tensor(), torch::Tensor()};
+    const auto& cos = saved[0];
+    const int64_t b = cos.size(0), t = cos.size(1), d = cos.size(3);
+    std::vector<torch::Tensor> parts;
+    int64_t total_heads = 0;
+    for (const auto& g : grads) {
+      require(g.defined(), "fused RoPE backward: a part's gradient is undefined");
+      parts.push_back(part_readable(g) ? g : g.to(torch::kBFloat16).contiguous());
+      total_heads += g.size(2);
+    }
+    auto combined = torch::empty({b, t, total_heads, d}, cos.options());
+    launch(combined, parts, cos, saved[1], true);
+    return {combined, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -64,12 +92,12 @@ bool fused_rope_applies(const torch::Tensor& qkv, const torch::Tensor& cos, cons
          signed_sin.defined() && table_for(cos, qkv) && table_for(signed_sin, qkv);
 }
 
-torch::Tensor fused_rope(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& signed_sin,
-                         int64_t rotated_heads) {
+std::vector<torch::Tensor> fused_rope_split(const torch::Tensor& qkv, const torch::Tensor& cos,
+                                            const torch::Tensor& signed_sin, int64_t heads, int64_t kv_heads) {
   require(fused_rope_applies(qkv, cos, signed_sin),
           "fused RoPE: expected contiguous bf16 CUDA qkv [B, T, heads, D] (D % 16 == 0) and [B, T, 1, D] bf16 tables");
-  require(rotated_heads >= 0 && rotated_heads <= qkv.size(2), "fused RoPE: rotated_heads out of range");
-  return FusedRopeFunction::apply(qkv, cos, signed_sin, rotated_heads);
+  require(heads >= 0 && kv_heads >= 0 && heads + kv_heads <= qkv.size(2), "fused RoPE: head counts out of range");
+  return FusedRopeSplitFunction::apply(qkv, cos, signed_sin, heads, kv_heads);
 }
 
 }  // namespace grpo::model

@@ -5,6 +5,9 @@ Usage: trace_summary.py TRACE.json [--top N]
 Prints one JSON object: the span from the first to the last GPU activity, the busy time (sum of
 kernel and memcpy/memset durations), and the top N names by total time with count and share.
 Kernel names are shortened to their first 90 characters (templated CUDA names run for pages).
+"host" says where a host-bound step spends its time: how many operators ran and kernels were
+launched, and the operators called most often with their inclusive host time (an operator's time
+includes the operators it calls).
 """
 import argparse
 import collections
@@ -32,11 +35,27 @@ def main():
     start = min(float(e["ts"]) for e in gpu)
     end = max(float(e["ts"]) + float(e.get("dur", 0)) for e in gpu)
     top = sorted(total.items(), key=lambda kv: -kv[1])[: args.top]
+    ops = [e for e in events if e.get("ph") == "X" and e.get("cat") == "cpu_op"]
+    launches = [e for e in events if e.get("ph") == "X" and e.get("cat") == "cuda_runtime"
+                and "Launch" in e.get("name", "")]
+    op_ms = collections.defaultdict(float)
+    op_count = collections.Counter()
+    for e in ops:
+        op_ms[e.get("name", "?")] += float(e.get("dur", 0)) / 1e3
+        op_count[e.get("name", "?")] += 1
+    host = {
+        "ops": len(ops),
+        "launches": len(launches),
+        "launch_ms": round(sum(float(e.get("dur", 0)) for e in launches) / 1e3, 3),
+        "frequent_ops": [{"name": n, "count": c, "inclusive_ms": round(op_ms[n], 3)}
+                         for n, c in op_count.most_common(args.top)],
+    }
     print(json.dumps({
         "span_ms": (end - start) / 1e3,
         "busy_ms": busy / 1e3,
         "kernels": len(gpu),
         "top": [{"name": n, "ms": round(t / 1e3, 3), "count": count[n], "share": round(t / busy, 4)} for n, t in top],
+        "host": host,
     }))
 
 

@@ -20,8 +20,9 @@
 // Training RMSNorm: forward and both gradients against float64 autograd of the definition, for
 // Qwen2.5-0.5B's and DeepSeek-V3's hidden sizes and row counts around the backward's row runs;
 // dispatched only when autograd records (inference keeps compat::rms_norm).
-// RoPE over a fused projection: forward and backward bit-equal to apply_rope and its autograd
-// backward on the q and k heads, v heads passed through.
+// RoPE over a fused projection and its split into q, k, v: forward and backward bit-equal to
+// apply_rope, the split and their autograd backward (v heads passed through), from gradients in
+// attention's layouts.
 // MoE combine: forward and both gradients against float64 autograd of the gather-weight-sum,
 // with padding rows (gradient zero) and rows laid out out of token order.
 #include <gtest/gtest.h>
@@ -441,28 +442,30 @@ TEST(GpuRmsNorm, ForwardAndGradientsMatchFloat64Autograd) {
     }
 }
 
-TEST(GpuRopeRotate, ForwardAndBackwardAreTheBitsOfApplyRopeAndItsAutograd) {
+TEST(GpuRopeRotate, ForwardAndBackwardAreTheBitsOfApplyRopeSplitAndTheirAutograd) {
   GRPO_REQUIRE_CUDA();
   torch::manual_seed(22);
-  const int64_t b = 2, t = 33, heads = 7, rotated = 5, d = 64;
+  const int64_t b = 2, t = 33, heads = 4, kv_heads = 2, d = 64, all = heads + 2 * kv_heads;
   ModelConfig c;
   c.head_dim = d;
-  c.rope.theta = 10000.0;
   const auto positions = torch::arange(b * t, torch::kInt64).view({b, t}).to(kCuda);
   const auto [cos, sin] = rope_cos_sin(rope_frequencies(c), positions, torch::kBFloat16);
-  const auto x = torch::randn({b, t, heads, d}).to(kCuda, torch::kBFloat16);
-  const auto g = torch::randn({b, t, heads, d}).to(kCuda, torch::kBFloat16);
+  const auto x = torch::randn({b, t, all, d}).to(kCuda, torch::kBFloat16);
+  // Gradients as attention's backward leaves them: q's through a transpose, k's and v's plain.
+  const auto gq = torch::randn({b, heads, t, d}).to(kCuda, torch::kBFloat16).transpose(1, 2);
+  const auto gk = torch::randn({b, t, kv_heads, d}).to(kCuda, torch::kBFloat16);
+  const auto gv = torch::randn({b, t, kv_heads, d}).to(kCuda, torch::kBFloat16);
   ASSERT_TRUE(fused_rope_applies(x, cos, sin));
 
   auto x_ref = x.clone().requires_grad_(true);
-  auto parts = x_ref.split_with_sizes({rotated, heads - rotated}, 2);
-  auto want = torch::cat({apply_rope(parts[0], cos, sin, false), parts[1]}, 2);
-  want.backward(g);
+  auto split = x_ref.split_with_sizes({heads + kv_heads, kv_heads}, 2);
+  auto want = torch::cat({apply_rope(split[0], cos, sin, false), split[1]}, 2).split_with_sizes({heads, kv_heads, kv_heads}, 2);
+  torch::autograd::backward({want[0], want[1], want[2]}, {gq, gk, gv});
 
   auto x_fused = x.clone().requires_grad_(true);
-  auto got = fused_rope(x_fused, cos, sin, rotated);
-  got.backward(g);
-  EXPECT_TRUE(torch::equal(got, want));
+  auto got = fused_rope_split(x_fused, cos, sin, heads, kv_heads);
+  torch::autograd::backward({got[0], got[1], got[2]}, {gq, gk, gv});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "part " << i;
   EXPECT_TRUE(torch::equal(x_fused.grad(), x_ref.grad()));
   EXPECT_FALSE(fused_rope_applies(x.narrow(3, 0, 32), cos, sin));  // partial rotary: the tensor ops
 }
