@@ -7,6 +7,7 @@
 #include "core/torch/compat.h"
 #include "model/row_gather.h"
 #ifdef GRPO_WITH_CUDA
+#include "model/fused_expert_layout.h"
 #include "model/fused_moe_combine.h"
 #endif
 #include "model/tensor_names.h"
@@ -95,46 +96,63 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c) : num_experts_(c.n_routed_e
   load_ = torch::zeros({num_experts_}, torch::kInt64);
 }
 
+namespace {
+
 // Each expert's rows start at a multiple of this many rows, as torchtitan lays out its grouped
 // GEMM inputs (it pads to 8 for bf16); the padding rows are zeros and change nothing. (An earlier
 // comment here blamed unaligned offsets for a large expert-gradient error in the GpuMoe test; the
 // error stayed the same after aligning and came from bf16 routing near-ties, see that test.)
 constexpr int64_t kExpertRowAlign = 16;
 
-// x [N, H]: sort the N*K (token, expert) pairs by expert, lay each expert's rows out from an
-// aligned start, run the experts, and sum each token's K expert outputs weighted by the routing
-// weights, in float32 and in k order. Every shape depends only on N (static for CUDA graphs) and
-// the per-expert counts stay on the device (bincount would read its input's maximum on the host).
-// Moving rows between token and expert order is a gather both ways, forward and backward
-// (row_gather.h; on CUDA the combine is one kernel each way, fused_moe_combine.h): no atomics,
-// so the sums do not depend on scheduling.
-torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
-  const int64_t n = x.size(0);
-  auto flat_experts = route.indices.reshape({-1});  // pair p = token * K + k
+// ExpertLayout (moe.h) of the pairs: on CUDA one kernel (fused_expert_layout.h); elsewhere a
+// stable sort of the pairs by expert, the counts (index_add: bincount would read its input's
+// maximum on the host), their aligned starts, and the pair-row relation both ways. Every shape
+// depends only on the pair count, and nothing is read on the host.
+ExpertLayout lay_out_expert_rows(const torch::Tensor& flat_experts, int64_t num_experts, int64_t top_k) {
+#ifdef GRPO_WITH_CUDA
+  if (fused_expert_layout_applies(flat_experts, num_experts))
+    return fused_expert_layout(flat_experts, num_experts, top_k, kExpertRowAlign);
+#endif
   const int64_t pairs = flat_experts.size(0), align = kExpertRowAlign;
   auto [sorted_experts, order] = flat_experts.sort(/*stable=*/true, 0, false);
-  auto counts = torch::zeros({num_experts_}, flat_experts.options()).index_add_(0, flat_experts, torch::ones_like(flat_experts));
+  auto counts = torch::zeros({num_experts}, flat_experts.options()).index_add_(0, flat_experts, torch::ones_like(flat_experts));
   auto padded_counts = (counts + (align - 1)).div(align, "floor") * align;
   auto starts = counts.cumsum(0) - counts, padded_starts = padded_counts.cumsum(0) - padded_counts;
   // Row of sorted pair i: i + (its expert's padded start - its start).
   auto rows = torch::arange(pairs, flat_experts.options()) + (padded_starts - starts).index_select(0, sorted_experts);
   // The bound on the padded total keeps shapes static; the last expert's group runs to its end, so
   // no row lies outside a group (grouped GEMM leaves such rows unwritten).
-  const int64_t total = pairs + num_experts_ * (align - 1);
+  const int64_t total = pairs + num_experts * (align - 1);
   auto ends = padded_starts + padded_counts;
-  ends.narrow(0, num_experts_ - 1, 1).fill_(total);
-  // The pair-row relation both ways. Padding rows copy token 0: no pair reads their outputs, so
-  // their gradients are zero and their values never matter.
-  auto row_of_pair = torch::empty_like(rows).index_copy_(0, order, rows);                  // [pairs]
-  auto token_of_row = torch::zeros({total}, rows.options()).index_copy_(0, rows, order.div(top_k_, "floor"));
-  auto pair_of_row = torch::full({total, 1}, pairs, rows.options()).index_copy_(0, rows, order.unsqueeze(1));
-  auto laid_out = gather_rows(x, token_of_row, row_of_pair.view({n, top_k_}), /*has_holes=*/false);
-  auto rows_out = experts->forward(laid_out, ends.to(torch::kInt32));
+  ends.narrow(0, num_experts - 1, 1).fill_(total);
+  // Padding rows copy token 0: no pair reads their outputs, so their gradients are zero and their
+  // values never matter.
+  ExpertLayout out;
+  out.row_of_pair = torch::empty_like(rows).index_copy_(0, order, rows);
+  out.token_of_row = torch::zeros({total}, rows.options()).index_copy_(0, rows, order.div(top_k, "floor"));
+  out.pair_of_row = torch::full({total, 1}, pairs, rows.options()).index_copy_(0, rows, order.unsqueeze(1));
+  out.ends = ends.to(torch::kInt32);
+  return out;
+}
+
+}  // namespace
+
+// x [N, H]: lay the N*K (token, expert) pairs out by expert, run the experts, and sum each
+// token's K expert outputs weighted by the routing weights, in float32 and in k order. Moving rows
+// between token and expert order is a gather both ways, forward and backward (row_gather.h; on
+// CUDA the combine is one kernel each way, fused_moe_combine.h): no atomics, so the sums do not
+// depend on scheduling.
+torch::Tensor MoeFeedForward::run_experts(const torch::Tensor& x, const RouterOutput& route) {
+  const int64_t n = x.size(0);
+  const auto layout = lay_out_expert_rows(route.indices.reshape({-1}), num_experts_, top_k_);  // pair p = token * K + k
+  auto laid_out = gather_rows(x, layout.token_of_row, layout.row_of_pair.view({n, top_k_}), /*has_holes=*/false);
+  auto rows_out = experts->forward(laid_out, layout.ends);
+  const auto pair_of_row = layout.pair_of_row.view({-1});
 #ifdef GRPO_WITH_CUDA
-  if (fused_moe_combine_applies(rows_out, route.weights, row_of_pair, pair_of_row.view({-1})))
-    return fused_moe_combine(rows_out, route.weights, row_of_pair, pair_of_row.view({-1}));
+  if (fused_moe_combine_applies(rows_out, route.weights, layout.row_of_pair, pair_of_row))
+    return fused_moe_combine(rows_out, route.weights, layout.row_of_pair, pair_of_row);
 #endif
-  auto y = gather_rows(rows_out, row_of_pair, pair_of_row, /*has_holes=*/true);
+  auto y = gather_rows(rows_out, layout.row_of_pair, layout.pair_of_row, /*has_holes=*/true);
   return (y.view({n, top_k_, -1}) * route.weights.unsqueeze(-1)).sum(1).to(x.scalar_type());
 }
 

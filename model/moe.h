@@ -30,6 +30,16 @@ struct RoutingRule {
   double scaling = 1.0;        // routed_scaling_factor, applied last
 };
 
+// Where a training step's (token, expert) pairs p = token·K + k go in the experts' grouped GEMM
+// input: each expert's rows start at a multiple of the alignment, in pair order within an expert;
+// `rows` = pairs + E·(align - 1) whatever the routing (static shapes). All int64 except ends.
+struct ExpertLayout {
+  torch::Tensor row_of_pair;   // [pairs]
+  torch::Tensor token_of_row;  // [rows]; padding rows: 0
+  torch::Tensor pair_of_row;   // [rows, 1]; padding rows: pairs
+  torch::Tensor ends;          // [E] int32 end row of each expert's group (the last: rows)
+};
+
 class RouterImpl : public torch::nn::Module {
  public:
   explicit RouterImpl(const ModelConfig& config);

@@ -23,6 +23,8 @@
 // RoPE over a fused projection and its split into q, k, v: forward and backward bit-equal to
 // apply_rope, the split and their autograd backward (v heads passed through), from gradients in
 // attention's layouts.
+// MoE row layout: every output against loops written here over the pairs, for V2-, benchmark- and
+// V3-sized expert counts, pair counts across several of the kernel's chunks, and unused experts.
 // MoE combine: forward and both gradients against float64 autograd of the gather-weight-sum,
 // with padding rows (gradient zero) and rows laid out out of token order.
 #include <gtest/gtest.h>
@@ -31,6 +33,7 @@
 #include "model/cache.h"
 #include "model/decode_attention.h"
 #include "model/fused_add_rms_norm.h"
+#include "model/fused_expert_layout.h"
 #include "model/fused_moe_combine.h"
 #include "model/fused_rms_norm.h"
 #include "model/fused_rope.h"
@@ -468,6 +471,38 @@ TEST(GpuRopeRotate, ForwardAndBackwardAreTheBitsOfApplyRopeSplitAndTheirAutograd
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "part " << i;
   EXPECT_TRUE(torch::equal(x_fused.grad(), x_ref.grad()));
   EXPECT_FALSE(fused_rope_applies(x.narrow(3, 0, 32), cos, sin));  // partial rotary: the tensor ops
+}
+
+TEST(GpuExpertLayout, EqualsTheStableLayoutComputedPairByPair) {
+  GRPO_REQUIRE_CUDA();
+  torch::manual_seed(24);
+  const int64_t align = 16;
+  for (auto [tokens, k, experts] : {std::tuple<int64_t, int64_t, int64_t>{5, 2, 10}, {700, 6, 64}, {333, 8, 256}}) {
+    SCOPED_TRACE(std::to_string(tokens) + " tokens, top " + std::to_string(k) + " of " + std::to_string(experts));
+    const int64_t pairs = tokens * k, rows = pairs + experts * (align - 1);
+    // Skewed routing: experts above half are rare, so some get no pair at all.
+    auto ids = (torch::rand({pairs}).pow(3) * experts).to(torch::kInt64).clamp_max(experts - 1);
+    const auto* e = ids.data_ptr<int64_t>();
+    std::vector<int64_t> count(experts, 0), start(experts, 0), ends(experts, 0);
+    for (int64_t p = 0; p < pairs; ++p) ++count[e[p]];
+    for (int64_t x = 0, s = 0; x < experts; ++x) {
+      start[x] = s;
+      s += (count[x] + align - 1) / align * align;
+      ends[x] = x == experts - 1 ? rows : s;
+    }
+    std::vector<int64_t> row_of_pair(pairs), token_of_row(rows, 0), pair_of_row(rows, pairs), next = start;
+    for (int64_t p = 0; p < pairs; ++p) {
+      const int64_t r = next[e[p]]++;
+      row_of_pair[p] = r, token_of_row[r] = p / k, pair_of_row[r] = p;
+    }
+    ASSERT_TRUE(fused_expert_layout_applies(ids.to(kCuda), experts));
+    const auto got = fused_expert_layout(ids.to(kCuda), experts, k, align);
+    auto as_tensor = [](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64); };
+    EXPECT_TRUE(torch::equal(got.row_of_pair.cpu(), as_tensor(row_of_pair)));
+    EXPECT_TRUE(torch::equal(got.token_of_row.cpu(), as_tensor(token_of_row)));
+    EXPECT_TRUE(torch::equal(got.pair_of_row.cpu().view({-1}), as_tensor(pair_of_row)));
+    EXPECT_TRUE(torch::equal(got.ends.cpu().to(torch::kInt64), as_tensor(ends)));
+  }
 }
 
 TEST(GpuMoeCombine, ForwardAndGradientsMatchFloat64Autograd) {
