@@ -7,20 +7,10 @@
 namespace grpo::model::kernels {
 namespace {
 
+using cuda::pack8;
+using cuda::unpack8;
+
 constexpr int kThreads = 128;  // each thread owns 8 columns (16 bytes) at a time
-
-__device__ __forceinline__ void unpack8(const uint4 w, float (&v)[8]) {
-  const uint32_t words[4] = {w.x, w.y, w.z, w.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) v[2 * i] = cuda::low_bf16(words[i]), v[2 * i + 1] = cuda::high_bf16(words[i]);
-}
-
-__device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
-  return make_uint4(cuda::pack(cuda::float_to_bf16(v[0]), cuda::float_to_bf16(v[1])),
-                    cuda::pack(cuda::float_to_bf16(v[2]), cuda::float_to_bf16(v[3])),
-                    cuda::pack(cuda::float_to_bf16(v[4]), cuda::float_to_bf16(v[5])),
-                    cuda::pack(cuda::float_to_bf16(v[6]), cuda::float_to_bf16(v[7])));
-}
 
 // One block per token.
 __global__ void __launch_bounds__(kThreads) combine_forward_kernel(MoeCombineArgs a) {
@@ -66,15 +56,8 @@ __global__ void __launch_bounds__(kThreads) combine_backward_kernel(MoeCombineAr
     grad_row[c] = pack8(out);
   }
   __shared__ float warps[kThreads / 32];
-  dot = cuda::warp_sum(dot);
-  if (threadIdx.x % 32 == 0) warps[threadIdx.x / 32] = dot;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float total = 0.f;
-#pragma unroll
-    for (int i = 0; i < kThreads / 32; ++i) total += warps[i];
-    a.grad_weights[p] = total;
-  }
+  const float total = cuda::block_sum(dot, warps);
+  if (threadIdx.x == 0) a.grad_weights[p] = total;
 }
 
 }  // namespace

@@ -9,34 +9,13 @@
 namespace grpo::model::kernels {
 namespace {
 
+using cuda::block_sum;
+using cuda::pack8;
+using cuda::unpack8;
+
 // Each thread owns one run of 8 columns (16 bytes): hidden / 8 threads, rounded up to warps.
 constexpr int kMaxThreads = kRmsNormMaxHidden / 8;
 constexpr int kRowsPerBackwardBlock = 8;  // enough blocks to hide each row's load latency
-
-__device__ __forceinline__ void unpack8(const uint4 w, float (&v)[8]) {
-  const uint32_t words[4] = {w.x, w.y, w.z, w.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) v[2 * i] = cuda::low_bf16(words[i]), v[2 * i + 1] = cuda::high_bf16(words[i]);
-}
-
-__device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
-  return make_uint4(cuda::pack(cuda::float_to_bf16(v[0]), cuda::float_to_bf16(v[1])),
-                    cuda::pack(cuda::float_to_bf16(v[2]), cuda::float_to_bf16(v[3])),
-                    cuda::pack(cuda::float_to_bf16(v[4]), cuda::float_to_bf16(v[5])),
-                    cuda::pack(cuda::float_to_bf16(v[6]), cuda::float_to_bf16(v[7])));
-}
-
-// The sum of v over the block; every thread gets it. `scratch` holds one float per warp.
-__device__ __forceinline__ float block_sum(float v, float* scratch) {
-  v = cuda::warp_sum(v);
-  const int warps = blockDim.x / 32;
-  __syncthreads();  // scratch may still be read from the previous call
-  if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
-  __syncthreads();
-  float total = 0.f;
-  for (int w = 0; w < warps; ++w) total += scratch[w];
-  return total;
-}
 
 // One block per row.
 __global__ void __launch_bounds__(kMaxThreads) rms_norm_forward_kernel(RmsNormArgs a) {

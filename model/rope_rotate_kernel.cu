@@ -9,20 +9,10 @@
 namespace grpo::model::kernels {
 namespace {
 
+using cuda::pack8;
+using cuda::unpack8;
+
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ void unpack8(const uint4 w, float (&v)[8]) {
-  const uint32_t words[4] = {w.x, w.y, w.z, w.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) v[2 * i] = cuda::low_bf16(words[i]), v[2 * i + 1] = cuda::high_bf16(words[i]);
-}
-
-__device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
-  return make_uint4(cuda::pack(cuda::float_to_bf16(v[0]), cuda::float_to_bf16(v[1])),
-                    cuda::pack(cuda::float_to_bf16(v[2]), cuda::float_to_bf16(v[3])),
-                    cuda::pack(cuda::float_to_bf16(v[4]), cuda::float_to_bf16(v[5])),
-                    cuda::pack(cuda::float_to_bf16(v[6]), cuda::float_to_bf16(v[7])));
-}
 
 // Element offset of (b, t, head, channel) in a part.
 __device__ __forceinline__ int64_t part_offset(const RopePart& p, int64_t b, int64_t t, int head, int channel) {

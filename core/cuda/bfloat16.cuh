@@ -25,4 +25,16 @@ __device__ __forceinline__ uint16_t float_to_bf16(float f) {
 // To the nearest bf16 and back to float: how each bf16 tensor op rounds its result.
 __device__ __forceinline__ float round_to_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
 
+// Eight bf16 values in 16 bytes (one uint4 access) and back, element 0 in the lowest bits.
+__device__ __forceinline__ void unpack8(const uint4 w, float (&v)[8]) {
+  const uint32_t words[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) v[2 * i] = low_bf16(words[i]), v[2 * i + 1] = high_bf16(words[i]);
+}
+
+__device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
+  return make_uint4(pack(float_to_bf16(v[0]), float_to_bf16(v[1])), pack(float_to_bf16(v[2]), float_to_bf16(v[3])),
+                    pack(float_to_bf16(v[4]), float_to_bf16(v[5])), pack(float_to_bf16(v[6]), float_to_bf16(v[7])));
+}
+
 }  // namespace grpo::cuda

@@ -106,14 +106,8 @@ __global__ void __launch_bounds__(kThreads) sum_of_squares_kernel(const void* x,
     sum = fmaf(v, v, sum);
   }
   __shared__ float warps[kThreads / 32];
-  sum = cuda::warp_sum(sum);
-  if (threadIdx.x % 32 == 0) warps[threadIdx.x / 32] = sum;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float total = 0.f;
-    for (int w = 0; w < kThreads / 32; ++w) total += warps[w];
-    partials[blockIdx.x] = total;
-  }
+  const float total = cuda::block_sum(sum, warps);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
 
 int blocks_for(int64_t n, int64_t per_block) {
