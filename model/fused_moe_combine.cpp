@@ -6,11 +6,14 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
+#include "model/kernel_checks.h"
 #include "model/moe_combine_kernel.h"
 
 namespace grpo::model {
 namespace {
 
+using kernel_checks::bf16_on;
+using kernel_checks::rows_aligned;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -65,8 +68,8 @@ bool int64_on(const torch::Tensor& t, const torch::Device& device, int64_t numel
 
 bool fused_moe_combine_applies(const torch::Tensor& rows, const torch::Tensor& weights,
                                const torch::Tensor& row_of_pair, const torch::Tensor& pair_of_row) {
-  if (!(rows.is_cuda() && rows.scalar_type() == torch::kBFloat16 && rows.dim() == 2 && rows.is_contiguous() &&
-        rows.size(1) % 8 == 0 && reinterpret_cast<uintptr_t>(rows.data_ptr()) % 16 == 0))
+  if (!(rows.dim() == 2 && bf16_on(rows, rows.device()) && rows.is_contiguous() && rows.size(1) % 8 == 0 &&
+        rows_aligned(rows, 1)))
     return false;
   const auto device = rows.device();
   return weights.dim() == 2 && weights.device() == device && weights.scalar_type() == torch::kFloat32 &&

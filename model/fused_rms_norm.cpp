@@ -12,6 +12,8 @@
 namespace grpo::model {
 namespace {
 
+using kernel_checks::bf16_on;
+using kernel_checks::rows_aligned;
 using kernel_checks::rows_of;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
@@ -59,10 +61,9 @@ struct FusedRmsNormFunction : public torch::autograd::Function<FusedRmsNormFunct
 }  // namespace
 
 bool fused_rms_norm_applies(const torch::Tensor& x, const torch::Tensor& weight) {
-  return x.is_cuda() && x.scalar_type() == torch::kBFloat16 && x.dim() >= 1 && x.is_contiguous() &&
-         x.size(-1) % 8 == 0 && x.size(-1) <= kernels::kRmsNormMaxHidden &&
-         reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0 && weight.dim() == 1 && weight.size(0) == x.size(-1) &&
-         weight.device() == x.device() && weight.scalar_type() == torch::kBFloat16 && weight.is_contiguous();
+  return x.dim() >= 1 && bf16_on(x, x.device()) && x.is_contiguous() && x.size(-1) % 8 == 0 &&
+         x.size(-1) <= kernels::kRmsNormMaxHidden && rows_aligned(x, x.dim() - 1) && weight.dim() == 1 &&
+         weight.size(0) == x.size(-1) && bf16_on(weight, x.device()) && weight.is_contiguous();
 }
 
 torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {

@@ -6,11 +6,14 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
+#include "model/kernel_checks.h"
 #include "model/rope_rotate_kernel.h"
 
 namespace grpo::model {
 namespace {
 
+using kernel_checks::bf16_on;
+using kernel_checks::rows_aligned;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -27,8 +30,7 @@ kernels::RopePart part_of(const torch::Tensor& t) {
 
 // The kernel reads and writes each part's rows of D channels with 16-byte accesses.
 bool part_readable(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kBFloat16 && t.stride(3) == 1 && t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 &&
-         t.stride(2) % 8 == 0 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  return t.scalar_type() == torch::kBFloat16 && t.stride(3) == 1 && rows_aligned(t, 3);
 }
 
 void launch(const torch::Tensor& combined, const std::vector<torch::Tensor>& parts, const torch::Tensor& cos,
@@ -79,17 +81,16 @@ struct FusedRopeSplitFunction : public torch::autograd::Function<FusedRopeSplitF
 };
 
 bool table_for(const torch::Tensor& table, const torch::Tensor& qkv) {
-  return table.dim() == 4 && table.device() == qkv.device() && table.scalar_type() == torch::kBFloat16 &&
-         table.is_contiguous() && table.size(0) == qkv.size(0) && table.size(1) == qkv.size(1) && table.size(2) == 1 &&
-         table.size(3) == qkv.size(3) && !table.requires_grad();
+  return table.dim() == 4 && bf16_on(table, qkv.device()) && table.is_contiguous() && table.size(0) == qkv.size(0) &&
+         table.size(1) == qkv.size(1) && table.size(2) == 1 && table.size(3) == qkv.size(3) && !table.requires_grad();
 }
 
 }  // namespace
 
 bool fused_rope_applies(const torch::Tensor& qkv, const torch::Tensor& cos, const torch::Tensor& signed_sin) {
-  return qkv.dim() == 4 && qkv.is_cuda() && qkv.scalar_type() == torch::kBFloat16 && qkv.is_contiguous() &&
-         qkv.size(3) % 16 == 0 && reinterpret_cast<uintptr_t>(qkv.data_ptr()) % 16 == 0 && cos.defined() &&
-         signed_sin.defined() && table_for(cos, qkv) && table_for(signed_sin, qkv);
+  return qkv.dim() == 4 && bf16_on(qkv, qkv.device()) && qkv.is_contiguous() && qkv.size(3) % 16 == 0 &&
+         rows_aligned(qkv, 3) && cos.defined() && signed_sin.defined() && table_for(cos, qkv) &&
+         table_for(signed_sin, qkv);
 }
 
 std::vector<torch::Tensor> fused_rope_split(const torch::Tensor& qkv, const torch::Tensor& cos,
