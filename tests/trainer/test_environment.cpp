@@ -1,15 +1,11 @@
-// Test-binary set-up and tear-down for test_trainer. One LibTorch thread: the models here are
+// Test-binary set-up for test_trainer. One LibTorch thread: the models here are
 // tiny (hidden 64), so a second intra-op thread buys nothing, and on a loaded 2-core machine
 // OpenMP's spinning threads made `grpo sft` on them 7x slower (12.2 s vs 1.6 s for the same 40
-// steps); the runs set run.threads: 1 for the same reason. At the end, the temp directories this
-// process made (tiny_world.h's fresh_dir) are removed. gtest_main provides main(); this
-// registers a global environment instead of a second main.
+// steps); the runs set run.threads: 1 for the same reason. (The temp directories this process
+// makes, tiny_world.h's fresh_dir, are removed by tests/common/scratch_cleanup.cpp.) gtest_main
+// provides main(); this registers a global environment instead of a second main.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-
-#include "core/filesystem.h"
 #include "core/crash_handler.h"
 #include "core/torch/device.h"
 
@@ -20,13 +16,6 @@ class TrainerTestEnvironment : public ::testing::Environment {
   void SetUp() override {
     grpo::install_crash_handler();
     grpo::set_cpu_threads(1);
-  }
-  void TearDown() override {
-    namespace fs = std::filesystem;
-    const std::string prefix = "grpo-trainer-" + std::to_string(::getpid()) + "-";
-    std::error_code ignored;
-    for (const auto& e : fs::directory_iterator(fs::temp_directory_path(), ignored))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) grpo::try_remove_tree(e.path());
   }
 };
 

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace grpo::testing {
 
 fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("grpo-trainer-" + std::to_string(::getpid()) + "-" + name);
+  // grpo…_<pid>: removed at exit by tests/common/scratch_cleanup.cpp.
+  const auto dir = fs::temp_directory_path() / ("grpo_trainer_" + name + "_" + std::to_string(::getpid()));
   remove_tree(dir);
   fs::create_directories(dir);
   return dir;
