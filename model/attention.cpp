@@ -57,28 +57,23 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
     return decode_attention(q, k, v, ctx.step->positions, scale);
 #endif
   if (ctx.cache && groups > 1) return attend_grouped(q, k, v, ctx.attn_mask, scale);
+  const auto mask = ctx.attn_mask.defined() ? c10::optional<torch::Tensor>(ctx.attn_mask) : c10::nullopt;
+  const bool causal = !ctx.attn_mask.defined();
   if (groups > 1 && k.size(1) == 1) {  // one shared head (MLA latent): a stride-0 view, no copy
     keys = k.expand({k.size(0), q.size(1), k.size(2), k.size(3)});
     values = v.expand({v.size(0), q.size(1), v.size(2), v.size(3)});
-  } else if (groups > 1) {  // repeat_kv: query head h reads kv head h / groups
-    auto expand = [&](const torch::Tensor& t) {
-      return t.unsqueeze(2).expand({t.size(0), t.size(1), groups, t.size(2), t.size(3)})
-          .reshape({t.size(0), t.size(1) * groups, t.size(2), t.size(3)});
-    };
-    keys = expand(k);
-    values = expand(v);
+  } else if (groups > 1) {
+    return compat::grouped_query_attention(q, k, v, mask, causal, scale);
   }
-  if (ctx.attn_mask.defined())
-    return compat::scaled_dot_product_attention(q, keys, values, ctx.attn_mask, false, scale);
-  return compat::scaled_dot_product_attention(q, keys, values, c10::nullopt, true, scale);
+  return compat::scaled_dot_product_attention(q, keys, values, mask, causal, scale);
 }
 
 GqaAttention::GqaAttention(const ModelConfig& c, int64_t layer)
     : layer_(layer), heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
       scale_(c.attention_scale()) {
   qkv_proj = register_module(names::kQkvProj,
-                             make_linear(c.hidden_size, (heads_ + 2 * kv_heads_) * head_dim_, c.qkv_bias));
-  o_proj = register_module(names::kOProj, make_linear(heads_ * head_dim_, c.hidden_size, c.o_bias));
+                             Linear(c.hidden_size, (heads_ + 2 * kv_heads_) * head_dim_, c.qkv_bias));
+  o_proj = register_module(names::kOProj, Linear(heads_ * head_dim_, c.hidden_size, c.o_bias));
 }
 
 torch::Tensor GqaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {

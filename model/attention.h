@@ -15,7 +15,7 @@ class GqaAttention : public AttentionBase {
   GqaAttention(const ModelConfig& config, int64_t layer);
   torch::Tensor forward(const torch::Tensor& x, const ForwardContext& ctx) override;
 
-  torch::nn::Linear qkv_proj{nullptr}, o_proj{nullptr};
+  Linear qkv_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t layer_, heads_, kv_heads_, head_dim_;
@@ -23,7 +23,8 @@ class GqaAttention : public AttentionBase {
 };
 
 // Attention over prepared heads. q: [B, H, T, Dq]; k: [B, Hk, Tk, Dq]; v: [B, Hk, Tk, Dv] with H a
-// multiple of Hk (kv heads are repeated). Uses ctx's mask (or plain causal) -> [B, H, T, Dv].
+// multiple of Hk (query head h reads kv head h / (H / Hk); compat::grouped_query_attention). Uses
+// ctx's mask (or plain causal) -> [B, H, T, Dv].
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const ForwardContext& ctx,
                      double scale);
 

@@ -60,10 +60,6 @@ void set_rope_tables(ForwardContext& ctx, const ModelConfig& c, const RopeFreque
   ctx.qkv_sin = per_head(ctx.sin, 0.0);
 }
 
-torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-}
-
 // chunk, not narrow: the backward of a split is one cat, the backward of each narrow a zeroed
 // full-size gradient. On CUDA one kernel each way (fused_swiglu.h).
 torch::Tensor swiglu_activation(const torch::Tensor& gate_up) {
@@ -75,8 +71,8 @@ torch::Tensor swiglu_activation(const torch::Tensor& gate_up) {
 }
 
 MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias) {
-  gate_up_proj = register_module(names::kGateUpProj, make_linear(hidden, 2 * intermediate, bias));
-  down_proj = register_module(names::kDownProj, make_linear(intermediate, hidden, bias));
+  gate_up_proj = register_module(names::kGateUpProj, Linear(hidden, 2 * intermediate, bias));
+  down_proj = register_module(names::kDownProj, Linear(intermediate, hidden, bias));
 }
 
 torch::Tensor MlpImpl::swiglu(const torch::Tensor& x) { return down_proj(swiglu_activation(gate_up_proj(x))); }

@@ -8,6 +8,7 @@
 
 #include "model/cache.h"
 #include "model/config.h"
+#include "model/linear.h"
 #include "model/rope.h"
 
 namespace grpo::model {
@@ -63,8 +64,6 @@ torch::Tensor add_and_norm_(torch::Tensor& residual, const torch::Tensor& delta,
 // order and rounded once (partials.sum(0).to(dtype)); on CUDA in bf16 the sum is part of the kernel.
 torch::Tensor add_sum_and_norm_(torch::Tensor& residual, const torch::Tensor& partials, RMSNormImpl& norm);
 
-torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias);
-
 class AttentionBase : public torch::nn::Module {
  public:
   // x: [B, T, hidden] (already normalized) -> [B, T, hidden].
@@ -86,7 +85,7 @@ class MlpImpl : public FeedForwardBase {
   MlpImpl(int64_t hidden, int64_t intermediate, bool bias);
   torch::Tensor swiglu(const torch::Tensor& x);  // [..., hidden] -> [..., hidden]
   LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) override { return {swiglu(x), {}}; }
-  torch::nn::Linear gate_up_proj{nullptr}, down_proj{nullptr};  // [2I, hidden] gate rows first; [hidden, I]
+  Linear gate_up_proj{nullptr}, down_proj{nullptr};  // [2I, hidden] gate rows first; [hidden, I]
 };
 TORCH_MODULE(Mlp);
 

@@ -28,16 +28,16 @@ MlaAttention::MlaAttention(const ModelConfig& c, int64_t layer)
       v_dim_(c.v_head_dim), kv_rank_(c.kv_lora_rank), interleave_(c.rope_interleave), scale_(c.attention_scale()) {
   const int64_t h = c.hidden_size, qk = c.qk_head_dim();
   if (c.q_lora_rank > 0) {
-    q_a_proj = register_module(names::kQAProj, make_linear(h, c.q_lora_rank, c.mla_a_bias));
+    q_a_proj = register_module(names::kQAProj, Linear(h, c.q_lora_rank, c.mla_a_bias));
     q_a_layernorm = register_module(names::kQALayernorm, RMSNorm(c.q_lora_rank, kLoraNormEps));
-    q_b_proj = register_module(names::kQBProj, make_linear(c.q_lora_rank, heads_ * qk, false));
+    q_b_proj = register_module(names::kQBProj, Linear(c.q_lora_rank, heads_ * qk, false));
   } else {
-    q_proj = register_module(names::kQProj, make_linear(h, heads_ * qk, false));
+    q_proj = register_module(names::kQProj, Linear(h, heads_ * qk, false));
   }
-  kv_a_proj_with_mqa = register_module(names::kKvAProjWithMqa, make_linear(h, kv_rank_ + rope_, c.mla_a_bias));
+  kv_a_proj_with_mqa = register_module(names::kKvAProjWithMqa, Linear(h, kv_rank_ + rope_, c.mla_a_bias));
   kv_a_layernorm = register_module(names::kKvALayernorm, RMSNorm(kv_rank_, kLoraNormEps));
-  kv_b_proj = register_module(names::kKvBProj, make_linear(kv_rank_, heads_ * (nope_ + v_dim_), false));
-  o_proj = register_module(names::kOProj, make_linear(heads_ * v_dim_, h, c.o_bias));
+  kv_b_proj = register_module(names::kKvBProj, Linear(kv_rank_, heads_ * (nope_ + v_dim_), false));
+  o_proj = register_module(names::kOProj, Linear(heads_ * v_dim_, h, c.o_bias));
 }
 
 torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext& ctx) {

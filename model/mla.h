@@ -16,8 +16,8 @@ class MlaAttention : public AttentionBase {
   MlaAttention(const ModelConfig& config, int64_t layer);
   torch::Tensor forward(const torch::Tensor& x, const ForwardContext& ctx) override;
 
-  torch::nn::Linear q_proj{nullptr}, q_a_proj{nullptr}, q_b_proj{nullptr};
-  torch::nn::Linear kv_a_proj_with_mqa{nullptr}, kv_b_proj{nullptr}, o_proj{nullptr};
+  Linear q_proj{nullptr}, q_a_proj{nullptr}, q_b_proj{nullptr};
+  Linear kv_a_proj_with_mqa{nullptr}, kv_b_proj{nullptr}, o_proj{nullptr};
   RMSNorm q_a_layernorm{nullptr}, kv_a_layernorm{nullptr};
 
  private:

@@ -38,7 +38,7 @@ SharedHeadImpl::SharedHeadImpl(int64_t hidden, double eps) {
 MtpLayerImpl::MtpLayerImpl(const ModelConfig& c, int64_t layer) {
   enorm = register_module(names::kEnorm, RMSNorm(c.hidden_size, c.rms_norm_eps));
   hnorm = register_module(names::kHnorm, RMSNorm(c.hidden_size, c.rms_norm_eps));
-  eh_proj = register_module(names::kEhProj, make_linear(2 * c.hidden_size, c.hidden_size, false));
+  eh_proj = register_module(names::kEhProj, Linear(2 * c.hidden_size, c.hidden_size, false));
   shared_head = register_module(names::kSharedHead, SharedHead(c.hidden_size, c.rms_norm_eps));
   block = DecoderLayer(c, layer, c.n_routed_experts > 0);
   for (const auto& child : block->named_children()) register_module(child.key(), child.value());
@@ -66,7 +66,7 @@ ModelBodyImpl::ModelBodyImpl(const ModelConfig& c) {
 
 CausalLMImpl::CausalLMImpl(const ModelConfig& c) : config_(c), rope_(rope_frequencies(c)) {
   model = register_module(names::kModel, ModelBody(c));
-  if (!c.tie_word_embeddings) lm_head = register_module(names::kLmHead, make_linear(c.hidden_size, c.vocab_size, false));
+  if (!c.tie_word_embeddings) lm_head = register_module(names::kLmHead, Linear(c.hidden_size, c.vocab_size, false));
 }
 
 torch::Tensor CausalLMImpl::output_weight() { return lm_head ? lm_head->weight : model->embed_tokens->weight; }

@@ -72,7 +72,7 @@ class MtpLayerImpl : public torch::nn::Module {
   // hidden, next_embeds: [B, T, hidden] -> [B, T, hidden] (normed by shared_head.norm).
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& next_embeds, const ForwardContext& ctx);
   RMSNorm enorm{nullptr}, hnorm{nullptr};
-  torch::nn::Linear eh_proj{nullptr};
+  Linear eh_proj{nullptr};
   SharedHead shared_head{nullptr};
   DecoderLayer block{nullptr};
 };
@@ -109,7 +109,7 @@ class CausalLMImpl : public torch::nn::Module {
   std::vector<MoeFeedForward*> moe_layers() const;
 
   ModelBody model{nullptr};
-  torch::nn::Linear lm_head{nullptr};
+  Linear lm_head{nullptr};
 
  private:
   ForwardContext make_context(const ForwardInput& input, CacheStep* step, torch::Tensor* positions);

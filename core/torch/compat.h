@@ -39,6 +39,27 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
   return torch::matmul(probs, v);
 }
 
+// Grouped-query attention: q [B, H, Tq, D], k and v [B, Hkv, Tk, D] with H a multiple of Hkv;
+// query head h reads kv head h / (H / Hkv), as transformers' repeat_kv arranges. 2.5+ on CUDA
+// hands the shared heads to a fused kernel that reads them in place (enable_gqa), when one takes
+// these inputs; otherwise K and V are repeated per query head first (a copy each, and a
+// reduction of their gradients in the backward).
+inline torch::Tensor grouped_query_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                             const c10::optional<torch::Tensor>& mask, bool is_causal, double scale) {
+#if GRPO_TORCH_AT_LEAST(2, 5)
+  constexpr int64_t kMathBackend = 0;  // sdp::SDPBackend::math: no fused kernel takes the inputs
+  if (q.is_cuda() && !(is_causal && q.size(-2) != k.size(-2)) &&
+      at::_fused_sdp_choice(q, k, v, mask, 0.0, is_causal, scale, /*enable_gqa=*/true) != kMathBackend)
+    return at::scaled_dot_product_attention(q, k, v, mask, 0.0, is_causal, scale, /*enable_gqa=*/true);
+#endif
+  const int64_t groups = q.size(1) / k.size(1);
+  auto repeat = [&](const torch::Tensor& t) {
+    return t.unsqueeze(2).expand({t.size(0), t.size(1), groups, t.size(2), t.size(3)})
+        .reshape({t.size(0), t.size(1) * groups, t.size(2), t.size(3)});
+  };
+  return scaled_dot_product_attention(q, repeat(k), repeat(v), mask, is_causal, scale);
+}
+
 // RMSNorm: weight · x / sqrt(mean(x²) + eps) over the last dim, statistics in float32. Where the
 // CUDA kernel exists (2.8+, x and weight of one dtype) forward and backward are one fused kernel
 // each, which rounds x·rstd·weight once; elsewhere transformers' eager form, which rounds x·rstd

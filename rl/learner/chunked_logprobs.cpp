@@ -4,12 +4,14 @@
 //   ∂ log p_y / ∂s_j = [j = y] - p_j
 //   ∂ H / ∂s_j       = -p_j · (log p_j + H)
 // so ∂L/∂s = p ⊙ (-g_lp - g_H·(log p + H)) + g_lp·onehot(y), and ∂L/∂z = ∂L/∂s / τ. The backward
-// recomputes z chunk by chunk from the saved hidden rows, row maxima and log-sums.
+// takes z kept from the forward, or recomputes it chunk by chunk from the saved hidden rows, and
+// reuses the forward's row maxima and log-sums.
 #include "rl/learner/chunked_logprobs.h"
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/torch/gradient_in_place.h"
 #include "core/torch/compat.h"
 #include "rl/algorithms/tensor_checks.h"
 #ifdef GRPO_WITH_CUDA
@@ -65,9 +67,10 @@ SelectedRows select_rows(const torch::Tensor& hidden, const torch::Tensor& lm_he
 // One chunk's logits h·Wᵀ [c, V], in the inputs' dtype.
 torch::Tensor chunk_logits(const torch::Tensor& h, const torch::Tensor& weight) { return torch::matmul(h, weight.t()); }
 
-// Scaled float32 logits z / τ (in place when z is float32 already).
-torch::Tensor scaled(const torch::Tensor& z, double inv_temperature) {
-  return z.to(torch::kFloat32).mul_(inv_temperature);
+// Scaled float32 logits z / τ: in place when z is float32 already, unless z must be preserved
+// (logits kept for the backward).
+torch::Tensor scaled(const torch::Tensor& z, double inv_temperature, bool preserve_z) {
+  return z.to(torch::kFloat32, /*non_blocking=*/false, /*copy=*/preserve_z).mul_(inv_temperature);
 }
 
 // Turns scaled logits s [c, V] into log p in place as (s - max) - log Σ exp(s - max): subtracting
@@ -81,19 +84,18 @@ void shift_to_log_softmax(torch::Tensor& s, torch::Tensor row_max, torch::Tensor
   s.sub_(lse);
 }
 
-// ∂L/∂z of one chunk [c, V] in the hidden states' dtype, recomputing z = h·Wᵀ; g_lp and g_h are
-// the chunk's upstream gradients (either undefined: zero).
-torch::Tensor logit_gradient(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& tokens,
-                             double inv_t, const torch::Tensor& row_max, const torch::Tensor& lse,
-                             const torch::Tensor& entropy, const torch::Tensor& g_lp, const torch::Tensor& g_h) {
-  auto z = chunk_logits(h, weight);
+// Overwrites one chunk's logits z [c, V] with ∂L/∂z (in z's dtype); g_lp and g_h are the chunk's
+// upstream gradients (either undefined: zero).
+void logits_to_gradient(torch::Tensor& z, const torch::Tensor& tokens, double inv_t, const torch::Tensor& row_max,
+                        const torch::Tensor& lse, const torch::Tensor& entropy, const torch::Tensor& g_lp,
+                        const torch::Tensor& g_h) {
 #ifdef GRPO_WITH_CUDA
-  if (logprob_rows_apply(z)) {  // bf16 on CUDA: the gradient overwrites the logits in one pass
+  if (logprob_rows_apply(z)) {  // bf16 on CUDA: one pass over the logits
     logprob_rows_backward(z, tokens, inv_t, row_max, lse, entropy, g_lp, g_h);
-    return z;
+    return;
   }
 #endif
-  auto log_p = scaled(z, inv_t);
+  auto log_p = scaled(z, inv_t, /*preserve_z=*/false);
   shift_to_log_softmax(log_p, row_max, lse, /*measure=*/false);
   const auto p = log_p.exp();
   // log_p becomes the factor multiplying p: -g_lp - g_H·(log p + H).
@@ -101,20 +103,23 @@ torch::Tensor logit_gradient(const torch::Tensor& h, const torch::Tensor& weight
   if (g_lp.defined()) factor.sub_(g_lp.unsqueeze(1));
   auto grad_s = factor.mul_(p);
   if (g_lp.defined()) grad_s.scatter_add_(1, tokens.unsqueeze(1), g_lp.unsqueeze(1));
-  return grad_s.mul_(inv_t).to(h.scalar_type());
+  grad_s.mul_(inv_t);
+  if (!grad_s.is_same(z)) z.copy_(grad_s);  // float32 z was overwritten in place already
 }
 
 struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbFunction> {
   // hidden: [M, H]; weight: [V, H]; tokens: [M] int64. Returns {logprobs [M], entropy [M]}.
+  // keep_logits: make all logits in one GEMM and save them for the backward.
   static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight,
-                               torch::Tensor tokens, double inv_temperature, int64_t chunk_rows) {
+                               torch::Tensor tokens, double inv_temperature, int64_t chunk_rows, bool keep_logits) {
     const int64_t m = hidden.size(0);
     auto opts = hidden.options().dtype(torch::kFloat32);
     auto logprobs = torch::empty({m}, opts), entropy = torch::empty({m}, opts);
     auto row_max = torch::empty({m, 1}, opts), lse = torch::empty({m, 1}, opts);
+    const auto logits = keep_logits ? chunk_logits(hidden, weight) : torch::Tensor();
     for (int64_t a = 0; a < m; a += chunk_rows) {
       const int64_t b = std::min(m, a + chunk_rows);
-      const auto z = chunk_logits(hidden.slice(0, a, b), weight);
+      const auto z = keep_logits ? logits.slice(0, a, b) : chunk_logits(hidden.slice(0, a, b), weight);
 #ifdef GRPO_WITH_CUDA
       if (logprob_rows_apply(z)) {  // bf16 on CUDA: one pass over the chunk's logits
         logprob_rows_forward(z, tokens.slice(0, a, b), inv_temperature, logprobs.slice(0, a, b),
@@ -122,12 +127,12 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
         continue;
       }
 #endif
-      auto log_p = scaled(z, inv_temperature);
+      auto log_p = scaled(z, inv_temperature, /*preserve_z=*/keep_logits);
       shift_to_log_softmax(log_p, row_max.slice(0, a, b), lse.slice(0, a, b), /*measure=*/true);
       logprobs.slice(0, a, b).copy_(log_p.gather(1, tokens.slice(0, a, b).unsqueeze(1)).squeeze(1));
       entropy.slice(0, a, b).copy_(-(log_p.exp().mul_(log_p)).sum(-1));
     }
-    ctx->save_for_backward({hidden, weight, tokens, row_max, lse, entropy});
+    ctx->save_for_backward({hidden, weight, tokens, row_max, lse, entropy, logits});
     ctx->saved_data["inv_temperature"] = inv_temperature;
     ctx->saved_data["chunk_rows"] = chunk_rows;
     ctx->set_materialize_grads(false);
@@ -138,26 +143,42 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
     const auto saved = ctx->get_saved_variables();
     const auto &hidden = saved[0], &weight = saved[1], &tokens = saved[2];
     const auto &row_max = saved[3], &lse = saved[4], &entropy = saved[5];
+    auto logits = saved[6];
     const double inv_t = ctx->saved_data["inv_temperature"].toDouble();
     const int64_t chunk_rows = ctx->saved_data["chunk_rows"].toInt();
     const auto& g_lp = grads[0];
     const auto& g_h = grads[1];
     const bool want_hidden = ctx->needs_input_grad(0), want_weight = ctx->needs_input_grad(1);
     torch::Tensor grad_hidden, grad_weight;
-    if ((!g_lp.defined() && !g_h.defined()) || (!want_hidden && !want_weight))
-      return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    const variable_list none(6);
+    if ((!g_lp.defined() && !g_h.defined()) || (!want_hidden && !want_weight)) return none;
+    auto upstream = [](const torch::Tensor& g, int64_t a, int64_t b) { return g.defined() ? g.slice(0, a, b) : g; };
+    const int64_t m = hidden.size(0);
+
+    // Kept logits: the gradient overwrites them (so a second backward through this graph, with
+    // retain_graph, fails LibTorch's in-place check; set keep_logits_bytes = 0 for that), then
+    // one GEMM per input.
+    if (logits.defined()) {
+      for (int64_t a = 0; a < m; a += chunk_rows) {
+        const int64_t b = std::min(m, a + chunk_rows);
+        auto z = logits.slice(0, a, b);
+        logits_to_gradient(z, tokens.slice(0, a, b), inv_t, row_max.slice(0, a, b), lse.slice(0, a, b),
+                           entropy.slice(0, a, b), upstream(g_lp, a, b), upstream(g_h, a, b));
+      }
+      if (want_hidden) grad_hidden = torch::mm(logits, weight);
+      if (want_weight) grad_weight = accumulate_matmul_gradient(weight, logits.t(), hidden);
+      return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+
     if (want_hidden) grad_hidden = torch::empty_like(hidden);
     // float32 accumulator across chunks, so a bf16 weight's gradient is not rounded per chunk.
     if (want_weight) grad_weight = torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat32));
-
-    const int64_t m = hidden.size(0);
     for (int64_t a = 0; a < m; a += chunk_rows) {
       const int64_t b = std::min(m, a + chunk_rows);
       const auto h = hidden.slice(0, a, b);
-      const auto grad_z = logit_gradient(h, weight, tokens.slice(0, a, b), inv_t, row_max.slice(0, a, b),
-                                         lse.slice(0, a, b), entropy.slice(0, a, b),
-                                         g_lp.defined() ? g_lp.slice(0, a, b) : g_lp,
-                                         g_h.defined() ? g_h.slice(0, a, b) : g_h);
+      auto grad_z = chunk_logits(h, weight);  // recomputed, then overwritten with its gradient
+      logits_to_gradient(grad_z, tokens.slice(0, a, b), inv_t, row_max.slice(0, a, b), lse.slice(0, a, b),
+                         entropy.slice(0, a, b), upstream(g_lp, a, b), upstream(g_h, a, b));
       if (want_hidden) {
         auto rows = grad_hidden.slice(0, a, b);
         torch::mm_out(rows, grad_z, weight);
@@ -165,8 +186,8 @@ struct ChunkedLogProbFunction : public torch::autograd::Function<ChunkedLogProbF
       // Accumulated in float32 in place: no [V, H] temporary per chunk.
       if (want_weight) compat::addmm_into_float32_(grad_weight, grad_z.t(), h);
     }
-    if (want_weight) grad_weight = grad_weight.to(weight.scalar_type());
-    return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    if (want_weight) grad_weight = accumulate_gradient(weight, grad_weight.to(weight.scalar_type()));
+    return {grad_hidden, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -190,8 +211,12 @@ TokenLogProbs chunked_token_logprobs(const torch::Tensor& hidden, const torch::T
   require(options.chunk_rows > 0,
           "chunk_rows: expected a value > 0, got " + std::to_string(options.chunk_rows));
   const auto rows = select_rows(hidden, lm_head, tokens, mask);
-  const auto out =
-      ChunkedLogProbFunction::apply(rows.hidden, lm_head, rows.tokens, inv_t, options.chunk_rows);
+  const bool backward_follows =
+      torch::GradMode::is_enabled() && (rows.hidden.requires_grad() || lm_head.requires_grad());
+  const int64_t logits_bytes = rows.hidden.size(0) * lm_head.size(0) * static_cast<int64_t>(rows.hidden.element_size());
+  const bool keep_logits = backward_follows && logits_bytes <= options.keep_logits_bytes;
+  const auto out = ChunkedLogProbFunction::apply(rows.hidden, lm_head, rows.tokens, inv_t, options.chunk_rows,
+                                                 keep_logits);
   const int64_t n = hidden.size(0), t = hidden.size(1);
   return {scatter_rows(out[0], rows, n, t), scatter_rows(out[1], rows, n, t)};
 }

@@ -1,6 +1,8 @@
 // Chunked token log-probs and entropy: hand-computed values with temperature, equality of values
-// and gradients with the full-logits computation (to 1e-5, float32), the masked positions, and
-// peak CPU tensor memory against the unchunked version on a moderate size.
+// and gradients with the full-logits computation (to 1e-5, float32) with the logits kept for the
+// backward and recomputed in it, the masked positions, the weight gradient added into an
+// existing gradient buffer, and peak CPU tensor memory against the unchunked version on a
+// moderate size, with and without room to keep the logits.
 #include "rl/learner/chunked_logprobs.h"
 
 #include <gtest/gtest.h>
@@ -13,10 +15,13 @@
 namespace grpo::rl {
 namespace {
 
-TokenLogProbOptions chunks_of(int64_t rows, double temperature = 1.0) {
+constexpr int64_t kRecompute = 0;  // keep_logits_bytes that never keeps the logits
+
+TokenLogProbOptions chunks_of(int64_t rows, double temperature = 1.0, int64_t keep_logits_bytes = kRecompute) {
   TokenLogProbOptions o;
   o.chunk_rows = rows;
   o.temperature = temperature;
+  o.keep_logits_bytes = keep_logits_bytes;
   return o;
 }
 
@@ -83,19 +88,40 @@ void expect_close(const torch::Tensor& a, const torch::Tensor& b, const char* wh
 
 TEST(ChunkedLogProbs, ValuesAndGradientsEqualTheFullLogitsComputation) {
   const auto p = random_problem();
-  for (const int64_t chunk : {1, 4, 7, 64}) {  // chunk sizes that do and do not divide the rows
-    for (const bool masked : {false, true}) {
-      const auto mask = masked ? p.mask : torch::Tensor();
-      auto full =
-          compute(p, [&](auto& h, auto& w) { return full_logits_token_logprobs(h, w, p.tokens, mask, 0.7); });
-      auto chunked = compute(p, [&](auto& h, auto& w) {
-        return chunked_token_logprobs(h, w, p.tokens, mask, chunks_of(chunk, 0.7));
-      });
-      expect_close(chunked.logprobs, full.logprobs, "logprobs");
-      expect_close(chunked.entropy, full.entropy, "entropy");
-      expect_close(chunked.grad_hidden, full.grad_hidden, "grad hidden");
-      expect_close(chunked.grad_weight, full.grad_weight, "grad weight");
+  for (const int64_t keep : {kRecompute, int64_t{1} << 20}) {
+    for (const int64_t chunk : {1, 4, 7, 64}) {  // chunk sizes that do and do not divide the rows
+      for (const bool masked : {false, true}) {
+        SCOPED_TRACE("keep " + std::to_string(keep) + ", chunk " + std::to_string(chunk) + (masked ? ", masked" : ""));
+        const auto mask = masked ? p.mask : torch::Tensor();
+        auto full =
+            compute(p, [&](auto& h, auto& w) { return full_logits_token_logprobs(h, w, p.tokens, mask, 0.7); });
+        auto chunked = compute(p, [&](auto& h, auto& w) {
+          return chunked_token_logprobs(h, w, p.tokens, mask, chunks_of(chunk, 0.7, keep));
+        });
+        expect_close(chunked.logprobs, full.logprobs, "logprobs");
+        expect_close(chunked.entropy, full.entropy, "entropy");
+        expect_close(chunked.grad_hidden, full.grad_hidden, "grad hidden");
+        expect_close(chunked.grad_weight, full.grad_weight, "grad weight");
+      }
     }
+  }
+}
+
+TEST(ChunkedLogProbs, WeightGradientIsAddedIntoAnExistingGradientBuffer) {
+  // MasterWeights keeps each parameter's gradient as a view of a flat buffer: the backward adds
+  // into that buffer itself (core/torch/gradient_in_place.h), on both paths.
+  const auto p = random_problem();
+  const auto want = compute(p, [&](auto& h, auto& w) { return full_logits_token_logprobs(h, w, p.tokens, p.mask, 1.0); });
+  for (const int64_t keep : {kRecompute, int64_t{1} << 20}) {
+    auto h = p.hidden.clone().requires_grad_(true);
+    auto w = p.weight.clone().requires_grad_(true);
+    auto flat = torch::full({2 * w.numel()}, 0.5f);
+    w.mutable_grad() = flat.narrow(0, w.numel(), w.numel()).view(w.sizes());
+    const auto out = chunked_token_logprobs(h, w, p.tokens, p.mask, chunks_of(4, 1.0, keep));
+    (out.logprobs * p.g_lp + out.entropy * p.g_h).sum().backward();
+    EXPECT_EQ(w.grad().data_ptr(), flat.data_ptr<float>() + w.numel()) << "keep " << keep;
+    expect_close(w.grad() - 0.5, want.grad_weight, "grad weight added to the buffer");
+    EXPECT_EQ(flat.narrow(0, 0, w.numel()).eq(0.5f).all().item<bool>(), true) << "the rest of the buffer is untouched";
   }
 }
 
@@ -131,9 +157,10 @@ TEST(ChunkedLogProbs, OnlyTheLogProbGradientIsNeededWhenEntropyIsUnused) {
   expect_close(w.grad(), w2.grad(), "grad weight");
 }
 
-TEST(ChunkedLogProbs, PeakMemoryStaysAtChunkScale) {
+TEST(ChunkedLogProbs, PeakMemoryStaysAtChunkScaleUnlessTheLogitsFitTheBudget) {
   // 512 positions × V 8192: full float32 logits are 16 MiB, and the unchunked forward+backward
-  // holds several such tensors. Chunks of 64 rows are 2 MiB each.
+  // holds several such tensors. Chunks of 64 rows are 2 MiB each; kept logits are one 16 MiB
+  // tensor until the backward.
   torch::manual_seed(3);
   const int64_t n = 4, t = 128, h = 64, v = 8192;
   auto hidden = torch::randn({n, t, h}).requires_grad_(true);
@@ -152,11 +179,21 @@ TEST(ChunkedLogProbs, PeakMemoryStaysAtChunkScale) {
   const double full = peak_of([&] { return full_logits_token_logprobs(hidden, weight, tokens, {}, 1.0); });
   const double chunked =
       peak_of([&] { return chunked_token_logprobs(hidden, weight, tokens, {}, chunks_of(64)); });
+  const auto just_too_small = static_cast<int64_t>(logits_bytes) - 1;
+  const double over_budget =
+      peak_of([&] { return chunked_token_logprobs(hidden, weight, tokens, {}, chunks_of(64, 1.0, just_too_small)); });
+  const double kept = peak_of([&] {
+    return chunked_token_logprobs(hidden, weight, tokens, {}, chunks_of(64, 1.0, static_cast<int64_t>(logits_bytes)));
+  });
   RecordProperty("full_peak_bytes", std::to_string(full));
   RecordProperty("chunked_peak_bytes", std::to_string(chunked));
+  RecordProperty("kept_peak_bytes", std::to_string(kept));
   EXPECT_GT(full, 2.0 * logits_bytes);     // the baseline really materialises the logits
   EXPECT_LT(chunked, 0.5 * logits_bytes);  // ≈ a few 2 MiB chunks plus the 2 MiB weight gradient
   EXPECT_LT(chunked * 6.0, full);
+  EXPECT_LT(over_budget, 0.5 * logits_bytes);
+  EXPECT_GT(kept, logits_bytes);  // the logits, once, plus a chunk's float32 working copy
+  EXPECT_LT(kept, 1.5 * logits_bytes);
 }
 
 TEST(ChunkedLogProbs, BadInputsAreNamed) {

@@ -1,8 +1,8 @@
 // The CUDA path of chunked_token_logprobs (label gpu; CUDA builds only, skipped without a
 // device): bf16 log-probs, entropies and both gradients through the one-pass kernels, against
 // float64 autograd from the same bf16 logits, on the vector path (V a multiple of 8) and the
-// scalar one, with a temperature, a mask, chunks that split the rows, and with and without an
-// entropy gradient.
+// scalar one, with a temperature, a mask, chunks that split the rows, with and without an
+// entropy gradient, and with the logits kept for the backward or recomputed in it.
 #include <gtest/gtest.h>
 
 #include "rl/learner/chunked_logprobs.h"
@@ -18,8 +18,9 @@ double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
          std::max(want.to(torch::kFloat64).norm().item<double>(), 1e-30);
 }
 
-void check(int64_t vocab, bool entropy_gradient) {
-  SCOPED_TRACE("V = " + std::to_string(vocab) + (entropy_gradient ? ", with" : ", without") + " entropy gradient");
+void check(int64_t vocab, bool entropy_gradient, bool keep_logits) {
+  SCOPED_TRACE("V = " + std::to_string(vocab) + (entropy_gradient ? ", with" : ", without") + " entropy gradient" +
+               (keep_logits ? ", logits kept" : ", logits recomputed"));
   torch::manual_seed(11);
   const int64_t n = 3, t = 37, width = 64;
   const double temperature = 0.7;
@@ -37,6 +38,7 @@ void check(int64_t vocab, bool entropy_gradient) {
   TokenLogProbOptions options;
   options.temperature = temperature;
   options.chunk_rows = 40;  // three chunks over the 77 unmasked rows
+  options.keep_logits_bytes = keep_logits ? int64_t{1} << 30 : 0;
   const auto out = chunked_token_logprobs(h, w, tokens, mask, options);
   auto loss = (out.logprobs * g_lp).sum();
   if (entropy_gradient) loss = loss + (out.entropy * g_h).sum();
@@ -59,7 +61,7 @@ void check(int64_t vocab, bool entropy_gradient) {
   const double lp_err = (out.logprobs.to(torch::kFloat64) - want_lp).abs().max().item<double>();
   const double h_err = (out.entropy.to(torch::kFloat64) - want_h).abs().max().item<double>();
   const double gh_err = relative_error(h.grad(), want_grad_h), gw_err = relative_error(w.grad(), want_grad_w);
-  std::cout << "[gpu logprob rows] V " << vocab << ": logprob max abs err " << lp_err << ", entropy " << h_err
+  std::cout << "[gpu logprob rows] V " << vocab << (keep_logits ? " kept" : " recomputed") << ": logprob max abs err " << lp_err << ", entropy " << h_err
             << ", grad hidden rel " << gh_err << ", grad weight rel " << gw_err << "\n";
   EXPECT_LE(lp_err, 2e-4);  // float32 arithmetic over the same logits
   EXPECT_LE(h_err, 2e-4);
@@ -69,9 +71,11 @@ void check(int64_t vocab, bool entropy_gradient) {
 
 TEST(GpuLogProbRows, MatchFloat64AutogradOfTheSameLogits) {
   GRPO_REQUIRE_CUDA();
-  check(32000, true);
-  check(32000, false);
-  check(4099, true);  // not a multiple of 8: the scalar path
+  for (const bool keep : {false, true}) {
+    check(32000, true, keep);
+    check(32000, false, keep);
+    check(4099, true, keep);  // not a multiple of 8: the scalar path
+  }
 }
 
 }  // namespace
