@@ -44,7 +44,10 @@ torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext
   const int64_t b = x.size(0), t = x.size(1);
   auto q = q_proj ? q_proj(x) : q_b_proj(q_a_layernorm(q_a_proj(x)));
   q = q.view({b, t, heads_, nope_ + rope_});  // per head: [nope | rope]
-  auto q_nope = q.narrow(-1, 0, nope_).transpose(1, 2);
+  // Splits, not narrows, here and below: a split's backward is one cat, each narrow's a zeroed
+  // full-size gradient plus an add.
+  const auto q_parts = q.split_with_sizes({nope_, rope_}, -1);
+  auto q_nope = q_parts[0].transpose(1, 2);
   auto kv = kv_a_proj_with_mqa(x);  // [latent | rope]
   auto output = [&](const torch::Tensor& out) { return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * v_dim_})); };
 #ifdef GRPO_WITH_CUDA
@@ -57,9 +60,10 @@ torch::Tensor MlaAttention::forward(const torch::Tensor& x, const ForwardContext
     return output(absorbed(q_nope, q_pe, ctx.cache->visible_latent(layer_, *ctx.step), ctx));
   }
 #endif
-  auto q_pe = apply_rope(q.narrow(-1, nope_, rope_), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
-  auto latent = kv_a_layernorm(kv.narrow(-1, 0, kv_rank_));
-  auto k_pe = apply_rope(kv.narrow(-1, kv_rank_, rope_).unsqueeze(2), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
+  auto q_pe = apply_rope(q_parts[1], ctx.cos, ctx.sin, interleave_).transpose(1, 2);
+  const auto kv_parts = kv.split_with_sizes({kv_rank_, rope_}, -1);
+  auto latent = kv_a_layernorm(kv_parts[0]);
+  auto k_pe = apply_rope(kv_parts[1].unsqueeze(2), ctx.cos, ctx.sin, interleave_).transpose(1, 2);
   if (!ctx.cache) return output(expanded(q_nope, q_pe, latent, k_pe, ctx));
   auto entry = torch::cat({latent, k_pe.squeeze(1)}, -1);                          // [B, T, dc + dr]
   auto cached = ctx.cache->write_latent(layer_, *ctx.step, entry).to(q_nope.scalar_type());  // [B, Tk, dc + dr]
@@ -71,8 +75,9 @@ torch::Tensor MlaAttention::expanded(const torch::Tensor& q_nope, const torch::T
                                      const torch::Tensor& k_pe, const ForwardContext& ctx) {
   const int64_t b = latent.size(0), t = latent.size(1);
   auto kv = kv_b_proj(latent).view({b, t, heads_, nope_ + v_dim_}).transpose(1, 2);  // per head: [k_nope | v]
-  auto k_nope = kv.narrow(-1, 0, nope_);
-  auto v = kv.narrow(-1, nope_, v_dim_);
+  const auto parts = kv.split_with_sizes({nope_, v_dim_}, -1);
+  const auto& k_nope = parts[0];
+  const auto& v = parts[1];
   auto key = torch::cat({k_nope, k_pe.expand({b, heads_, t, rope_})}, -1);
   auto query = torch::cat({q_nope, q_pe}, -1);
   return attend(query, key, v, ctx, scale_);
