@@ -3,6 +3,7 @@
 // biases against the load; the sequence-wise balance loss has its hand-computed value; the MTP
 // module is trainable.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -253,7 +254,8 @@ TEST(MasterWeights, SaveAndLoadRestoreExactValuesAndRefuseAnotherModel) {
     torch::NoGradGuard no_grad;
     masters.masters()[0].add_(1e-6);  // below bf16 resolution: only the masters know it
   }
-  const auto path = (std::filesystem::temp_directory_path() / "grpo_masters_test.pt").string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("grpo_masters_test_" + std::to_string(::getpid()))).string();
   masters.save(path);
   auto copy = random_model("qwen2");
   cast_model(copy, torch::kBFloat16);
@@ -270,8 +272,9 @@ TEST(MasterWeights, SaveAndLoadRestoreExactValuesAndRefuseAnotherModel) {
     wrong.load(path);
     FAIL() << "masters of another model loaded";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("grpo_masters_test.pt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("grpo_masters_test_"), std::string::npos) << e.what();
   }
+  std::filesystem::remove(path);
 }
 
 }  // namespace

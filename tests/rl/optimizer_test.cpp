@@ -2,6 +2,7 @@
 #include "rl/learner/optimizer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -94,7 +95,8 @@ TEST(AdamW, SavedStateResumesExactlyAndWrongShapesNameTheFile) {
     p.mutable_grad() = torch::full({4}, 0.1f * static_cast<float>(step + 1));
     opt.step();
   }
-  const auto path = (std::filesystem::temp_directory_path() / "grpo_adamw_state.pt").string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("grpo_adamw_state_" + std::to_string(::getpid()))).string();
   opt.save(path);
   auto q = p.detach().clone().requires_grad_(true);
   AdamW resumed(make_decay_groups({q}, 0.0), o);
@@ -112,8 +114,9 @@ TEST(AdamW, SavedStateResumesExactlyAndWrongShapesNameTheFile) {
     wrong.load(path);
     FAIL() << "a state of another shape loaded";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("grpo_adamw_state.pt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("grpo_adamw_state_"), std::string::npos) << e.what();
   }
+  std::filesystem::remove(path);
 }
 
 TEST(AdamW, SetLearningRateTakesEffectOnTheNextStep) {
