@@ -18,7 +18,16 @@ constexpr double kLoraNormEps = 1e-6;  // transformers builds q_a/kv_a_layernorm
 torch::Tensor per_head_matmul(const torch::Tensor& x, const torch::Tensor& w) {
   const int64_t b = x.size(0), h = x.size(1), t = x.size(2);
   auto rows = x.transpose(0, 1).reshape({h, b * t, x.size(3)});
-  return torch::bmm(rows, w).view({h, b, t, w.size(2)}).transpose(0, 1);
+  if (torch::GradMode::is_enabled() && (rows.requires_grad() || w.requires_grad()))
+    return torch::bmm(rows, w).view({h, b, t, w.size(2)}).transpose(0, 1);
+  // Without autograd (an out= product has none) the result lands in [B, T, H, n] memory, whose
+  // [H, B·T, n] view has strides cuBLAS writes directly: the output projection then reads the
+  // heads as one row per token without the copy a [H, B, T, n] result needs (one per layer and
+  // decode step).
+  auto out = torch::empty({b, t, h, w.size(2)}, rows.options());
+  auto heads_first = out.view({b * t, h, w.size(2)}).transpose(0, 1);
+  torch::bmm_out(heads_first, rows, w);
+  return out.permute({0, 2, 1, 3});
 }
 
 }  // namespace

@@ -1,126 +1,147 @@
 // Split-K expert down projection on tensor cores; see expert_down_kernel.h.
 #include "rollout/expert_down_kernel.h"
 
+#include <algorithm>
+
 #include "core/cuda/cp_async.cuh"
 #include "core/cuda/mma.cuh"
 
 namespace grpo::rollout::kernels {
 namespace {
 
-using cuda::load_a;
-using cuda::mma_16816;
-using cuda::pair;
+using cuda::load_streaming;
+using cuda::mma_chunk32;
 
-constexpr int kWarps = 8;
-constexpr int kThreads = kWarps * 32;
-constexpr int kTileH = 16 * kWarps;  // output features per block: 16 per warp (the MMA's M)
-constexpr int kTileN = 64;           // tokens per block: 8 MMA column tiles
-constexpr int kTileK = 32;           // K of one tile: I and Is are multiples of it
-constexpr int kPitch = kTileK + 8;   // padded rows: the 8 rows of a fragment load hit distinct banks
+constexpr int kTileN = cuda::kChunkRows;  // tokens per block: 8 MMA column tiles
+constexpr int kChunk = cuda::kChunkWidth;  // K of one mma_chunk32
+constexpr int kChunkElems = kTileN * kChunk;
 constexpr int kMaxDevices = 64;
 
-// One K tile in shared memory.
-struct Tile {
-  uint16_t weight[kTileH][kPitch];  // W rows h, K-contiguous: the MMA's A operand
-  uint16_t hidden[kTileN][kPitch];  // activation rows n, K-contiguous: B[k][n] = hidden[n][k]
+// The K axis is a list of 32-wide chunks: every routed expert's I / 32, then the shared experts'
+// Is / 32. A segment is one expert's chunks (the shared experts are the last segment).
+struct Chunks {
+  int per_expert, routed, total;
+  __host__ __device__ Chunks(const ExpertDownArgs& a)
+      : per_expert(a.inter / kChunk), routed(a.experts * (a.inter / kChunk)), total(routed + a.shared_inter / kChunk) {}
+  __device__ int segment(int c) const { return c < routed ? c / per_expert : routed / per_expert; }
+  __device__ int segment_end(int c) const { return c < routed ? (c / per_expert + 1) * per_expert : total; }
 };
 
-// The pipeline: kStages stages of kTilesPerStage consecutive K tiles each (consecutive tiles of
-// one expert are consecutive 64-byte pieces of each weight row, fetched together).
-template <int kStages_, int kTilesPerStage_>
-struct Pipeline {
-  static constexpr int kStages = kStages_, kTilesPerStage = kTilesPerStage_;
-  static constexpr size_t kSmemBytes = sizeof(Tile) * kStages * kTilesPerStage;
+// The kernel's shape: kWarps warps of 16 features each per block, two rings of kDepth weight
+// chunks per lane, activation pieces of at most kPieceChunks chunks in two shared-memory stages.
+template <int kWarps_, int kDepth_, int kPieceChunks_, int kBlocksPerMultiprocessor_>
+struct Shape {
+  static constexpr int kWarps = kWarps_, kDepth = kDepth_, kPieceChunks = kPieceChunks_;
+  static constexpr int kBlocksPerMultiprocessor = kBlocksPerMultiprocessor_;
+  static constexpr int kFeatures = 16 * kWarps;
+  static constexpr size_t kSharedBytes = 2 * size_t(kPieceChunks) * kChunkElems * 2;
 };
 
-// Where K tile `tile` lives: routed expert e's columns [i0, i0 + 32), or the shared experts'.
-struct TileSource {
-  const uint16_t* weight;  // row h = features row 0 of the tile, rows `weight_stride` apart
-  const uint16_t* hidden;  // token row 0 of the tile, rows `hidden_stride` apart
-  int64_t weight_stride, hidden_stride;
-};
-
-// K tiles of the whole product: every routed expert's, then the shared experts'.
-__host__ __device__ __forceinline__ int total_tiles(int experts, int inter, int shared_inter) {
-  return experts * (inter / kTileK) + shared_inter / kTileK;
-}
-
-__device__ __forceinline__ TileSource tile_source(const ExpertDownArgs& a, int tile, int h0, int n0) {
-  const int routed_tiles_per_expert = a.inter / kTileK;
-  const int routed_tiles = a.experts * routed_tiles_per_expert;
-  if (tile < routed_tiles) {
-    const int e = tile / routed_tiles_per_expert, i0 = (tile % routed_tiles_per_expert) * kTileK;
-    const auto* w = static_cast<const uint16_t*>(a.weight) + (static_cast<int64_t>(e) * a.features + h0) * a.inter + i0;
-    const auto* x = static_cast<const uint16_t*>(a.hidden) + (static_cast<int64_t>(e) * a.tokens + n0) * a.inter + i0;
-    return {w, x, a.inter, a.inter};
-  }
-  const int j0 = (tile - routed_tiles) * kTileK;
-  const auto* w = static_cast<const uint16_t*>(a.shared_weight) + static_cast<int64_t>(h0) * a.shared_inter + j0;
-  const auto* x = static_cast<const uint16_t*>(a.shared_hidden) + n0 * a.shared_hidden_stride + j0;
-  return {w, x, a.shared_inter, a.shared_hidden_stride};
-}
-
-// Issues the copies of one K tile into `s`: 128 weight rows and 64 token rows of 64 bytes, as
-// 16-byte pieces (two weight pieces and one token piece per thread); token rows past N are zeros.
-__device__ __forceinline__ void load_tile(Tile& s, const TileSource& src, int rows_valid) {
-#pragma unroll
-  for (int k = 0; k < 2; ++k) {
-    const int piece = threadIdx.x + k * kThreads, row = piece / 4, col = (piece % 4) * 8;
-    cuda::cp_async_16(&s.weight[row][col], src.weight + row * src.weight_stride + col, true);
-  }
-  const int row = threadIdx.x / 4, col = (threadIdx.x % 4) * 8;
-  const bool valid = row < rows_valid;
-  cuda::cp_async_16(&s.hidden[row][col], src.hidden + (valid ? row * src.hidden_stride + col : 0), valid);
-}
-
-// Block (feature tile, split, token tile): the K tiles [begin, end) of its split through a
-// P::kStages-deep cp.async pipeline; warp w multiplies features [16w, 16w + 16) by all the tile's
-// tokens, then writes its float32 partial sums.
-template <class P>
-__global__ void __launch_bounds__(kThreads, 2) expert_down_kernel(ExpertDownArgs a, int tiles_per_split) {
+// Block (feature tile, split, token tile) multiplies the chunks [begin, end) of its split. Lane
+// (g, t) of warp w streams weight rows h0 + 16w + g and + 8 straight into MMA operands
+// (mma_chunk32) through two register rings of kDepth chunks: the MMAs use one while the other's
+// loads are in flight. The activations come in pieces (up to kPieceChunks consecutive chunks of
+// one segment) through two shared-memory stages, the next piece landing while the block
+// multiplies the current one.
+template <class S>
+__global__ void __launch_bounds__(S::kWarps * 32, S::kBlocksPerMultiprocessor)
+    expert_down_kernel(ExpertDownArgs a, int chunks_per_split) {
+  constexpr int kThreads = S::kWarps * 32, kStageElems = S::kPieceChunks * kChunkElems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  Tile* tiles = reinterpret_cast<Tile*>(smem_raw);  // stage s: tiles [s * kTilesPerStage, ...)
-  const int h0 = blockIdx.x * kTileH, split = blockIdx.y, n0 = blockIdx.z * kTileN;
+  uint16_t* stages = reinterpret_cast<uint16_t*>(smem_raw);  // [2][kPieceChunks][64][32]
+  const Chunks chunks(a);
+  const int h0 = blockIdx.x * S::kFeatures, split = blockIdx.y, n0 = blockIdx.z * kTileN;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-  const int begin = split * tiles_per_split, end = min(total_tiles(a.experts, a.inter, a.shared_inter), begin + tiles_per_split);
-  const int count = max(end - begin, 0);
-  const int stages = (count + P::kTilesPerStage - 1) / P::kTilesPerStage;
+  const int begin = split * chunks_per_split, end = min(chunks.total, begin + chunks_per_split);
   const int rows_valid = min(kTileN, a.tokens - n0);
-  const int column_tiles = (rows_valid + 7) / 8;  // MMA column tiles holding real tokens
-  auto load_stage = [&](int stage) {
+  const int h = h0 + warp * 16 + g;  // the lane's first weight row; the second is h + 8
+
+  // Weight loads: the lane's rows of chunk load_chunk, stepping 32 columns a chunk and jumping at
+  // the end of each segment.
+  int load_chunk = begin, load_segment_end = begin;
+  const uint16_t* load_row = nullptr;
+  int64_t load_stride = 0;
+  struct Ring {
+    uint4 low[S::kDepth], high[S::kDepth];
+  } ring[2];
+  auto refill = [&](Ring& r) {
 #pragma unroll
-    for (int u = 0; u < P::kTilesPerStage; ++u) {
-      const int k = stage * P::kTilesPerStage + u;
-      if (k < count)
-        load_tile(tiles[(stage % P::kStages) * P::kTilesPerStage + u], tile_source(a, begin + k, h0, n0), rows_valid);
+    for (int d = 0; d < S::kDepth; ++d) {
+      if (load_chunk < end) {
+        if (load_chunk == load_segment_end) {
+          load_segment_end = chunks.segment_end(load_chunk);
+          if (load_chunk < chunks.routed) {
+            const int e = load_chunk / chunks.per_expert;
+            load_stride = a.inter;
+            load_row = static_cast<const uint16_t*>(a.weight) + (static_cast<int64_t>(e) * a.features + h) * a.inter +
+                       (load_chunk - e * chunks.per_expert) * kChunk + 8 * t;
+          } else {
+            load_stride = a.shared_inter;
+            load_row = static_cast<const uint16_t*>(a.shared_weight) + static_cast<int64_t>(h) * a.shared_inter +
+                       (load_chunk - chunks.routed) * kChunk + 8 * t;
+          }
+        }
+        r.low[d] = load_streaming(load_row);
+        r.high[d] = load_streaming(load_row + 8 * load_stride);
+        load_row += kChunk;
+      }
+      ++load_chunk;
     }
   };
+  refill(ring[0]);
 
-#pragma unroll
-  for (int s = 0; s < P::kStages - 1; ++s) {
-    if (s < stages) load_stage(s);
+  // The piece starting at chunk c: up to kPieceChunks chunks of one segment, within the split.
+  auto piece_end = [&](int c) { return min(min(chunks.segment_end(c), c + S::kPieceChunks), end); };
+  // Stages the activations of chunks [c, c_end) (zeros past N), chunk by chunk (mma_chunk32).
+  auto stage_piece = [&](int c, int c_end, int stage) {
+    const int segment = chunks.segment(c), vectors = (c_end - c) * kChunk / 8;
+    const uint16_t* src;
+    int64_t stride;
+    if (c < chunks.routed) {
+      stride = a.inter;
+      src = static_cast<const uint16_t*>(a.hidden) + static_cast<int64_t>(segment) * a.tokens * a.inter +
+            static_cast<int64_t>(n0) * a.inter + (c - segment * chunks.per_expert) * kChunk;
+    } else {
+      stride = a.shared_hidden_stride;
+      src = static_cast<const uint16_t*>(a.shared_hidden) + static_cast<int64_t>(n0) * stride + (c - chunks.routed) * kChunk;
+    }
+    uint16_t* dst = stages + stage * kStageElems;
+    for (int p = threadIdx.x; p < kTileN * vectors; p += kThreads) {
+      const int row = p / vectors, col = (p % vectors) * 8;
+      const bool valid = row < rows_valid;
+      cuda::cp_async_16(dst + (col / kChunk) * kChunkElems + row * kChunk + col % kChunk,
+                        src + (valid ? row * stride + col : 0), valid);
+    }
     cuda::cp_async_commit();
-  }
+  };
 
-  float acc[kTileN / 8][4] = {};
-  for (int st = 0; st < stages; ++st) {
-    cuda::cp_async_wait<P::kStages - 2>();  // stage st has landed (for this thread's copies) ...
-    __syncthreads();                         // ... for every thread's, and stage st - 1's buffers are free
-    if (st + P::kStages - 1 < stages) load_stage(st + P::kStages - 1);
-    cuda::cp_async_commit();
+  int piece = begin, next_piece = begin < end ? piece_end(begin) : end, stage = 0;
+  if (begin < end) stage_piece(begin, next_piece, 0);
+  const uint16_t* lane_row = stages;  // lane's row g, column 8t of the current piece's first chunk
+  int piece_start = begin;
+  float acc[8][4] = {};
+  for (int c0 = begin; c0 < end; c0 += 2 * S::kDepth) {
 #pragma unroll
-    for (int u = 0; u < P::kTilesPerStage; ++u) {
-      if (st * P::kTilesPerStage + u >= count) break;
-      const Tile& s = tiles[(st % P::kStages) * P::kTilesPerStage + u];
+    for (int half = 0; half < 2; ++half) {
+      refill(ring[half ^ 1]);
 #pragma unroll
-      for (int k0 = 0; k0 < kTileK; k0 += 16) {
-        uint32_t frag[4];
-        load_a<kPitch>(frag, s.weight + warp * 16, g, t, k0);
-#pragma unroll
-        for (int j = 0; j < kTileN / 8; ++j) {
-          if (j >= column_tiles) break;  // warp-uniform: the block's tokens end here
-          const uint16_t* row = s.hidden[j * 8 + g];
-          mma_16816(acc[j], frag, pair(row + k0 + 2 * t), pair(row + k0 + 8 + 2 * t));
+      for (int d = 0; d < S::kDepth; ++d) {
+        const int c = c0 + half * S::kDepth + d;
+        if (c < end) {
+          if (c == piece) {  // a new piece: wait for it, free the other stage, stage the one after
+            cuda::cp_async_wait<0>();
+            __syncthreads();
+            lane_row = stages + stage * kStageElems + g * kChunk + 8 * t;
+            piece_start = c;
+            const int following = next_piece;
+            if (following < end) {
+              next_piece = piece_end(following);
+              stage_piece(following, next_piece, stage ^ 1);
+            }
+            piece = following;
+            stage ^= 1;
+          }
+          mma_chunk32(acc, ring[half].low[d], ring[half].high[d], lane_row + (c - piece_start) * kChunkElems);
         }
       }
     }
@@ -128,28 +149,28 @@ __global__ void __launch_bounds__(kThreads, 2) expert_down_kernel(ExpertDownArgs
 
   // acc[j] holds C[h][n] for h = g, g + 8 (of the warp's 16) and n = 8j + 2t, 8j + 2t + 1.
   float* out = a.partials + static_cast<int64_t>(split) * a.tokens * a.features;
-  const int h = h0 + warp * 16 + g;
 #pragma unroll
-  for (int j = 0; j < kTileN / 8; ++j) {
+  for (int j = 0; j < 8; ++j) {
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      const int n = j * 8 + 2 * t + (c & 1), row_h = h + (c >> 1) * 8;
-      if (n < rows_valid) out[static_cast<int64_t>(n0 + n) * a.features + row_h] = acc[j][c];
+    for (int q = 0; q < 4; ++q) {
+      const int n = j * 8 + 2 * t + (q & 1), row_h = h + (q >> 1) * 8;
+      if (n < rows_valid) out[static_cast<int64_t>(n0 + n) * a.features + row_h] = acc[j][q];
     }
   }
 }
 
-// Splits giving about `blocks` blocks, at most one per K tile.
-int splits_for(int tokens, int features, int inter, int experts, int shared_inter, int blocks) {
-  const int tiles = (features / kTileH) * ((tokens + kTileN - 1) / kTileN);
-  const int splits = (blocks + tiles - 1) / tiles, most = total_tiles(experts, inter, shared_inter);
-  return splits < 1 ? 1 : (splits > most ? most : splits);
+// Splits giving about `blocks` blocks, at most one per chunk.
+template <class S>
+int splits_for(const ExpertDownArgs& a, int blocks) {
+  const int tiles = (a.features / S::kFeatures) * ((a.tokens + kTileN - 1) / kTileN);
+  const int splits = (blocks + tiles - 1) / tiles, most = Chunks(a).total;
+  return std::max(1, std::min(splits, most));
 }
 
-template <class P>
+template <class S>
 cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   if (a.tokens == 0) return cudaSuccess;
-  if (!expert_down_supported(a.features, a.inter, a.shared_inter) || a.splits < 1 ||
+  if (a.features % S::kFeatures != 0 || !expert_down_supported(a.features, a.inter, a.shared_inter) || a.splits < 1 ||
       (a.shared_inter > 0 && (a.shared_hidden == nullptr || a.shared_weight == nullptr)))
     return cudaErrorInvalidValue;
   // More than the default 48 KiB of shared memory needs an opt-in, once per device.
@@ -158,36 +179,35 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
   if (device >= kMaxDevices) return cudaErrorInvalidDevice;
   if (!configured[device]) {
-    const cudaError_t e = cudaFuncSetAttribute(expert_down_kernel<P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(P::kSmemBytes));
+    const cudaError_t e = cudaFuncSetAttribute(expert_down_kernel<S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(S::kSharedBytes));
     if (e != cudaSuccess) return e;
     configured[device] = true;
   }
-  const int tiles_per_split = (total_tiles(a.experts, a.inter, a.shared_inter) + a.splits - 1) / a.splits;
-  const dim3 grid(a.features / kTileH, a.splits, (a.tokens + kTileN - 1) / kTileN);
-  expert_down_kernel<P><<<grid, kThreads, P::kSmemBytes, stream>>>(a, tiles_per_split);
+  const int chunks_per_split = (Chunks(a).total + a.splits - 1) / a.splits;
+  const dim3 grid(a.features / S::kFeatures, a.splits, (a.tokens + kTileN - 1) / kTileN);
+  expert_down_kernel<S><<<grid, S::kWarps * 32, S::kSharedBytes, stream>>>(a, chunks_per_split);
   return cudaGetLastError();
 }
+
+// The configuration launch_expert_down runs (bench/rollout/moe_decode_sweep.cu times others).
+using DefaultShape = Shape<16, 2, 11, 1>;
 
 }  // namespace
 
 bool expert_down_supported(int features, int inter, int shared_inter) {
-  return features > 0 && features % kTileH == 0 && inter > 0 && inter % kTileK == 0 && shared_inter >= 0 &&
-         shared_inter % kTileK == 0;
+  return features > 0 && features % DefaultShape::kFeatures == 0 && inter > 0 && inter % kChunk == 0 &&
+         shared_inter >= 0 && shared_inter % kChunk == 0;
 }
 
-// The configuration launch_expert_down runs. bench/rollout/expert_down_sweep.cu times others on
-// the H200: deeper pipelines, two tiles per stage and one or three to four blocks per
-// multiprocessor were all slower (31-35 us against 42-83 us for the rest, 14 us floor).
-using DefaultPipeline = Pipeline<4, 1>;
-constexpr int kDefaultBlocksPerMultiprocessor = 2;
-
 int expert_down_splits(int tokens, int features, int inter, int experts, int shared_inter, int multiprocessors) {
-  return splits_for(tokens, features, inter, experts, shared_inter, kDefaultBlocksPerMultiprocessor * multiprocessors);
+  ExpertDownArgs a;
+  a.tokens = tokens, a.features = features, a.inter = inter, a.experts = experts, a.shared_inter = shared_inter;
+  return splits_for<DefaultShape>(a, DefaultShape::kBlocksPerMultiprocessor * multiprocessors);
 }
 
 cudaError_t launch_expert_down(const ExpertDownArgs& a, cudaStream_t stream) {
-  return launch_with<DefaultPipeline>(a, stream);
+  return launch_with<DefaultShape>(a, stream);
 }
 
 }  // namespace grpo::rollout::kernels

@@ -4,6 +4,7 @@
 #ifdef GRPO_WITH_CUDA
 #include "model/fused_swiglu.h"
 #include "rollout/expert_down.h"
+#include "rollout/expert_gate_up.h"
 #include "rollout/fused_router.h"
 #endif
 
@@ -26,20 +27,31 @@ torch::Tensor all_experts_partials(model::MoeFeedForward& moe, const torch::Tens
   const auto& down_w = moe.experts->down_proj;        // [E, hidden, I]
   const int64_t n = x.size(0), e = gate_up_w.size(0);
   const auto combine = routing_matrix(*moe.gate, x, e);
-  auto inputs = x.to(gate_up_w.scalar_type()).unsqueeze(0).expand({e, n, x.size(1)});
-  auto gate_up = torch::bmm(inputs, gate_up_w.transpose(1, 2));  // [E, N, 2I]
   // The routing weight scales each expert's activations (the down projection is linear), so the
   // down projection sums the experts' contributions as it goes, where weighting their outputs
-  // would convert, multiply and reduce 2·E·N·hidden float32 values. On CUDA the scale is part of
-  // the SwiGLU kernel.
-  torch::Tensor hidden;  // [E, N, I]
+  // would convert, multiply and reduce 2·E·N·hidden float32 values.
+  torch::Tensor hidden;         // [E, N, I]
+  torch::Tensor shared_hidden;  // [N, Is]: the shared experts' activations
 #ifdef GRPO_WITH_CUDA
-  if (model::fused_swiglu_applies(gate_up)) hidden = model::fused_swiglu_scaled(gate_up, combine);
+  // One kernel for the routed and shared experts' projections, SwiGLU and routing weights, when
+  // the shared experts' projection has no bias.
+  const bool shared_gate_up_plain = !moe.shared_experts || !moe.shared_experts->gate_up_proj->bias.defined();
+  const auto shared_gate_up_w = moe.shared_experts ? moe.shared_experts->gate_up_proj->weight : torch::Tensor();
+  if (shared_gate_up_plain && expert_gate_up_applies(x, gate_up_w, combine, shared_gate_up_w)) {
+    auto activations = expert_gate_up(x, gate_up_w, combine, shared_gate_up_w);
+    hidden = std::move(activations.hidden);
+    shared_hidden = std::move(activations.shared_hidden);
+  }
 #endif
-  if (!hidden.defined()) hidden = model::swiglu_activation(gate_up).mul_(combine.unsqueeze(-1));
-  // The shared experts' activations [N, Is], computed once for either path.
-  torch::Tensor shared_hidden;
-  if (moe.shared_experts) shared_hidden = model::swiglu_activation(moe.shared_experts->gate_up_proj(x));
+  if (!hidden.defined()) {
+    auto inputs = x.to(gate_up_w.scalar_type()).unsqueeze(0).expand({e, n, x.size(1)});
+    auto gate_up = torch::bmm(inputs, gate_up_w.transpose(1, 2));  // [E, N, 2I]
+#ifdef GRPO_WITH_CUDA
+    if (model::fused_swiglu_applies(gate_up)) hidden = model::fused_swiglu_scaled(gate_up, combine);
+#endif
+    if (!hidden.defined()) hidden = model::swiglu_activation(gate_up).mul_(combine.unsqueeze(-1));
+    if (moe.shared_experts) shared_hidden = model::swiglu_activation(moe.shared_experts->gate_up_proj(x));
+  }
 #ifdef GRPO_WITH_CUDA
   // The kernel has no bias term: a shared down projection with a bias takes the tensor-op path.
   const bool shared_plain = !moe.shared_experts || !moe.shared_experts->down_proj->bias.defined();

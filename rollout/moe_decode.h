@@ -19,7 +19,9 @@ torch::Tensor all_experts_forward(model::MoeFeedForward& moe, const torch::Tenso
 // The same output as partial sums [S, N, hidden] to be added in order over S: float32 splits of
 // the expert down projection's K on CUDA (expert_down.h: the routed experts, their sum and the
 // shared experts in one pass over the weights), or S = 1 in x's dtype where that kernel does not
-// apply. The decode step adds them to its residual stream in one kernel with the next norm.
+// apply. The decode step adds them to its residual stream in one kernel with the next norm. On
+// CUDA the gate/up projections of the routed and shared experts, SwiGLU and the routing weights
+// are one kernel as well (expert_gate_up.h).
 torch::Tensor all_experts_partials(model::MoeFeedForward& moe, const torch::Tensor& x);
 
 }  // namespace grpo::rollout

@@ -16,44 +16,59 @@ constexpr int kMaxExperts = 256;
 constexpr int kPerLane = kMaxExperts / 32;
 constexpr int kMaxTopK = 16;
 
-// Experts each warp's lanes score at once: their weight loads are independent, so a lane has
-// kExpertsAtOnce x (hidden / 256) 16-byte loads in flight instead of one expert's at a time (the
-// logits are latency-bound reads of the router weight from L2, not arithmetic).
+// Experts each warp scores at once, and 16-byte weight vectors per lane and expert in flight at
+// once: a lane holds kExpertsAtOnce x kVectorsAtOnce loads (128 registers), so a hidden size of
+// up to 32 x 8 x kVectorsAtOnce = 1024 takes one round trip to memory for all its router weights.
+// The logits are latency-bound reads of the router weight (evicted from L2 by the expert weights
+// streamed since the last step), not arithmetic.
 constexpr int kExpertsAtOnce = 8;
+constexpr int kVectorsAtOnce = 4;
 
-// Block per token. The token's row goes to shared memory once; warp w scores experts
-// [8w, 8w + 8), [8w + 64, ...) (lanes split the hidden dim in 8-value vectors, each lane summing
-// its vectors in order, then a warp sum), then warp 0 scores, selects and writes the token's column.
+// Block per token. Warp w scores experts [8w, 8w + 8), [8w + 64, ...): lanes split the hidden
+// dim in 8-value vectors, each lane summing its vectors in order, then a warp sum. The first
+// group's weights are requested before the token's row is staged in shared memory, so both
+// reads are in flight together. Then warp 0 scores, selects and writes the token's column.
 __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
   extern __shared__ uint4 x_row[];  // hidden / 8 vectors
   __shared__ float logits[kMaxExperts];
   const int n = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const auto* x = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(a.x) + n * a.x_row_stride);
   const int vectors = a.hidden / 8;
-  for (int c = threadIdx.x; c < vectors; c += kThreads) x_row[c] = x[c];
-  __syncthreads();
-  const auto* weight = static_cast<const uint16_t*>(a.weight);
-  for (int first = warp * kExpertsAtOnce; first < a.experts; first += kWarps * kExpertsAtOnce) {
-    const uint4* w[kExpertsAtOnce];
-    float acc[kExpertsAtOnce];
+  const auto* weight = static_cast<const uint4*>(a.weight);  // row e: vectors [e * vectors, (e + 1) * vectors)
+  uint4 w[kExpertsAtOnce][kVectorsAtOnce];
+  auto load_group = [&](int first, int c0) {
 #pragma unroll
     for (int j = 0; j < kExpertsAtOnce; ++j) {
       const int e = min(first + j, a.experts - 1);  // past the last expert: a duplicate, never stored
-      w[j] = reinterpret_cast<const uint4*>(weight + static_cast<int64_t>(e) * a.hidden);
-      acc[j] = 0.f;
+#pragma unroll
+      for (int v = 0; v < kVectorsAtOnce; ++v) {
+        const int c = c0 + lane + 32 * v;
+        w[j][v] = c < vectors ? __ldg(weight + static_cast<int64_t>(e) * vectors + c) : make_uint4(0, 0, 0, 0);
+      }
     }
-#pragma unroll 2
-    for (int c = lane; c < vectors; c += 32) {
-      const uint4 xv = x_row[c];
-      const uint32_t xs[4] = {xv.x, xv.y, xv.z, xv.w};
+  };
+  const int own_first = warp * kExpertsAtOnce;
+  if (own_first < a.experts) load_group(own_first, 0);
+  const auto* x = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(a.x) + n * a.x_row_stride);
+  for (int c = threadIdx.x; c < vectors; c += kThreads) x_row[c] = x[c];
+  __syncthreads();
+  for (int first = own_first; first < a.experts; first += kWarps * kExpertsAtOnce) {
+    float acc[kExpertsAtOnce] = {};
+    for (int c0 = 0; c0 < vectors; c0 += 32 * kVectorsAtOnce) {
+      if (c0 > 0 || first != own_first) load_group(first, c0);
 #pragma unroll
-      for (int j = 0; j < kExpertsAtOnce; ++j) {
-        const uint4 wv = w[j][c];
-        const uint32_t ws[4] = {wv.x, wv.y, wv.z, wv.w};
+      for (int v = 0; v < kVectorsAtOnce; ++v) {
+        const int c = c0 + lane + 32 * v;
+        if (c >= vectors) break;
+        const uint4 xv = x_row[c];
+        const uint32_t xs[4] = {xv.x, xv.y, xv.z, xv.w};
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          acc[j] = fmaf(cuda::low_bf16(xs[i]), cuda::low_bf16(ws[i]), acc[j]);
-          acc[j] = fmaf(cuda::high_bf16(xs[i]), cuda::high_bf16(ws[i]), acc[j]);
+        for (int j = 0; j < kExpertsAtOnce; ++j) {
+          const uint32_t ws[4] = {w[j][v].x, w[j][v].y, w[j][v].z, w[j][v].w};
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            acc[j] = fmaf(cuda::low_bf16(xs[i]), cuda::low_bf16(ws[i]), acc[j]);
+            acc[j] = fmaf(cuda::high_bf16(xs[i]), cuda::high_bf16(ws[i]), acc[j]);
+          }
         }
       }
     }

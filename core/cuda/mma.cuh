@@ -1,5 +1,6 @@
 // Tensor-core helpers for the project's CUDA kernels: one m16n8k16 MMA (bf16 inputs, float32
-// accumulators) and its fragments read from row-major bf16 arrays in shared memory.
+// accumulators), its fragments read from row-major bf16 arrays in shared memory, and the
+// weight-streaming chunk product of the decode GEMMs (mma_chunk32).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,9 @@ namespace grpo::cuda {
 // (two bf16 per word, the lower column in the low half); b holds B[2t..][g] and B[2t+8..][g];
 // c holds C[g][2t], C[g][2t+1], C[g+8][2t], C[g+8][2t+1].
 __device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
+  // Not volatile: a pure function of its operands, which the compiler may schedule freely (after
+  // the loads that feed it, say).
+  asm(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -40,6 +43,56 @@ __device__ __forceinline__ void load_b_rows(uint32_t& b0, uint32_t& b1, const ui
   const int n = n0 + g;
   b0 = pack(rows[k0 + 2 * t][n], rows[k0 + 2 * t + 1][n]);
   b1 = pack(rows[k0 + 8 + 2 * t][n], rows[k0 + 9 + 2 * t][n]);
+}
+
+// 16 bytes of shared memory as one 128-bit load (a plain uint4 read may be split into 32- and
+// 64-bit loads, which conflict on banks where the 128-bit one does not).
+__device__ __forceinline__ uint4 load_shared_16(const void* p) {
+  uint4 v;
+  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "r"(static_cast<unsigned>(__cvta_generic_to_shared(p)))
+               : "memory");  // ordered with the barriers and copies that fill the buffer
+  return v;
+}
+
+// Streaming a weight matrix from global memory straight into A fragments. A dot product does not
+// care in which order its K terms come, so a 32-wide K chunk can be handed to two m16n8k16 steps
+// in any order, as long as A and B agree. In the order used here, lane (g, t) holds the chunk's
+// columns [8t, 8t + 8) of its rows g and g + 8 as one 16-byte load each: words 0, 1 are the
+// first step's columns 2t.., 2t+8.. and words 2, 3 the second step's. The B operand is read with
+// the same 16 bytes of token row g. Each weight byte is read by one load instruction and used by
+// one warp, with no shared-memory pass: the pattern of bandwidth-bound decode GEMMs (few tokens,
+// many weights).
+//
+// The tokens' chunk sits in shared memory as 64 rows of 32 bf16 (64 bytes each, 4 KiB): the 8
+// lanes of a shared-memory phase read 128 consecutive bytes, without bank conflicts, and every
+// column tile is at a fixed offset. chunk_row is the lane's row g at column 8t of the chunk.
+// c[j] += A · B_j for the 8 column tiles j of 8 tokens; all B loads go first and every tile's
+// first step before any second step, so that no MMA waits on the one before it.
+constexpr int kChunkRows = 64, kChunkWidth = 32;
+
+__device__ __forceinline__ void mma_chunk32(float (&c)[8][4], const uint4& row_g, const uint4& row_g8,
+                                            const uint16_t* chunk_row) {
+  uint4 b[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) b[j] = load_shared_16(chunk_row + j * 8 * kChunkWidth);
+  const uint32_t a0[4] = {row_g.x, row_g8.x, row_g.y, row_g8.y};
+  const uint32_t a1[4] = {row_g.z, row_g8.z, row_g.w, row_g8.w};
+#pragma unroll
+  for (int j = 0; j < 8; ++j) mma_16816(c[j], a0, b[j].x, b[j].y);
+#pragma unroll
+  for (int j = 0; j < 8; ++j) mma_16816(c[j], a1, b[j].z, b[j].w);
+}
+
+// A 16-byte global load that bypasses L1 (each weight byte is read once) and asks L2 to fetch
+// the whole 256-byte span around it from memory, which the next chunks of the row will read.
+__device__ __forceinline__ uint4 load_streaming(const void* p) {
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
 }
 
 }  // namespace grpo::cuda

@@ -8,6 +8,8 @@
 
 #include "model/config.h"
 #include "model/moe.h"
+#include "model/layers.h"
+#include "rollout/expert_gate_up.h"
 #include "rollout/fused_router.h"
 #include "rollout/moe_decode.h"
 #include "tests/common/cuda.h"
@@ -62,6 +64,41 @@ TEST(GpuFusedRouter, ChoosesTheModuleExpertsWithItsWeights) {
   check_router("deepseek_v3", true, 2.5);
   check_router("deepseek_v3", false, 1.0);
   check_router("deepseek_v2", false, 1.0);
+}
+
+// The fused gate/up kernel against the same math in float32 tensor ops: every expert's SwiGLU
+// activations times the routing weight (exact zeros where not routed), and the shared experts'.
+void check_gate_up(int64_t tokens) {
+  SCOPED_TRACE(std::to_string(tokens) + " tokens");
+  const auto c = moe_config("deepseek_v3", true, 2.5, 2);
+  auto moe = random_moe(c);
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({tokens, c.hidden_size}).to(kCuda, torch::kBFloat16);
+  const auto combine = fused_router_combine(*moe->gate, x);
+  const auto& w = moe->experts->gate_up_proj;
+  const auto& shared_w = moe->shared_experts->gate_up_proj->weight;
+  ASSERT_TRUE(expert_gate_up_applies(x, w, combine, shared_w));
+  const auto got = expert_gate_up(x, w, combine, shared_w);
+  const auto xf = x.to(torch::kFloat32);
+  const auto want = model::swiglu_activation(torch::matmul(xf, w.to(torch::kFloat32).transpose(1, 2))) *
+                    combine.unsqueeze(-1);  // [E, N, I]
+  const auto shared_want = model::swiglu_activation(torch::matmul(xf, shared_w.to(torch::kFloat32).t()));
+  EXPECT_TRUE(torch::equal(got.hidden == 0, want == 0)) << "zeros exactly where no token was routed";
+  const double err = (got.hidden.to(torch::kFloat32) - want).abs().max().item<double>() /
+                     want.abs().max().item<double>();
+  const double shared_err = (got.shared_hidden.to(torch::kFloat32) - shared_want).abs().max().item<double>() /
+                            shared_want.abs().max().item<double>();
+  std::cout << "[gpu gate/up] " << tokens << " tokens: max error / max value " << err << " (shared " << shared_err
+            << ")\n";
+  EXPECT_LE(err, 1e-2);  // one bf16 rounding of float32 accumulations
+  EXPECT_LE(shared_err, 1e-2);
+}
+
+TEST(GpuExpertGateUp, MatchesFloat32TensorOps) {
+  GRPO_REQUIRE_CUDA();
+  check_gate_up(64);
+  check_gate_up(5);    // a partial column tile
+  check_gate_up(100);  // two token tiles, the second partial
 }
 
 void check_all_experts(int64_t tokens, int shared_experts) {

@@ -1,0 +1,182 @@
+// Gate/up projections, SwiGLU and routing weights of the all-experts MoE decode in one kernel;
+// see expert_gate_up_kernel.h.
+#include "rollout/expert_gate_up_kernel.h"
+
+#include <algorithm>
+
+#include "core/cuda/bfloat16.cuh"
+#include "core/cuda/cp_async.cuh"
+#include "core/cuda/mma.cuh"
+
+namespace grpo::rollout::kernels {
+namespace {
+
+using cuda::load_streaming;
+using cuda::mma_chunk32;
+
+constexpr int kTileN = cuda::kChunkRows;  // tokens per block: 8 MMA column tiles
+constexpr int kChunk = cuda::kChunkWidth;  // K of one mma_chunk32
+constexpr int kUnitRows = 8;  // a warp's unit of work: 8 gate rows and their 8 up rows, one M = 16 tile
+constexpr int kMaxFeatures = 1536;
+constexpr size_t kMaxSharedBytes = 227 * 1024;  // sm_90's opt-in limit per block
+constexpr int kMaxDevices = 64;
+// The configuration launch_expert_gate_up runs (bench/rollout/moe_sweep times others).
+constexpr int kDefaultWarps = 12, kDefaultDepth = 4;
+
+// The block's shared memory: the token tile chunk by chunk ([H / 32][64][32] bf16, see
+// mma_chunk32), then its routing weights [E][64] float32.
+size_t shared_bytes(int features, int experts) {
+  return size_t(kTileN) * features * 2 + size_t(experts) * kTileN * 4;
+}
+
+// Lane (g, t)'s two weight rows of unit u at column 8t: gate row g of the unit and its up row.
+struct UnitRows {
+  const uint16_t* gate;
+  const uint16_t* up;
+};
+
+__device__ __forceinline__ UnitRows unit_rows(const ExpertGateUpArgs& a, int u, int g, int t) {
+  const int per_expert = a.inter / kUnitRows, routed = a.experts * per_expert;
+  const int64_t h = a.features;
+  if (u < routed) {
+    const int e = u / per_expert, i = (u % per_expert) * kUnitRows + g;
+    const auto* w = static_cast<const uint16_t*>(a.weight) + static_cast<int64_t>(e) * 2 * a.inter * h;
+    return {w + i * h + 8 * t, w + (a.inter + i) * h + 8 * t};
+  }
+  const int j = (u - routed) * kUnitRows + g;
+  const auto* w = static_cast<const uint16_t*>(a.shared_weight);
+  return {w + j * h + 8 * t, w + (a.shared_inter + j) * h + 8 * t};
+}
+
+// Warp w of the grid takes units w, w + W, w + 2W, ... (W warps in all), so the warps running at
+// one time stream neighbouring rows. A unit is H / 32 chunks, taken kDepth at a time from two
+// register rings: the MMAs use one while the loads of the next kDepth chunks, into the next unit
+// at the end of one, fill the other (2 kDepth divides H / 32, so a ring never straddles units).
+template <int kWarps, int kDepth>
+__global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGateUpArgs a) {
+  constexpr int kThreads = kWarps * 32, kChunkElems = kTileN * kChunk;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  uint16_t* tile = reinterpret_cast<uint16_t*>(smem_raw);                                  // [H / 32][64][32]
+  float* weights = reinterpret_cast<float*>(smem_raw + size_t(kTileN) * a.features * 2);  // [E][64]
+  const int n0 = blockIdx.y * kTileN, rows_valid = min(kTileN, a.tokens - n0);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int per_expert = a.inter / kUnitRows, routed = a.experts * per_expert;
+  const int units = routed + a.shared_inter / kUnitRows;
+  const int warp_count = gridDim.x * kWarps;
+  const int chunks = a.features / kChunk;
+
+  // 1. The first unit's first kDepth chunks, in flight while the block stages its tokens.
+  int unit = blockIdx.x * kWarps + warp;
+  int load_unit = unit, load_chunk = 0;
+  UnitRows load = unit_rows(a, min(unit, units - 1), g, t);
+  struct Ring {
+    uint4 gate[kDepth], up[kDepth];
+  } ring[2];
+  auto refill = [&](Ring& r) {  // the next kDepth chunks of the warp's sequence of units
+    if (load_unit < units) {
+#pragma unroll
+      for (int d = 0; d < kDepth; ++d) {
+        r.gate[d] = load_streaming(load.gate + (load_chunk + d) * kChunk);
+        r.up[d] = load_streaming(load.up + (load_chunk + d) * kChunk);
+      }
+    }
+    load_chunk += kDepth;
+    if (load_chunk == chunks) {
+      load_chunk = 0;
+      load_unit += warp_count;
+      if (load_unit < units) load = unit_rows(a, load_unit, g, t);
+    }
+  };
+  if (unit < units) refill(ring[0]);
+
+  // 2. The tokens (zeros past N) and their routing weights (zeros past N) to shared memory.
+  const int vectors = a.features / 8;
+  const auto* x = static_cast<const uint16_t*>(a.x);
+  for (int p = threadIdx.x; p < kTileN * vectors; p += kThreads) {
+    const int row = p / vectors, col = (p % vectors) * 8;
+    const bool valid = row < rows_valid;
+    cuda::cp_async_16(tile + (col / kChunk) * kChunkElems + row * kChunk + col % kChunk,
+                      x + (valid ? static_cast<int64_t>(n0 + row) * a.x_stride + col : 0), valid);
+  }
+  cuda::cp_async_commit();
+  for (int p = threadIdx.x; p < a.experts * kTileN; p += kThreads) {
+    const int e = p / kTileN, n = p % kTileN;
+    weights[p] = n < rows_valid ? a.combine[static_cast<int64_t>(e) * a.tokens + n0 + n] : 0.f;
+  }
+  cuda::cp_async_wait<0>();
+  __syncthreads();
+
+  // 3. Unit by unit: MMAs on one ring's chunks while the other ring's are in flight; then
+  // SwiGLU of the accumulators (c0, c1: gate; c2, c3: up, of tokens 8j + 2t, + 1), times the
+  // routing weight, rounded once.
+  const uint16_t* lane_row = tile + g * kChunk + 8 * t;
+  for (; unit < units; unit += warp_count) {
+    float acc[8][4] = {};
+    for (int c0 = 0; c0 < chunks; c0 += 2 * kDepth) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        refill(ring[half ^ 1]);
+#pragma unroll
+        for (int d = 0; d < kDepth; ++d)
+          mma_chunk32(acc, ring[half].gate[d], ring[half].up[d], lane_row + (c0 + half * kDepth + d) * kChunkElems);
+      }
+    }
+    const bool shared = unit >= routed;
+    const int e = unit / per_expert;
+    uint16_t* out = shared ? static_cast<uint16_t*>(a.shared_hidden) + (unit - routed) * kUnitRows + g
+                           : static_cast<uint16_t*>(a.hidden) + static_cast<int64_t>(e) * a.tokens * a.inter +
+                                 (unit % per_expert) * kUnitRows + g;
+    const int64_t row_stride = shared ? a.shared_inter : a.inter;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+#pragma unroll
+      for (int q = 0; q < 2; ++q) {
+        const int n = 8 * j + 2 * t + q;
+        if (n < rows_valid) {
+          const float gate = acc[j][q], up = acc[j][2 + q];
+          const float w = shared ? 1.f : weights[e * kTileN + n];
+          out[static_cast<int64_t>(n0 + n) * row_stride] = cuda::float_to_bf16(gate / (1.f + __expf(-gate)) * up * w);
+        }
+      }
+    }
+  }
+}
+
+template <int kWarps, int kDepth>
+cudaError_t launch_with(const ExpertGateUpArgs& a, int multiprocessors, cudaStream_t stream) {
+  if (a.tokens == 0) return cudaSuccess;
+  if (!expert_gate_up_supported(a.features, a.inter, a.experts, a.shared_inter) ||
+      a.features % (2 * kChunk * kDepth) != 0 || multiprocessors < 1 ||
+      (a.shared_inter > 0 && (a.shared_weight == nullptr || a.shared_hidden == nullptr)))
+    return cudaErrorInvalidValue;
+  static bool configured[kMaxDevices] = {};
+  int device = 0;
+  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
+  if (device >= kMaxDevices) return cudaErrorInvalidDevice;
+  if (!configured[device]) {
+    const cudaError_t e = cudaFuncSetAttribute(expert_gate_up_kernel<kWarps, kDepth>,
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kMaxSharedBytes));
+    if (e != cudaSuccess) return e;
+    configured[device] = true;
+  }
+  const int units = a.experts * (a.inter / kUnitRows) + a.shared_inter / kUnitRows;
+  const int blocks = std::min(multiprocessors, (units + kWarps - 1) / kWarps);
+  const dim3 grid(blocks, (a.tokens + kTileN - 1) / kTileN);
+  expert_gate_up_kernel<kWarps, kDepth>
+      <<<grid, kWarps * 32, shared_bytes(a.features, a.experts), stream>>>(a);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+bool expert_gate_up_supported(int features, int inter, int experts, int shared_inter) {
+  return experts > 0 && shared_bytes(features, experts) <= kMaxSharedBytes && features > 0 &&
+         features % (2 * kChunk * kDefaultDepth) == 0 && features <= kMaxFeatures && inter > 0 && inter % kUnitRows == 0 &&
+         shared_inter >= 0 && shared_inter % kUnitRows == 0;
+}
+
+cudaError_t launch_expert_gate_up(const ExpertGateUpArgs& a, int multiprocessors, cudaStream_t stream) {
+  return launch_with<kDefaultWarps, kDefaultDepth>(a, multiprocessors, stream);
+}
+
+}  // namespace grpo::rollout::kernels
