@@ -40,7 +40,7 @@ bool expert_down_applies(const torch::Tensor& hidden, const torch::Tensor& weigh
 torch::Tensor expert_down_partials(const torch::Tensor& hidden, const torch::Tensor& weight,
                                    const torch::Tensor& shared_hidden, const torch::Tensor& shared_weight) {
   require(expert_down_applies(hidden, weight, shared_hidden, shared_weight),
-          "expert down projection: expected bf16 CUDA hidden [E, N, I], weight [E, H, I] (H % 128 == 0, I % 32 == 0) "
+          "expert down projection: expected bf16 CUDA hidden [E, N, I], weight [E, H, I] (H % 256 == 0, I % 32 == 0) "
           "and optional shared hidden [N, Is] and weight [H, Is] (Is % 32 == 0)");
   const c10::cuda::CUDAGuard guard(hidden.device());
   kernels::ExpertDownArgs a;

@@ -190,7 +190,7 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-// The configuration launch_expert_down runs (bench/rollout/moe_decode_sweep.cu times others).
+// The configuration launch_expert_down runs (bench/rollout/moe_sweep times others).
 using DefaultShape = Shape<16, 2, 11, 1>;
 
 }  // namespace

@@ -28,9 +28,9 @@ struct ExpertDownArgs {
   float* partials = nullptr;  // [splits, N, H] float32, contiguous
 };
 
-// H a multiple of 128, I and Is multiples of 32 (Is may be 0).
+// H a multiple of 256, I and Is multiples of 32 (Is may be 0).
 bool expert_down_supported(int features, int inter, int shared_inter);
-// A split count that fills the device (about two blocks per multiprocessor), at most one split per
+// A split count that fills the device (one 16-warp block per multiprocessor), at most one split per
 // 32-wide K tile.
 int expert_down_splits(int tokens, int features, int inter, int experts, int shared_inter, int multiprocessors);
 cudaError_t launch_expert_down(const ExpertDownArgs& args, cudaStream_t stream);

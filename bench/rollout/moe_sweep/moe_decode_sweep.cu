@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
   a.hidden = hidden, a.weight = down, a.shared_hidden = shared_hidden, a.shared_hidden_stride = kSharedInter;
   a.shared_weight = shared_down, a.tokens = kTokens, a.features = kHidden, a.inter = kInter, a.experts = kExperts;
   a.shared_inter = kSharedInter;
-  const int max_splits = 4096;
+  const int max_splits = (kExperts * kInter + kSharedInter) / 32;  // one split per 32-wide chunk at most
   auto* partials = device_alloc<float>(int64_t(max_splits) * kTokens * kHidden);
   auto* sum = device_alloc<float>(int64_t(kTokens) * kHidden);
   std::vector<float> down_want;
