@@ -121,7 +121,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
     __syncthreads();
 
     // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.
-    online_softmax_tile<kRows / kWarps>(sm, warp * (kRows / kWarps), tile + lane < end, score_scale, lane);
+    online_softmax_tile<kRows / kWarps>(sm, warp * (kRows / kWarps), end - tile, score_scale, lane);
     __syncthreads();
 
     // O = O · rescale + P · V.

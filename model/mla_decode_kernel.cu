@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/cp_async.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/online_softmax.cuh"
@@ -22,13 +23,21 @@ using cuda::pair;
 using cuda::warp_max;
 using cuda::warp_sum;
 
-constexpr int kWarps = 4;
+constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 constexpr int kHeadsPerBlock = 16;  // the MMA's M: one block serves 16 heads of one row
-constexpr int kTile = 32;           // keys staged per step: 8 per warp for the scores
-constexpr int kMinKeysPerSplit = 64;
+constexpr int kTile = 64;           // keys per tile: 8 per warp for the scores, 2 per lane for the softmax
+// A split is at least this many keys: below it, a second block's setup and the merge kernel cost
+// more than the tiles they take over (the rollout's 64 rows of up to 256 keys run one split).
+constexpr int kMinKeysPerSplit = 256;
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
+
+// Tiles in flight: the (256, 32) shape keeps three in shared memory, (512, 64) two.
+template <int DC>
+__host__ __device__ constexpr int stages() {
+  return DC <= 256 ? 3 : 2;
+}
 
 // Shared memory of one block. Rows are padded by 8 bf16 so that the 8 rows a fragment load
 // touches fall in different banks.
@@ -37,21 +46,22 @@ struct Smem {
   static constexpr int kDims = DC + DR;
   static constexpr int kPitch = kDims + 8;
   static constexpr int kProbPitch = kTile + 8;
-  uint16_t q[kHeadsPerBlock][kPitch];     // [q_latent | q_rope] per head
-  uint16_t entries[kTile][kPitch];        // the tile's cache entries: keys, and their first DC dims the values
-  uint16_t probs[kHeadsPerBlock][kProbPitch];  // bf16 probabilities of the tile (the P·V operand)
+  uint16_t q[kHeadsPerBlock][kPitch];              // [q_latent | q_rope] per head
+  uint16_t entries[stages<DC>()][kTile][kPitch];   // cache entries: keys, and their first DC dims the values
+  uint16_t probs[kHeadsPerBlock][kProbPitch];      // bf16 probabilities of the tile (the P·V operand)
   float scores[kHeadsPerBlock][kTile];
   float row_max[kHeadsPerBlock], row_sum[kHeadsPerBlock], rescale[kHeadsPerBlock];
 };
 
-// Block (16-head group, row, split): for each 32-key tile of the split's range, stage the cache
-// entries, score them on tensor cores (warp w: keys 8w..8w+7 for the 16 heads), update the
-// running softmax per head (warp w: heads 4w..4w+3), and accumulate P·V on tensor cores (warp w:
-// output dims [w·DC/4, (w+1)·DC/4)).
+// Block (16-head group, row, split): the split's keys in 64-key tiles, each copied into shared
+// memory (cp.async) stages() - 1 tiles ahead of the one being computed, so a row's cache is read
+// in about one memory latency rather than one per tile. Per tile: score it on tensor cores (warp
+// w: keys 8w..8w+7 for the 16 heads), update the running softmax per head (warp w: heads 2w,
+// 2w+1), and accumulate P·V on tensor cores (warp w: output dims [w·DC/8, (w+1)·DC/8)).
 template <int DC, int DR>
 __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeArgs a, int chunk) {
   using S = Smem<DC, DR>;
-  constexpr int kDims = S::kDims;
+  constexpr int kDims = S::kDims, kStages = stages<DC>();
   constexpr int kDimTiles = DC / 8 / kWarps;  // 8-dim output tiles per warp
   extern __shared__ __align__(16) unsigned char smem_raw[];
   S& sm = *reinterpret_cast<S*>(smem_raw);
@@ -61,6 +71,30 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   const int64_t last = a.positions[static_cast<int64_t>(b) * a.positions_stride];
   const int count = static_cast<int>(last < 0 ? 1 : (last >= a.key_len ? a.key_len : last + 1));
   const int begin = split * chunk, end = min(count, begin + chunk);
+  const int tiles = end > begin ? (end - begin + kTile - 1) / kTile : 0;
+
+  // Tile i of the split into stage i % kStages; keys past `end` are zeros: their probabilities
+  // are 0, and zeros keep P·V free of whatever the cache holds there. Every thread commits a
+  // group per tile, empty past the last, so that waiting for "all but kStages - 2" always means
+  // the tile about to be computed.
+  const auto* cache = static_cast<const uint16_t*>(a.cache) + b * a.cache_batch_stride;
+  auto stage_tile = [&](int i) {
+    if (i < tiles) {
+      constexpr int kRowVectors = kDims / 8, kVectors = kTile * kRowVectors;
+      static_assert(kVectors % kThreads == 0, "whole vectors per thread");
+      const int first = begin + i * kTile;
+#pragma unroll
+      for (int k = 0; k < kVectors / kThreads; ++k) {
+        const int v = threadIdx.x + k * kThreads, r = v / kRowVectors, c = v % kRowVectors;
+        const bool valid = first + r < end;
+        cuda::cp_async_16(&sm.entries[i % kStages][r][c * 8], cache + (valid ? (first + r) * a.cache_pos_stride : 0) + c * 8,
+                          valid);
+      }
+    }
+    cuda::cp_async_commit();
+  };
+#pragma unroll
+  for (int i = 0; i < kStages - 1; ++i) stage_tile(i);
 
   // The 16 query rows [q_latent | q_rope], in 16-byte vectors: every load is issued before the
   // first store, so the block waits for global memory once rather than once per vector.
@@ -88,36 +122,21 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   float acc[kDimTiles][4];  // output rows g and g + 8, dims (warp·kDimTiles + j)·8 + 2t + {0, 1}
 #pragma unroll
   for (int j = 0; j < kDimTiles; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
-  const auto* cache = static_cast<const uint16_t*>(a.cache) + b * a.cache_batch_stride;
   const float score_scale = a.scale * kLog2e;
 
-  for (int tile = begin; tile < end; tile += kTile) {
-    __syncthreads();  // the previous tile's readers are done (and q is stored)
-    // Entries past `end` are zeros: their probabilities are 0, and zeros keep P·V free of
-    // whatever the cache holds there. All loads first, then the stores (one memory wait).
-    {
-      constexpr int kRowVectors = kDims / 8, kVectors = kTile * kRowVectors, kPerThread = kVectors / kThreads;
-      static_assert(kVectors % kThreads == 0, "whole vectors per thread");
-      uint4 staged[kPerThread];
-#pragma unroll
-      for (int k = 0; k < kPerThread; ++k) {
-        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
-        staged[k] = tile + r < end ? reinterpret_cast<const uint4*>(cache + (tile + r) * a.cache_pos_stride)[c]
-                                   : make_uint4(0u, 0u, 0u, 0u);
-      }
-#pragma unroll
-      for (int k = 0; k < kPerThread; ++k) {
-        const int i = threadIdx.x + k * kThreads, r = i / kRowVectors, c = i % kRowVectors;
-        *reinterpret_cast<uint4*>(&sm.entries[r][c * 8]) = staged[k];
-      }
-    }
+  for (int i = 0; i < tiles; ++i) {
+    cuda::cp_async_wait<kStages - 2>();  // this thread's copies of tile i have landed
+    __syncthreads();  // everyone's have; the previous tile's readers are done (and q is stored)
+    stage_tile(i + kStages - 1);  // into the stage the previous tile used
+    const uint16_t(*entries)[S::kPitch] = sm.entries[i % kStages];
+    const int first = begin + i * kTile;
+
+    score_tile<kDims, 6>(sm.q, entries, sm.scores, warp, g, t);  // C[row][key] = Q[row] · entries[key]
     __syncthreads();
 
-    score_tile<kDims, 6>(sm.q, sm.entries, sm.scores, warp, g, t);  // C[row][key] = Q[row] · entries[key]
-    __syncthreads();
-
-    // Online softmax in base 2 (online_softmax.cuh); lane = key of the tile.
-    online_softmax_tile<kHeadsPerBlock / kWarps>(sm, warp * (kHeadsPerBlock / kWarps), tile + lane < end, score_scale, lane);
+    // Online softmax in base 2 (online_softmax.cuh); lane = keys lane and lane + 32 of the tile.
+    online_softmax_tile<kHeadsPerBlock / kWarps, kTile / 32>(sm, warp * (kHeadsPerBlock / kWarps), end - first,
+                                                             score_scale, lane);
     __syncthreads();
 
     // O = O · rescale + P · V: A = probs [head][key], B[key][dim] = entries[key][dim].
@@ -131,11 +150,12 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
 #pragma unroll
       for (int j = 0; j < kDimTiles; ++j) {
         uint32_t b0, b1;
-        load_b_rows<S::kPitch>(b0, b1, sm.entries, g, t, k0, (warp * kDimTiles + j) * 8);
+        load_b_rows<S::kPitch>(b0, b1, entries, g, t, k0, (warp * kDimTiles + j) * 8);
         mma_16816(acc[j], p_frag, b0, b1);
       }
     }
   }
+  cuda::cp_async_wait<0>();  // no copy outlives the block
   __syncthreads();  // the row statistics are final
 
   const int h_low = head0 + g, h_high = head0 + g + 8;
@@ -198,7 +218,7 @@ bool mla_decode_supported(int latent_dim, int rope_dim, int heads) {
 
 int mla_decode_splits(int batch, int heads, int key_len, int multiprocessors) {
   const int blocks = batch * (heads / kHeadsPerBlock);
-  const int want = (2 * multiprocessors + blocks - 1) / blocks;
+  const int want = (multiprocessors + blocks - 1) / blocks;
   const int most = (key_len + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
   const int splits = want < most ? want : most;
   return splits < 1 ? 1 : (splits > kMaxSplits ? kMaxSplits : splits);

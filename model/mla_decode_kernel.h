@@ -5,10 +5,12 @@
 // With W_UK folded into the query (see mla.h), every head of a row attends the same cached
 // entries c_j = [latent_j | rope key_j]: score_hj = q_h · c_j over dc + dr dims, and the output is
 // sum_j p_hj latent_j over dc dims (W_UV is applied afterwards). That is multi-query attention
-// with 16-head groups, so the kernel runs it on tensor cores: per 32-key tile, one m16n8k16 MMA
+// with 16-head groups, so the kernel runs it on tensor cores: per 64-key tile, one m16n8k16 MMA
 // chain per 8 keys for the scores and one per 8 output dims for P·V, with the tile staged once
-// in shared memory for both. Keys are split into ranges (flash-decoding) as in
-// decode_attention_kernel.h; scores, softmax and outputs accumulate in float32.
+// in shared memory for both, the next tiles' copies in flight meanwhile. Keys are split into
+// ranges (flash-decoding) as in decode_attention_kernel.h only where the rows alone leave
+// multiprocessors idle and a range keeps at least 256 keys; scores, softmax and outputs
+// accumulate in float32.
 #pragma once
 
 #include <cuda_runtime_api.h>

@@ -1,5 +1,5 @@
 // The steps the two tensor-core decode attention kernels (GQA and absorbed MLA) share: score a
-// staged 32-key tile against the block's 16 query rows, and fold the scores into each row's
+// staged key tile against the block's 16 query rows, and fold the scores into each row's
 // running maximum and sum (online softmax, base 2), writing the tile's bf16 probabilities for P·V
 // and each row's rescale factor for the output. Device code only, no LibTorch headers.
 #pragma once
@@ -34,20 +34,35 @@ __device__ __forceinline__ void score_tile(const uint16_t (*q)[kPitch], const ui
 }
 
 // Rows [first_row, first_row + kRowsPerWarp) of the block's shared memory `sm` (scores[row][key],
-// probs, row_max, row_sum, rescale), lane = key of the 32-key tile; keys with !valid weigh 0.
-// Lane 0's key must be valid, so every maximum is finite (rows of zero scores get finite zeros).
-template <int kRowsPerWarp, class Smem>
-__device__ __forceinline__ void online_softmax_tile(Smem& sm, int first_row, bool valid, float score_scale, int lane) {
+// probs, row_max, row_sum, rescale) over a tile of 32 · kKeysPerLane keys, lane holding keys
+// lane, lane + 32, ...; keys from valid_keys on weigh 0. valid_keys >= 1, so every maximum is
+// finite (rows of zero scores get finite zeros).
+template <int kRowsPerWarp, int kKeysPerLane = 1, class Smem>
+__device__ __forceinline__ void online_softmax_tile(Smem& sm, int first_row, int valid_keys, float score_scale,
+                                                    int lane) {
 #pragma unroll
   for (int i = 0; i < kRowsPerWarp; ++i) {
     const int r = first_row + i;
-    const float s = valid ? sm.scores[r][lane] * score_scale : -INFINITY;
+    float s[kKeysPerLane];
+    float tile_max = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < kKeysPerLane; ++j) {
+      const int key = lane + 32 * j;
+      s[j] = key < valid_keys ? sm.scores[r][key] * score_scale : -INFINITY;
+      tile_max = fmaxf(tile_max, s[j]);
+    }
     const float old_max = sm.row_max[r];
-    const float new_max = fmaxf(old_max, cuda::warp_max(s));
+    const float new_max = fmaxf(old_max, cuda::warp_max(tile_max));
     // The sum takes the rounded probabilities that P·V multiplies, so the weights sum to 1.
-    const uint16_t p = cuda::float_to_bf16(valid ? exp2f(s - new_max) : 0.f);
-    sm.probs[r][lane] = p;
-    const float tile_sum = cuda::warp_sum(cuda::bf16_to_float(p));
+    float lane_sum = 0.f;
+#pragma unroll
+    for (int j = 0; j < kKeysPerLane; ++j) {
+      const int key = lane + 32 * j;
+      const uint16_t p = cuda::float_to_bf16(key < valid_keys ? exp2f(s[j] - new_max) : 0.f);
+      sm.probs[r][key] = p;
+      lane_sum += cuda::bf16_to_float(p);
+    }
+    const float tile_sum = cuda::warp_sum(lane_sum);
     __syncwarp();  // every lane has read row_max[r]
     if (lane == 0) {
       const float scale = exp2f(old_max - new_max);  // 0 on the first tile

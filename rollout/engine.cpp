@@ -5,6 +5,10 @@
 #include <chrono>
 #include <map>
 
+#ifdef GRPO_WITH_CUDA
+#include <ATen/cuda/CUDAEvent.h>
+#endif
+
 #include "core/error.h"
 #include "core/torch/device.h"
 #include "model/model_io.h"
@@ -16,15 +20,38 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The sampled tokens and log-probs on the host, with one wait for the device: the log-probs go
-// first into pinned memory asynchronously, and the blocking copy of the tokens behind them on
-// the same stream returns only when both have landed.
-std::pair<torch::Tensor, torch::Tensor> to_host(const SampledTokens& s) {
-  if (!s.tokens.is_cuda()) return {s.tokens.contiguous(), s.logprobs.contiguous()};
-  auto logprobs = torch::empty(s.logprobs.sizes(), torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true));
-  logprobs.copy_(s.logprobs, /*non_blocking=*/true);
-  auto tokens = s.tokens.to(torch::kCPU).contiguous();
-  return {tokens, logprobs};
+// A step's sampled tokens and log-probs on their way to the host. On CUDA both go into pinned
+// memory asynchronously and an event marks their arrival, so the host can enqueue the next step
+// before it waits.
+struct HostCopy {
+  torch::Tensor tokens, logprobs;
+#ifdef GRPO_WITH_CUDA
+  std::unique_ptr<at::cuda::CUDAEvent> landed;
+#endif
+  void wait() const {
+#ifdef GRPO_WITH_CUDA
+    if (landed) landed->synchronize();
+#endif
+  }
+};
+
+HostCopy start_host_copy(const SampledTokens& s) {
+  HostCopy copy;
+  if (!s.tokens.is_cuda()) {
+    copy.tokens = s.tokens.contiguous();
+    copy.logprobs = s.logprobs.contiguous();
+    return copy;
+  }
+#ifdef GRPO_WITH_CUDA
+  const auto pinned = torch::TensorOptions().pinned_memory(true);
+  copy.tokens = torch::empty(s.tokens.sizes(), pinned.dtype(torch::kInt64));
+  copy.logprobs = torch::empty(s.logprobs.sizes(), pinned.dtype(torch::kFloat32));
+  copy.tokens.copy_(s.tokens, /*non_blocking=*/true);
+  copy.logprobs.copy_(s.logprobs, /*non_blocking=*/true);
+  copy.landed = std::make_unique<at::cuda::CUDAEvent>();
+  copy.landed->record();
+#endif
+  return copy;
 }
 
 // The policy's structure in another dtype: same config, and the MTP modules it actually has
@@ -42,8 +69,17 @@ model::CausalLM copy_structure(model::CausalLM& policy, torch::Dtype dtype, cons
 }  // namespace
 
 struct RolloutEngine::Slot {
+  int64_t id = -1;  // the sequence's number in this generate() call
   int64_t request = -1, sample = -1;
+  int64_t in_flight = 0;  // tokens of decode steps enqueued but not yet collected
   Completion completion;
+};
+
+// A decode step enqueued on the device: its tokens on their way to the host, and which sequence
+// each of its rows belonged to when it was enqueued (slots move when sequences finish).
+struct RolloutEngine::InFlightStep {
+  HostCopy sampled;
+  std::vector<int64_t> owners;
 };
 
 struct RolloutEngine::Waiting {
@@ -133,19 +169,29 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
   sampling_.reset();
   std::reverse(waiting.begin(), waiting.end());  // pop_back takes the earliest request
   at::Generator gen = make_generator(device_, seed);
+  next_id_ = 0;
+  in_flight_.clear();
+  // Step k is enqueued before step k - 1's tokens are collected, so the device runs step k while
+  // the host appends step k - 1's tokens, checks stops and launches the next graph. A sequence
+  // that stopped at step k - 1 has its step-k token discarded; its slot is freed one step later.
   for (;;) {
     auto t0 = std::chrono::steady_clock::now();
     admit(waiting, result, gen);
     result.stats.prefill_seconds += seconds_since(t0);
-    if (active_ == 0) {
-      if (waiting.empty()) break;
-      continue;
-    }
     t0 = std::chrono::steady_clock::now();
-    decode_step(result, gen);
-    ++result.stats.decode_steps;
+    const bool enqueued = active_ > 0 && needs_decode_step();
+    if (enqueued) {
+      enqueue_decode_step(gen);
+      ++result.stats.decode_steps;
+    }
+    const bool collect = in_flight_.size() > 1 || (!enqueued && !in_flight_.empty());
+    if (collect) collect_oldest_step(result);
     result.stats.decode_seconds += seconds_since(t0);
-    if (progress) progress(result.stats.generated_tokens);
+    if (collect && progress) progress(result.stats.generated_tokens);
+    if (!enqueued && in_flight_.empty()) {
+      require(active_ == 0, "rollout engine: running sequences with no decode step to run");
+      if (waiting.empty()) break;
+    }
   }
   requests_ = nullptr;
   return result;
@@ -213,15 +259,16 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
   auto expanded = logits.index_select(0, torch::tensor(expand_rows, torch::kInt64).to(device_));
   const auto sampled = sample_next_tokens(expanded, make_sampling_batch(sampling, device_), gen);
   tokens_.narrow(0, active_, used).copy_(sampled.tokens);
-  const auto [tokens, logprobs] = to_host(sampled);
-  const auto* token_ptr = tokens.data_ptr<int64_t>();
-  const auto* logprob_ptr = logprobs.data_ptr<float>();
+  const auto host = start_host_copy(sampled);
+  host.wait();
+  const auto* token_ptr = host.tokens.data_ptr<int64_t>();
+  const auto* logprob_ptr = host.logprobs.data_ptr<float>();
   std::vector<int64_t> finished;
   int64_t row = 0;
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t k = 0; k < batch[i].req->n; ++k, ++row) {
       Slot& s = slots_[starts[i] + k];
-      s = Slot{batch[i].request, k, Completion{}};
+      s = Slot{next_id_++, batch[i].request, k, 0, Completion{}};
       if (append_token(s, token_ptr[row], logprob_ptr[row], result)) finished.push_back(starts[i] + k);
     }
   active_ += used;
@@ -239,7 +286,16 @@ void RolloutEngine::run_decode(int64_t key_len) {
   forward_->run(tokens_, lengths_, active_, key_len, logits_);
 }
 
-void RolloutEngine::decode_step(GenerationResult& result, at::Generator& gen) {
+bool RolloutEngine::needs_decode_step() const {
+  for (int64_t s = 0; s < active_; ++s) {
+    const auto& slot = slots_[s];
+    const int64_t promised = static_cast<int64_t>(slot.completion.token_ids.size()) + slot.in_flight;
+    if (promised < (*requests_)[slot.request].max_new_tokens) return true;
+  }
+  return false;  // every running sequence has all its tokens in flight
+}
+
+void RolloutEngine::enqueue_decode_step(at::Generator& gen) {
   const int64_t b = active_;
   int64_t key_len = 0;
   for (int64_t s = 0; s < b; ++s) key_len = std::max(key_len, cache_->length(s) + 1);
@@ -252,13 +308,34 @@ void RolloutEngine::decode_step(GenerationResult& result, at::Generator& gen) {
   const auto sampled = sample_next_tokens(logits_.narrow(0, 0, b), *sampling_, gen);
   tokens_.narrow(0, 0, b).copy_(sampled.tokens);
   lengths_.narrow(0, 0, b).add_(1);
-  for (int64_t s = 0; s < b; ++s) cache_->set_length(s, cache_->length(s) + 1);
-  const auto [tokens, logprobs] = to_host(sampled);
-  const auto* token_ptr = tokens.data_ptr<int64_t>();
-  const auto* logprob_ptr = logprobs.data_ptr<float>();
+  InFlightStep step;
+  step.owners.reserve(static_cast<size_t>(b));
+  for (int64_t s = 0; s < b; ++s) {
+    cache_->set_length(s, cache_->length(s) + 1);
+    ++slots_[s].in_flight;
+    step.owners.push_back(slots_[s].id);
+  }
+  step.sampled = start_host_copy(sampled);
+  in_flight_.push_back(std::move(step));
+}
+
+void RolloutEngine::collect_oldest_step(GenerationResult& result) {
+  const InFlightStep step = std::move(in_flight_.front());
+  in_flight_.erase(in_flight_.begin());
+  step.sampled.wait();
+  std::map<int64_t, int64_t> slot_of;  // sequence id -> its slot now
+  for (int64_t s = 0; s < active_; ++s) slot_of.emplace(slots_[s].id, s);
+  const auto* token_ptr = step.sampled.tokens.data_ptr<int64_t>();
+  const auto* logprob_ptr = step.sampled.logprobs.data_ptr<float>();
   std::vector<int64_t> finished;
-  for (int64_t s = 0; s < b; ++s)
-    if (append_token(slots_[s], token_ptr[s], logprob_ptr[s], result)) finished.push_back(s);
+  for (size_t row = 0; row < step.owners.size(); ++row) {
+    const auto it = slot_of.find(step.owners[row]);
+    if (it == slot_of.end()) continue;  // stopped at an earlier step: the token is discarded
+    Slot& slot = slots_[it->second];
+    --slot.in_flight;
+    if (append_token(slot, token_ptr[row], logprob_ptr[row], result)) finished.push_back(it->second);
+  }
+  std::sort(finished.begin(), finished.end());
   release(finished);
 }
 

@@ -8,7 +8,10 @@
 //    cache is a view, never a gather. Waiting requests are admitted (prefilled) into the free
 //    tail as soon as a whole group fits.
 //  - Decode keeps its state on the device (each slot's next input token and cache length) and
-//    brings back only the sampled tokens and their log-probs, once per step.
+//    brings back only the sampled tokens and their log-probs, once per step. The host enqueues
+//    step k before it collects step k - 1's tokens, so its work (appending tokens, stop checks,
+//    launching the step's graph) overlaps the device's; a sequence that stopped at step k - 1
+//    computes one discarded token at step k.
 //  - The cache (slots x max_len) is allocated once, when the engine is built.
 //  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (decode_graphs.h); MoE layers
 //    decode every expert densely (moe_decode.h) or through the module's grouped GEMM, both
@@ -72,8 +75,16 @@ class RolloutEngine {
  private:
   struct Slot;
   struct Waiting;
+  struct InFlightStep;
   void admit(std::vector<Waiting>& waiting, GenerationResult& result, at::Generator& gen);
-  void decode_step(GenerationResult& result, at::Generator& gen);
+  // Whether some running sequence may still need a token that no enqueued step will give it.
+  bool needs_decode_step() const;
+  // Runs a decode step for slots [0, active_) and samples it, leaving its tokens on their way to
+  // the host in in_flight_.
+  void enqueue_decode_step(at::Generator& gen);
+  // Waits for the oldest enqueued step's tokens, appends them to the sequences still running and
+  // frees the slots of those that finished.
+  void collect_oldest_step(GenerationResult& result);
   // Runs the model for slots [0, active_) and leaves their logits in logits_.
   void run_decode(int64_t key_len);
   // Appends a sampled token to the slot's completion; on a stop token, a stop string or
@@ -99,6 +110,8 @@ class RolloutEngine {
   std::vector<std::unique_ptr<StopStringMatcher>> matchers_;  // one per request
   std::vector<Slot> slots_;
   int64_t active_ = 0;  // slots [0, active_) hold running sequences
+  int64_t next_id_ = 0;  // the id of the next admitted sequence
+  std::vector<InFlightStep> in_flight_;  // enqueued decode steps, oldest first (at most two)
   std::unique_ptr<SamplingBatch> sampling_;  // of slots [0, active_); null after a change
 };
 

@@ -4,6 +4,7 @@
 // model's softmax(logits / T), and a seed fixes the samples.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/torch/device.h"
@@ -85,6 +86,36 @@ TEST(RolloutEngine, ContinuousBatchingEqualsGeneratingAlone) {
         EXPECT_EQ(together.completions[r][s].token_ids, single.completions[0][0].token_ids)
             << dir.filename() << " request " << r << " sample " << s;
     }
+  }
+}
+
+// Sequences that end on a stop token at different steps, with requests waiting for their slots.
+// The host learns of a stop one step late (the engine enqueues step k before it reads step
+// k - 1), so the stopped sequence's extra token must be dropped and the sequence that moves into
+// its slot must keep its own tokens.
+TEST(RolloutEngine, StopTokensFreeSlotsForWaitingRequestsWithoutMixingSequences) {
+  GRPO_REQUIRE_FIXTURES("models");
+  auto model = grpo::model::load_model(grpo::testing::fixture_dirs("models").front());
+  std::vector<GenerationRequest> requests;
+  std::vector<std::vector<int64_t>> alone;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<int64_t> prompt;
+    for (int t = 0; t < 2 + i; ++t) prompt.push_back((29 * i + 7 * t + 11) % 700 + 2);
+    auto q = greedy_request(prompt, 10);
+    // Stop on the token the sequence greedily produces at step 1 + i % 4, where it first appears.
+    RolloutEngine single(model, engine_options(1, 32));
+    const auto free_run = single.generate({q}, 0).completions[0][0].token_ids;
+    const int64_t stop = free_run.at(1 + i % 4);
+    q.stop_token_ids = {stop};
+    requests.push_back(q);
+    alone.emplace_back(free_run.begin(), std::find(free_run.begin(), free_run.end(), stop) + 1);
+  }
+  RolloutEngine shared(model, engine_options(3, 32));
+  const auto together = shared.generate(requests, 0);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    EXPECT_EQ(together.completions[r][0].token_ids, alone[r]) << "request " << r;
+    EXPECT_EQ(together.completions[r][0].finish_reason, grpo::rollout::FinishReason::kStop) << "request " << r;
+    EXPECT_EQ(together.completions[r][0].logprobs.size(), alone[r].size()) << "request " << r;
   }
 }
 
