@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/warp_reduce.cuh"
 
 namespace grpo::model::kernels {
@@ -68,6 +69,10 @@ __device__ __forceinline__ void sum_partials_to_shared(const AddRmsNormArgs& a, 
 // the whole block first sums them into shared memory (dynamic, hidden bf16), and that is the delta.
 template <int kChunks>
 __global__ void __launch_bounds__(partial_block_limit(kChunks)) add_rms_norm_kernel(AddRmsNormArgs a, int chunk_threads) {
+  // Launched as a dependent (dependent_launch.cuh): every input but the weight is an earlier
+  // kernel's output, so the block waits first; the next kernel (the router, say) may start early.
+  cuda::allow_dependent_grids();
+  cuda::wait_for_prerequisite_grids();
   const int64_t row = blockIdx.x;
   auto* residual = static_cast<uint16_t*>(a.residual) + row * a.residual_stride;
   const auto* delta = static_cast<const uint16_t*>(a.delta) + row * a.delta_stride;
@@ -156,13 +161,15 @@ cudaError_t launch_add_rms_norm(const AddRmsNormArgs& a, cudaStream_t stream) {
   const int block = partials ? std::min(partial_block_limit(per_thread), (a.hidden + 31) / 32 * 32) : threads;
   const size_t shared = partials ? size_t(a.hidden) * 2 : 0;  // at most 32 KiB (hidden <= 16384)
   const auto rows = static_cast<unsigned>(a.rows);
+  auto launch = [&](auto kernel) {
+    return cuda::launch_dependent(kernel, dim3(rows), dim3(block), shared, stream, a, threads);
+  };
   switch (per_thread) {
-    case 1: add_rms_norm_kernel<1><<<rows, block, shared, stream>>>(a, threads); break;
-    case 2: add_rms_norm_kernel<2><<<rows, block, shared, stream>>>(a, threads); break;
-    case 4: add_rms_norm_kernel<4><<<rows, block, shared, stream>>>(a, threads); break;
-    default: add_rms_norm_kernel<kMaxChunksPerThread><<<rows, block, shared, stream>>>(a, threads); break;
+    case 1: return launch(add_rms_norm_kernel<1>);
+    case 2: return launch(add_rms_norm_kernel<2>);
+    case 4: return launch(add_rms_norm_kernel<4>);
+    default: return launch(add_rms_norm_kernel<kMaxChunksPerThread>);
   }
-  return cudaGetLastError();
 }
 
 }  // namespace grpo::model::kernels

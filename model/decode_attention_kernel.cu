@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/online_softmax.cuh"
@@ -55,6 +56,8 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
   constexpr int kDimTiles = D / 8 / kWarps;  // 8-dim output tiles per warp
   constexpr int kRowVectors = D / 8;
   __shared__ __align__(16) S sm;
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
 
   const int kv = blockIdx.x, b = blockIdx.y, split = blockIdx.z, groups = a.heads / a.kv_heads;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
@@ -172,6 +175,8 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
 // Block (head, row), one thread per output dim: merges the splits and writes bf16 (only when
 // there are several; a single split writes its output itself).
 __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.head_dim;
   const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
@@ -180,8 +185,9 @@ __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
 }
 
 template <int D>
-void launch_partial(const DecodeAttentionArgs& a, int chunk, cudaStream_t stream) {
-  decode_attention_partial_kernel<D><<<dim3(a.kv_heads, a.batch, a.splits), kThreads, 0, stream>>>(a, chunk);
+cudaError_t launch_partial(const DecodeAttentionArgs& a, int chunk, cudaStream_t stream) {
+  return cuda::launch_dependent(decode_attention_partial_kernel<D>, dim3(a.kv_heads, a.batch, a.splits), dim3(kThreads), 0,
+                                stream, a, chunk);
 }
 
 }  // namespace
@@ -211,12 +217,9 @@ cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStream_t s
     return cudaErrorInvalidValue;
   // Whole tiles per split.
   const int chunk = ((a.key_len + a.splits - 1) / a.splits + kTile - 1) / kTile * kTile;
-  if (a.head_dim == 64)
-    launch_partial<64>(a, chunk, stream);
-  else
-    launch_partial<128>(a, chunk, stream);
-  if (a.splits > 1) decode_attention_merge_kernel<<<dim3(a.heads, a.batch), a.head_dim, 0, stream>>>(a);
-  return cudaGetLastError();
+  const cudaError_t status = a.head_dim == 64 ? launch_partial<64>(a, chunk, stream) : launch_partial<128>(a, chunk, stream);
+  if (status != cudaSuccess || a.splits == 1) return status;
+  return cuda::launch_dependent(decode_attention_merge_kernel, dim3(a.heads, a.batch), dim3(a.head_dim), 0, stream, a);
 }
 
 }  // namespace grpo::model::kernels

@@ -2,6 +2,7 @@
 #include "model/mla_cache_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/rope.cuh"
 
@@ -33,6 +34,8 @@ __device__ __forceinline__ uint16_t rotate(const uint16_t* x, const uint16_t* co
 
 // Block per row.
 __global__ void __launch_bounds__(kThreads) mla_rope_cache_write_kernel(MlaCacheArgs a) {
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
   const int b = blockIdx.x;
   const auto* kv = static_cast<const uint16_t*>(a.kv) + b * a.kv_row_stride;
   const auto* cos = static_cast<const uint16_t*>(a.cos) + static_cast<int64_t>(b) * a.rope_dim;
@@ -75,8 +78,7 @@ __global__ void __launch_bounds__(kThreads) mla_rope_cache_write_kernel(MlaCache
 cudaError_t launch_mla_rope_cache_write(const MlaCacheArgs& a, cudaStream_t stream) {
   if (a.batch == 0) return cudaSuccess;
   if (a.rope_dim % 2 != 0 || a.latent_dim < 1) return cudaErrorInvalidValue;
-  mla_rope_cache_write_kernel<<<a.batch, kThreads, 0, stream>>>(a);
-  return cudaGetLastError();
+  return cuda::launch_dependent(mla_rope_cache_write_kernel, dim3(a.batch), dim3(kThreads), 0, stream, a);
 }
 
 }  // namespace grpo::model::kernels

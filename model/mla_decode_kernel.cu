@@ -5,6 +5,7 @@
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/cp_async.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/online_softmax.cuh"
@@ -65,6 +66,8 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   constexpr int kDimTiles = DC / 8 / kWarps;  // 8-dim output tiles per warp
   extern __shared__ __align__(16) unsigned char smem_raw[];
   S& sm = *reinterpret_cast<S*>(smem_raw);
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
 
   const int head0 = blockIdx.x * kHeadsPerBlock, b = blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
@@ -190,6 +193,8 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
 
 // Block (head, row), one thread per latent dim: merges the splits and writes bf16.
 __global__ void mla_decode_merge_kernel(MlaDecodeArgs a) {
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.latent_dim;
   const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
@@ -205,8 +210,8 @@ cudaError_t launch_partial(const MlaDecodeArgs& a, int chunk, cudaStream_t strea
     const cudaError_t status = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (status != cudaSuccess) return status;
   }
-  kernel<<<dim3(a.heads / kHeadsPerBlock, a.batch, a.splits), kThreads, bytes, stream>>>(a, chunk);
-  return cudaSuccess;
+  return cuda::launch_dependent(kernel, dim3(a.heads / kHeadsPerBlock, a.batch, a.splits), dim3(kThreads), bytes, stream,
+                                a, chunk);
 }
 
 }  // namespace
@@ -237,8 +242,8 @@ cudaError_t launch_mla_decode(const MlaDecodeArgs& a, cudaStream_t stream) {
   const cudaError_t status = a.latent_dim == 256 ? launch_partial<256, 32>(a, chunk, stream)
                                                  : launch_partial<512, 64>(a, chunk, stream);
   if (status != cudaSuccess) return status;
-  if (a.splits > 1) mla_decode_merge_kernel<<<dim3(a.heads, a.batch), a.latent_dim, 0, stream>>>(a);
-  return cudaGetLastError();
+  if (a.splits == 1) return cudaSuccess;
+  return cuda::launch_dependent(mla_decode_merge_kernel, dim3(a.heads, a.batch), dim3(a.latent_dim), 0, stream, a);
 }
 
 }  // namespace grpo::model::kernels

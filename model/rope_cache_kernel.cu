@@ -2,6 +2,7 @@
 #include "model/rope_cache_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "model/rope.cuh"
 
 namespace grpo::model::kernels {
@@ -17,6 +18,8 @@ using cuda::round_to_bf16;
 //   out_i = x_i·cos_i + x_{i+D/2}·ssin_i,  out_{i+D/2} = x_{i+D/2}·cos_{i+D/2} + x_i·ssin_{i+D/2}
 // (ssin = sin with its first half negated), each product and the sum rounded to bf16.
 __global__ void __launch_bounds__(kThreads) rope_cache_write_kernel(RopeCacheArgs a) {
+  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
+  cuda::wait_for_prerequisite_grids();
   const int half = a.head_dim / 2, all_heads = a.heads + 2 * a.kv_heads;
   const int64_t total = static_cast<int64_t>(a.batch) * all_heads * half;
   for (int64_t t = blockIdx.x * static_cast<int64_t>(kThreads) + threadIdx.x; t < total;
@@ -53,8 +56,8 @@ cudaError_t launch_rope_cache_write(const RopeCacheArgs& a, cudaStream_t stream)
   const int64_t total = static_cast<int64_t>(a.batch) * (a.heads + 2 * a.kv_heads) * (a.head_dim / 2);
   if (total == 0) return cudaSuccess;
   const int64_t blocks = (total + kThreads - 1) / kThreads;
-  rope_cache_write_kernel<<<static_cast<int>(blocks < 65535 ? blocks : 65535), kThreads, 0, stream>>>(a);
-  return cudaGetLastError();
+  return cuda::launch_dependent(rope_cache_write_kernel, dim3(static_cast<unsigned>(blocks < 65535 ? blocks : 65535)),
+                                dim3(kThreads), 0, stream, a);
 }
 
 }  // namespace grpo::model::kernels

@@ -9,6 +9,12 @@ DecodeForward::DecodeForward(model::CausalLM model, model::InferenceCache* cache
   rope_.inv_freq = rope_.inv_freq.to(model_->output_weight().device());
 }
 
+const torch::Tensor& DecodeForward::counting(int64_t n, const torch::TensorOptions& options) {
+  auto& t = counting_[n];
+  if (!t.defined()) t = torch::arange(n, options);
+  return t;
+}
+
 bool DecodeForward::host_free() const {
   if (dense_moe_) return true;
   const auto weight = model_->model->embed_tokens->weight;  // the compute dtype and device
@@ -19,25 +25,25 @@ bool DecodeForward::host_free() const {
 
 void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
                         torch::Tensor& logits) {
-  const auto options = lengths.options();
   model::CacheStep step;
   step.positions = lengths.narrow(0, 0, rows).unsqueeze(1);  // [rows, 1]: the new token's position
-  step.slots = torch::arange(rows, options);
+  step.slots = counting(rows, lengths.options());
   step.first_slot = 0;
   // A slot's length never exceeds max_len (requests are checked), but rows beyond the running
   // ones (padding of a graph bucket) hold whatever their free slot held: keep their writes in range.
   step.write_pos = step.positions.clamp_max(cache_->max_len());
   step.key_len = key_len;
-  auto keys = torch::arange(key_len, options);
-  step.key_mask = (keys.view({1, 1, -1}) <= step.positions.unsqueeze(-1)).unsqueeze(1);  // [rows, 1, 1, key_len]
 
   model::ForwardContext ctx;
   ctx.cache = cache_;
   ctx.step = &step;
-  // Additive, in the compute dtype, once per step: attention would otherwise convert the boolean
-  // mask in every layer.
-  ctx.attn_mask = torch::zeros(step.key_mask.sizes(), logits.options())
-                      .masked_fill(step.key_mask.logical_not(), -std::numeric_limits<float>::infinity());
+  // Additive [rows, 1, 1, key_len], in the compute dtype, once per step (attention would
+  // otherwise convert a boolean mask in every layer): 0 where key <= position, -inf past it.
+  if (!mask_values_.defined() || mask_values_.scalar_type() != logits.scalar_type()) {
+    mask_values_ = torch::tensor({0.0, -std::numeric_limits<double>::infinity()}, logits.options());
+  }
+  const auto past = counting(key_len, lengths.options()).view({1, -1}) > step.positions;  // [rows, key_len]
+  ctx.attn_mask = torch::where(past, mask_values_[1], mask_values_[0]).view({rows, 1, 1, key_len});
   model::set_rope_tables(ctx, model_->config(), rope_, step.positions, logits.scalar_type());
   // DecoderLayerImpl::forward's math with each residual add fused with the norm after it
   // (model::add_and_norm_): the layer's post-attention norm, then the next layer's input norm or,

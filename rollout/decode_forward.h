@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -40,8 +41,14 @@ class DecodeForward {
  private:
   model::CausalLM model_;
   model::InferenceCache* cache_;
+  // 0, 1, ..., n - 1 on the device, made once per n (outside any graph: a bucket's step runs
+  // eagerly before it is captured), so a step launches no arange.
+  const torch::Tensor& counting(int64_t n, const torch::TensorOptions& options);
+
   model::RopeFrequencies rope_;  // inv_freq on the model's device
   bool dense_moe_ = false;
+  std::map<int64_t, torch::Tensor> counting_;
+  torch::Tensor mask_values_;  // {0, -inf} in the compute dtype: the additive mask's two values
 };
 
 }  // namespace grpo::rollout

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/cuda/cp_async.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/mma.cuh"
 
 namespace grpo::rollout::kernels {
@@ -49,6 +50,7 @@ __global__ void __launch_bounds__(S::kWarps * 32, S::kBlocksPerMultiprocessor)
   constexpr int kThreads = S::kWarps * 32, kStageElems = S::kPieceChunks * kChunkElems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   uint16_t* stages = reinterpret_cast<uint16_t*>(smem_raw);  // [2][kPieceChunks][64][32]
+  cuda::allow_dependent_grids();
   const Chunks chunks(a);
   const int h0 = blockIdx.x * S::kFeatures, split = blockIdx.y, n0 = blockIdx.z * kTileN;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
@@ -88,7 +90,8 @@ __global__ void __launch_bounds__(S::kWarps * 32, S::kBlocksPerMultiprocessor)
       ++load_chunk;
     }
   };
-  refill(ring[0]);
+  refill(ring[0]);  // launched as a dependent: while the gate/up kernel before it finishes
+  cuda::wait_for_prerequisite_grids();  // the activations are its output
 
   // The piece starting at chunk c: up to kPieceChunks chunks of one segment, within the split.
   auto piece_end = [&](int c) { return min(min(chunks.segment_end(c), c + S::kPieceChunks), end); };
@@ -186,8 +189,8 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   }
   const int chunks_per_split = (Chunks(a).total + a.splits - 1) / a.splits;
   const dim3 grid(a.features / S::kFeatures, a.splits, (a.tokens + kTileN - 1) / kTileN);
-  expert_down_kernel<S><<<grid, S::kWarps * 32, S::kSharedBytes, stream>>>(a, chunks_per_split);
-  return cudaGetLastError();
+  return cuda::launch_dependent(expert_down_kernel<S>, grid, dim3(S::kWarps * 32), S::kSharedBytes, stream, a,
+                                chunks_per_split);
 }
 
 // The configuration launch_expert_down runs (bench/rollout/moe_sweep times others).

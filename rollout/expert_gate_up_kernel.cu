@@ -6,6 +6,7 @@
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/cp_async.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/mma.cuh"
 
 namespace grpo::rollout::kernels {
@@ -58,6 +59,7 @@ __global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGa
   extern __shared__ __align__(16) unsigned char smem_raw[];
   uint16_t* tile = reinterpret_cast<uint16_t*>(smem_raw);                                  // [H / 32][64][32]
   float* weights = reinterpret_cast<float*>(smem_raw + size_t(kTileN) * a.features * 2);  // [E][64]
+  cuda::allow_dependent_grids();
   const int n0 = blockIdx.y * kTileN, rows_valid = min(kTileN, a.tokens - n0);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int per_expert = a.inter / kUnitRows, routed = a.experts * per_expert;
@@ -65,7 +67,8 @@ __global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGa
   const int warp_count = gridDim.x * kWarps;
   const int chunks = a.features / kChunk;
 
-  // 1. The first unit's first kDepth chunks, in flight while the block stages its tokens.
+  // 1. The first unit's first kDepth chunks, in flight while the block stages its tokens (and,
+  // launched as a dependent, while the router before it finishes).
   int unit = blockIdx.x * kWarps + warp;
   int load_unit = unit, load_chunk = 0;
   UnitRows load = unit_rows(a, min(unit, units - 1), g, t);
@@ -88,6 +91,7 @@ __global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGa
     }
   };
   if (unit < units) refill(ring[0]);
+  cuda::wait_for_prerequisite_grids();  // the tokens and routing weights are earlier kernels' outputs
 
   // 2. The tokens (zeros past N) and their routing weights (zeros past N) to shared memory.
   const int vectors = a.features / 8;
@@ -162,9 +166,8 @@ cudaError_t launch_with(const ExpertGateUpArgs& a, int multiprocessors, cudaStre
   const int units = a.experts * (a.inter / kUnitRows) + a.shared_inter / kUnitRows;
   const int blocks = std::min(multiprocessors, (units + kWarps - 1) / kWarps);
   const dim3 grid(blocks, (a.tokens + kTileN - 1) / kTileN);
-  expert_gate_up_kernel<kWarps, kDepth>
-      <<<grid, kWarps * 32, shared_bytes(a.features, a.experts), stream>>>(a);
-  return cudaGetLastError();
+  return cuda::launch_dependent(expert_gate_up_kernel<kWarps, kDepth>, grid, dim3(kWarps * 32),
+                                shared_bytes(a.features, a.experts), stream, a);
 }
 
 }  // namespace

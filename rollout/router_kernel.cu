@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/cuda/bfloat16.cuh"
+#include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/warp_reduce.cuh"
 
 namespace grpo::rollout::kernels {
@@ -27,10 +28,12 @@ constexpr int kVectorsAtOnce = 4;
 // Block per token. Warp w scores experts [8w, 8w + 8), [8w + 64, ...): lanes split the hidden
 // dim in 8-value vectors, each lane summing its vectors in order, then a warp sum. The first
 // group's weights are requested before the token's row is staged in shared memory, so both
-// reads are in flight together. Then warp 0 scores, selects and writes the token's column.
+// reads are in flight together; the weights' even while the kernel before this one finishes
+// (dependent_launch.cuh). Then warp 0 scores, selects and writes the token's column.
 __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
   extern __shared__ uint4 x_row[];  // hidden / 8 vectors
   __shared__ float logits[kMaxExperts];
+  cuda::allow_dependent_grids();
   const int n = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int vectors = a.hidden / 8;
   const auto* weight = static_cast<const uint4*>(a.weight);  // row e: vectors [e * vectors, (e + 1) * vectors)
@@ -48,6 +51,7 @@ __global__ void __launch_bounds__(kThreads) router_kernel(RouterArgs a) {
   };
   const int own_first = warp * kExpertsAtOnce;
   if (own_first < a.experts) load_group(own_first, 0);
+  cuda::wait_for_prerequisite_grids();  // the token's row is the previous kernel's output
   const auto* x = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(a.x) + n * a.x_row_stride);
   for (int c = threadIdx.x; c < vectors; c += kThreads) x_row[c] = x[c];
   __syncthreads();
@@ -158,8 +162,7 @@ bool router_supported(int hidden, int experts, int top_k) {
 cudaError_t launch_router(const RouterArgs& a, cudaStream_t stream) {
   if (a.tokens == 0) return cudaSuccess;
   if (!router_supported(a.hidden, a.experts, a.top_k)) return cudaErrorInvalidValue;
-  router_kernel<<<a.tokens, kThreads, a.hidden / 8 * sizeof(uint4), stream>>>(a);
-  return cudaGetLastError();
+  return cuda::launch_dependent(router_kernel, dim3(a.tokens), dim3(kThreads), a.hidden / 8 * sizeof(uint4), stream, a);
 }
 
 }  // namespace grpo::rollout::kernels
