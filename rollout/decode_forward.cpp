@@ -1,7 +1,15 @@
-// The host-free decode step; see decode_forward.h.
+// The host-free decode step and prefill; see decode_forward.h.
 #include "rollout/decode_forward.h"
 
+#include <limits>
+
 namespace grpo::rollout {
+
+PrefillInputs PrefillInputs::view(const torch::Tensor& flat, int64_t rows, int64_t len) {
+  const int64_t tokens = rows * len;
+  return {flat.narrow(0, 0, tokens).view({rows, len}), flat.narrow(0, tokens, tokens).view({rows, len}),
+          flat.narrow(0, 2 * tokens, rows), flat.narrow(0, 2 * tokens + rows, rows)};
+}
 
 DecodeForward::DecodeForward(model::CausalLM model, model::InferenceCache* cache)
     : model_(std::move(model)), cache_(cache), rope_(model::rope_frequencies(model_->config())) {
@@ -15,12 +23,45 @@ const torch::Tensor& DecodeForward::counting(int64_t n, const torch::TensorOptio
   return t;
 }
 
-bool DecodeForward::host_free() const {
-  if (dense_moe_) return true;
+bool DecodeForward::moe_modules_host_free() const {
   const auto weight = model_->model->embed_tokens->weight;  // the compute dtype and device
   for (auto* moe : model_->moe_layers())
     if (!moe->experts->host_free(weight)) return false;
   return true;
+}
+
+torch::Tensor DecodeForward::causal_mask(const torch::Tensor& positions, int64_t key_len, torch::Dtype dtype) {
+  // Additive, in the compute dtype, once per call (attention would otherwise convert a boolean
+  // mask in every layer).
+  if (!mask_values_.defined() || mask_values_.scalar_type() != dtype)
+    mask_values_ = torch::tensor({0.0, -std::numeric_limits<double>::infinity()},
+                                 torch::TensorOptions().dtype(dtype).device(positions.device()));
+  const auto past = counting(key_len, positions.options()).view({1, 1, -1}) > positions.unsqueeze(-1);
+  return torch::where(past, mask_values_[1], mask_values_[0]).unsqueeze(1);  // [rows, 1, T, key_len]
+}
+
+// DecoderLayerImpl::forward's math with each residual add fused with the norm after it
+// (model::add_and_norm_): the layer's post-attention norm, then the next layer's input norm or,
+// after the last layer, the model's final norm. h, the residual stream, is updated in place.
+torch::Tensor DecodeForward::layers(const torch::Tensor& ids, model::ForwardContext& ctx, bool dense_moe) {
+  auto h = model_->model->embed_tokens(ids);  // [rows, T, hidden]
+  auto& decoder = model_->model->decoder;
+  auto norm_before = [&](size_t l) -> model::RMSNormImpl& {
+    return l < decoder.size() ? *decoder[l]->input_layernorm : *model_->model->norm;
+  };
+  auto normed = norm_before(0).forward(h);
+  for (size_t l = 0; l < decoder.size(); ++l) {
+    auto& layer = decoder[l];
+    const auto attended = layer->self_attn->forward(normed, ctx);
+    normed = model::add_and_norm_(h, attended, *layer->post_attention_layernorm);
+    if (dense_moe && layer->moe()) {  // the experts' output as partial sums, added inside the norm kernel
+      normed = model::add_sum_and_norm_(h, all_experts_partials(*layer->moe(), normed.view({-1, h.size(-1)})),
+                                        norm_before(l + 1));
+    } else {
+      normed = model::add_and_norm_(h, layer->mlp->forward(normed, ctx).hidden, norm_before(l + 1));
+    }
+  }
+  return normed;
 }
 
 void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
@@ -37,37 +78,30 @@ void DecodeForward::run(const torch::Tensor& tokens, const torch::Tensor& length
   model::ForwardContext ctx;
   ctx.cache = cache_;
   ctx.step = &step;
-  // Additive [rows, 1, 1, key_len], in the compute dtype, once per step (attention would
-  // otherwise convert a boolean mask in every layer): 0 where key <= position, -inf past it.
-  if (!mask_values_.defined() || mask_values_.scalar_type() != logits.scalar_type()) {
-    mask_values_ = torch::tensor({0.0, -std::numeric_limits<double>::infinity()}, logits.options());
-  }
-  const auto past = counting(key_len, lengths.options()).view({1, -1}) > step.positions;  // [rows, key_len]
-  ctx.attn_mask = torch::where(past, mask_values_[1], mask_values_[0]).view({rows, 1, 1, key_len});
+  ctx.attn_mask = causal_mask(step.positions, key_len, logits.scalar_type());
   model::set_rope_tables(ctx, model_->config(), rope_, step.positions, logits.scalar_type());
-  // DecoderLayerImpl::forward's math with each residual add fused with the norm after it
-  // (model::add_and_norm_): the layer's post-attention norm, then the next layer's input norm or,
-  // after the last layer, the model's final norm. h, the residual stream, is updated in place.
-  auto h = model_->model->embed_tokens(tokens.narrow(0, 0, rows).unsqueeze(1));  // [rows, 1, hidden]
-  auto& decoder = model_->model->decoder;
-  auto norm_before = [&](size_t l) -> model::RMSNormImpl& {
-    return l < decoder.size() ? *decoder[l]->input_layernorm : *model_->model->norm;
-  };
-  auto normed = norm_before(0).forward(h);
-  for (size_t l = 0; l < decoder.size(); ++l) {
-    auto& layer = decoder[l];
-    const auto attended = layer->self_attn->forward(normed, ctx);
-    normed = model::add_and_norm_(h, attended, *layer->post_attention_layernorm);
-    if (dense_moe_ && layer->moe()) {  // the experts' output as partial sums, added inside the norm kernel
-      normed = model::add_sum_and_norm_(h, all_experts_partials(*layer->moe(), normed.view({rows, -1})),
-                                        norm_before(l + 1));
-    } else {
-      normed = model::add_and_norm_(h, layer->mlp->forward(normed, ctx).hidden, norm_before(l + 1));
-    }
-  }
-  auto hidden = normed.select(1, 0);  // [rows, hidden], after the final norm
+  auto hidden = layers(tokens.narrow(0, 0, rows).unsqueeze(1), ctx, dense_moe_).select(1, 0);  // [rows, hidden]
   auto out = logits.narrow(0, 0, rows);
   torch::mm_out(out, hidden, model_->output_weight().t());
+}
+
+void DecodeForward::prefill(const PrefillInputs& in, torch::Tensor& last_hidden) {
+  const int64_t rows = in.ids.size(0), len = in.ids.size(1);
+  model::CacheStep step;
+  step.slots = in.slots;  // any slots: the visible keys are gathered
+  step.positions = counting(len, in.ids.options()).unsqueeze(0).expand({rows, len});
+  // Padding tokens write the scratch row at max_len, which no query ever sees.
+  step.write_pos = torch::where(in.valid != 0, step.positions, cache_->max_len());
+  step.key_len = len;
+
+  model::ForwardContext ctx;
+  ctx.cache = cache_;
+  ctx.step = &step;
+  const auto dtype = last_hidden.scalar_type();
+  ctx.attn_mask = causal_mask(step.positions, len, dtype);
+  model::set_rope_tables(ctx, model_->config(), rope_, step.positions, dtype);
+  const auto normed = layers(in.ids, ctx, /*dense_moe=*/false);  // [rows, len, hidden]
+  last_hidden.narrow(0, 0, rows).copy_(normed.index({counting(rows, in.ids.options()), in.last}));
 }
 
 }  // namespace grpo::rollout

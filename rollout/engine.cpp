@@ -106,12 +106,21 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   tokens_ = torch::zeros({options_.slots}, int64);
   lengths_ = torch::zeros({options_.slots}, int64);
   logits_ = torch::empty({options_.slots, weight.size(0)}, weight.options());
+  prefill_inputs_ = torch::zeros({PrefillInputs::numel(options_.slots, options_.max_len)}, int64);
+  prefill_hidden_ = torch::empty({options_.slots, weight.size(1)}, weight.options());
   if (device_.is_cuda() && options_.dense_moe) forward_->use_dense_moe();
 #ifdef GRPO_WITH_CUDA
+  const int device_index = device_.has_index() ? device_.index() : 0;
   if (device_.is_cuda() && options_.cuda_graphs && forward_->host_free())
-    graphs_ = std::make_unique<DecodeGraphs>(
+    decode_graphs_ = std::make_unique<BucketGraphs>(
         [this](int64_t rows, int64_t key_len) { forward_->run(tokens_, lengths_, rows, key_len, logits_); },
-        device_.has_index() ? device_.index() : 0);
+        device_index);
+  if (device_.is_cuda() && options_.cuda_graphs && forward_->prefill_host_free())
+    prefill_graphs_ = std::make_unique<BucketGraphs>(
+        [this](int64_t rows, int64_t len) {
+          forward_->prefill(PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
+        },
+        device_index);
 #endif
 }
 
@@ -122,6 +131,15 @@ int64_t RolloutEngine::cache_bytes() const {
   for (const auto* group : {&cache_->keys(), &cache_->values(), &cache_->latents()})
     for (const auto& t : *group) total += t.numel() * t.element_size();
   return total;
+}
+
+RolloutEngine::GraphCounts RolloutEngine::graph_counts() const {
+  GraphCounts counts;
+#ifdef GRPO_WITH_CUDA
+  if (decode_graphs_) counts.decode = decode_graphs_->size();
+  if (prefill_graphs_) counts.prefill = prefill_graphs_->size();
+#endif
+  return counts;
 }
 
 void RolloutEngine::refresh_weights(model::CausalLM& learner) {
@@ -218,27 +236,29 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
   }
   if (batch.empty()) return;
 
-  // One right-padded prefill for the first slot of every admitted group.
+  // One right-padded prefill for the first slot of every admitted group. A graph bucket pads
+  // the rows (rows of no real token, on slot 0, write only its scratch row) and the length.
   const int64_t rows = static_cast<int64_t>(batch.size());
-  auto ids = torch::zeros({rows, longest}, torch::kInt64);
-  auto mask = torch::zeros({rows, longest}, torch::kBool);
-  auto last_index = torch::empty({rows}, torch::kInt64);
+  const bool graphed = prefill_graphed();
+  const int64_t padded_rows = graphed ? bucket_rows(rows, options_.slots) : rows;
+  const int64_t padded_len = graphed ? bucket_keys(longest, options_.max_len) : longest;
+  auto staged = torch::zeros({PrefillInputs::numel(padded_rows, padded_len)},
+                             torch::TensorOptions().dtype(torch::kInt64).pinned_memory(device_.is_cuda()));
+  const auto inputs = PrefillInputs::view(staged, padded_rows, padded_len);
   for (int64_t i = 0; i < rows; ++i) {
     const auto& p = batch[i].req->prompt_ids;
-    const int64_t len = static_cast<int64_t>(p.size());
-    ids[i].narrow(0, 0, len).copy_(torch::tensor(p, torch::kInt64));
-    mask[i].narrow(0, 0, len).fill_(true);
-    last_index[i] = len - 1;
-    result.stats.prompt_tokens += len;
+    const int64_t n = static_cast<int64_t>(p.size());
+    std::copy(p.begin(), p.end(), inputs.ids[i].data_ptr<int64_t>());
+    std::fill_n(inputs.valid[i].data_ptr<int64_t>(), n, 1);
+    inputs.slots.data_ptr<int64_t>()[i] = starts[i];
+    inputs.last.data_ptr<int64_t>()[i] = n - 1;
+    result.stats.prompt_tokens += n;
   }
-  model::ForwardInput in;
-  in.input_ids = ids.to(device_);
-  in.attention_mask = mask.to(device_);
-  in.cache = cache_.get();
-  in.cache_slots = torch::tensor(starts, torch::kInt64);  // read on the host by the cache
-  auto hidden = model_->forward(in).hidden;  // [rows, longest, H]
-  auto last_hidden = hidden.index({torch::arange(rows, torch::kInt64).to(device_), last_index.to(device_)});
-  auto logits = model_->logits(last_hidden);  // [rows, V]
+  // Pinned on CUDA: the copy runs behind the decode steps in flight instead of waiting for them.
+  prefill_inputs_.narrow(0, 0, staged.numel()).copy_(staged, /*non_blocking=*/true);
+  run_prefill(padded_rows, padded_len);
+  for (int64_t i = 0; i < rows; ++i) cache_->set_length(starts[i], static_cast<int64_t>(batch[i].req->prompt_ids.size()));
+  auto logits = model_->logits(prefill_hidden_.narrow(0, 0, rows));  // [rows, V]
 
   // Fork each prompt's cache to its group and sample every sample's first token.
   std::vector<int64_t> expand_rows, fork_src, fork_dst;
@@ -278,12 +298,30 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
 
 void RolloutEngine::run_decode(int64_t key_len) {
 #ifdef GRPO_WITH_CUDA
-  if (graphs_) {
-    graphs_->run(bucket_rows(active_, options_.slots), bucket_keys(key_len, options_.max_len));
+  if (decode_graphs_) {
+    decode_graphs_->run(bucket_rows(active_, options_.slots), bucket_keys(key_len, options_.max_len));
     return;
   }
 #endif
   forward_->run(tokens_, lengths_, active_, key_len, logits_);
+}
+
+bool RolloutEngine::prefill_graphed() const {
+#ifdef GRPO_WITH_CUDA
+  return prefill_graphs_ != nullptr;
+#else
+  return false;
+#endif
+}
+
+void RolloutEngine::run_prefill(int64_t rows, int64_t len) {
+#ifdef GRPO_WITH_CUDA
+  if (prefill_graphs_) {
+    prefill_graphs_->run(rows, len);
+    return;
+  }
+#endif
+  forward_->prefill(PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
 }
 
 bool RolloutEngine::needs_decode_step() const {

@@ -13,9 +13,12 @@
 //    launching the step's graph) overlaps the device's; a sequence that stopped at step k - 1
 //    computes one discarded token at step k.
 //  - The cache (slots x max_len) is allocated once, when the engine is built.
-//  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (decode_graphs.h); MoE layers
+//  - On CUDA, decode steps replay CUDA graphs per batch-size bucket (bucket_graphs.h); MoE layers
 //    decode every expert densely (moe_decode.h) or through the module's grouped GEMM, both
-//    host-free so that the step can be captured.
+//    host-free so that the step can be captured. Prefills replay graphs too, per (prompts, padded
+//    length) bucket, where the MoE layers' grouped GEMM is host-free (bf16); their inputs reach
+//    the device in one copy. Bucket padding can make a prefill up to about twice
+//    max_prefill_tokens.
 //  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
 //    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
 // Determinism: given the same requests, seed, device and slot count, the same completions.
@@ -31,7 +34,7 @@
 #include "model/cache.h"
 #include "model/transformer.h"
 #include "rollout/decode_forward.h"
-#include "rollout/decode_graphs.h"
+#include "rollout/bucket_graphs.h"
 #include "rollout/generation.h"
 #include "rollout/stop_matcher.h"
 
@@ -71,6 +74,11 @@ class RolloutEngine {
   const EngineOptions& options() const { return options_; }
   model::CausalLM& policy() { return model_; }  // the model the engine runs
   int64_t cache_bytes() const;
+  // CUDA graphs captured so far (0 on CPU or with graphs off).
+  struct GraphCounts {
+    size_t decode = 0, prefill = 0;
+  };
+  GraphCounts graph_counts() const;
 
  private:
   struct Slot;
@@ -87,6 +95,10 @@ class RolloutEngine {
   void collect_oldest_step(GenerationResult& result);
   // Runs the model for slots [0, active_) and leaves their logits in logits_.
   void run_decode(int64_t key_len);
+  // Runs the prefill staged in prefill_inputs_ as (rows, len) and leaves each row's last hidden
+  // state in prefill_hidden_.
+  void run_prefill(int64_t rows, int64_t len);
+  bool prefill_graphed() const;
   // Appends a sampled token to the slot's completion; on a stop token, a stop string or
   // max_new_tokens moves the completion into `result` and returns true.
   bool append_token(Slot& slot, int64_t token, float logprob, GenerationResult& result);
@@ -100,11 +112,14 @@ class RolloutEngine {
   std::unique_ptr<model::InferenceCache> cache_;
   std::unique_ptr<DecodeForward> forward_;
 #ifdef GRPO_WITH_CUDA
-  std::unique_ptr<DecodeGraphs> graphs_;
+  std::unique_ptr<BucketGraphs> decode_graphs_, prefill_graphs_;
 #endif
   // Device-side decode state, per slot: the next input token and the cache length; and the
   // decode output [slots, vocab] in the engine's dtype.
   torch::Tensor tokens_, lengths_, logits_;
+  // The prefill's inputs (PrefillInputs, flat int64, room for slots x max_len tokens) and its
+  // output, each row's last hidden state [slots, hidden], in the engine's dtype.
+  torch::Tensor prefill_inputs_, prefill_hidden_;
   // State of the generate() call in progress.
   const std::vector<GenerationRequest>* requests_ = nullptr;
   std::vector<std::unique_ptr<StopStringMatcher>> matchers_;  // one per request

@@ -164,7 +164,8 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
               {"mha_cache_bytes_per_token", model::InferenceCache::mha_bytes_per_token(m->config(), dtype)},
               {"weight_bytes_per_step", weights}, {"cache_bytes_per_step", cache_read},
               {"bytes_per_decode_step", step_bytes}, {"floor_step_ms", floor_s * 1e3},
-              {"floor_fraction", step_s > 0 ? floor_s / step_s : 0.0}};
+              {"floor_fraction", step_s > 0 ? floor_s / step_s : 0.0},
+              {"cuda_graphs_captured", {{"decode", engine.graph_counts().decode}, {"prefill", engine.graph_counts().prefill}}}};
   out["baseline"] = nullptr;
   out["baseline_tokens_per_s"] = nullptr;
   out["ratio"] = nullptr;

@@ -1,13 +1,13 @@
 // The GPU-speed pieces of the rollout engine, checked on CPU against the plain model: the
 // host-free decode step (with padding rows and masked extra keys, as a CUDA graph bucket runs it)
-// equals a full forward, dense-expert MoE decode equals the MoE module, graph buckets cover what
+// and the host-free prefill (padded rows and tokens, used slots) equal a full forward, dense-expert MoE decode equals the MoE module, graph buckets cover what
 // they must, and an engine running its own copy in another dtype follows the learner after
 // refresh_weights without reallocating.
 #include <gtest/gtest.h>
 
 #include "model/model_io.h"
 #include "rollout/decode_forward.h"
-#include "rollout/decode_graphs.h"
+#include "rollout/bucket_graphs.h"
 #include "rollout/engine.h"
 #include "tests/common/fixtures.h"
 
@@ -81,6 +81,60 @@ TEST(DecodeForward, PaddedRowsAndMaskedKeysGiveTheFullForwardLogits) {
   }
 }
 
+// A prefill as a graph bucket runs it: two prompts into non-consecutive slots that hold an
+// earlier sequence's rows, padded with padding tokens after each prompt and with a row of no real
+// token on slot 0, where a live sequence runs. Each row's last hidden state must give the full
+// forward's logits, and decoding from the cache must too, for the new sequences and the live one.
+TEST(DecodeForward, PaddedPrefillIntoUsedSlotsGivesTheFullForwardLogits) {
+  GRPO_REQUIRE_FIXTURES("models");
+  for (const auto& dir : grpo::testing::fixture_dirs("models")) {
+    auto m = model::load_model(dir);
+    torch::NoGradGuard no_grad;
+    const std::vector<std::vector<int64_t>> prompts = {{5, 9, 33, 71, 2, 8}, {11, 42, 7}, {4, 6, 8, 10}};
+    const std::vector<int64_t> slot_of = {3, 1, 0}, next = {17, 23, 29};
+    const int64_t slots = 4, max_len = 16, rows = 3, len = 8;
+    model::InferenceCache cache(m->config(), slots, max_len, torch::TensorOptions().dtype(torch::kFloat32));
+    for (auto* group : {&cache.keys(), &cache.values(), &cache.latents()})
+      for (auto t : *group) t.normal_();  // an earlier sequence's rows
+    model::ForwardInput live;  // the sequence running in slot 0
+    live.input_ids = torch::tensor(prompts[2], torch::kInt64).unsqueeze(0);
+    live.cache = &cache;
+    live.cache_slots = torch::zeros({1}, torch::kInt64);
+    m->forward(live);
+
+    rollout::DecodeForward forward(m, &cache);
+    auto flat = torch::zeros({rollout::PrefillInputs::numel(rows, len)}, torch::kInt64);
+    const auto in = rollout::PrefillInputs::view(flat, rows, len);  // row 2: no real token, slot 0
+    for (size_t i = 0; i < 2; ++i) {
+      const int64_t n = static_cast<int64_t>(prompts[i].size());
+      in.ids[i].narrow(0, 0, n).copy_(torch::tensor(prompts[i], torch::kInt64));
+      in.ids[i].narrow(0, n, len - n).fill_(99);  // padding tokens: any id
+      in.valid[i].narrow(0, 0, n).fill_(1);
+      in.slots[i] = slot_of[i];
+      in.last[i] = n - 1;
+    }
+    in.ids[2].fill_(99);
+    auto hidden = torch::zeros({slots, m->config().hidden_size}, torch::kFloat32);
+    forward.prefill(in, hidden);
+    auto logits = m->logits(hidden);
+    auto tokens = torch::zeros({slots}, torch::kInt64), lengths = torch::zeros({slots}, torch::kInt64);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      if (i < 2)
+        EXPECT_TRUE(torch::allclose(logits[i], last_logits(m, prompts[i]), 1e-4, 1e-4)) << dir.filename() << " row " << i;
+      tokens[slot_of[i]] = next[i];
+      lengths[slot_of[i]] = static_cast<int64_t>(prompts[i].size());
+    }
+    auto step_logits = torch::zeros({slots, m->config().vocab_size}, torch::kFloat32);
+    forward.run(tokens, lengths, slots, max_len, step_logits);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      auto ids = prompts[i];
+      ids.push_back(next[i]);
+      EXPECT_TRUE(torch::allclose(step_logits[slot_of[i]], last_logits(m, ids), 1e-4, 1e-4))
+          << dir.filename() << " decode after the prefill, slot " << slot_of[i];
+    }
+  }
+}
+
 TEST(AllExpertsForward, EqualsTheMoeModule) {
   GRPO_REQUIRE_FIXTURES("models");
   int checked = 0;
@@ -99,7 +153,7 @@ TEST(AllExpertsForward, EqualsTheMoeModule) {
   EXPECT_GT(checked, 0) << "no fixture model has MoE layers";
 }
 
-TEST(DecodeGraphs, BucketsCoverTheBatchAndStayInBounds) {
+TEST(BucketGraphs, BucketsCoverTheBatchAndStayInBounds) {
   EXPECT_EQ(rollout::bucket_rows(1, 256), 1);
   EXPECT_EQ(rollout::bucket_rows(5, 256), 8);
   EXPECT_EQ(rollout::bucket_rows(129, 256), 256);
