@@ -71,8 +71,7 @@ template <int kChunks>
 __global__ void __launch_bounds__(partial_block_limit(kChunks)) add_rms_norm_kernel(AddRmsNormArgs a, int chunk_threads) {
   // Launched as a dependent (dependent_launch.cuh): every input but the weight is an earlier
   // kernel's output, so the block waits first; the next kernel (the router, say) may start early.
-  cuda::allow_dependent_grids();
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
   const int64_t row = blockIdx.x;
   auto* residual = static_cast<uint16_t*>(a.residual) + row * a.residual_stride;
   const auto* delta = static_cast<const uint16_t*>(a.delta) + row * a.delta_stride;

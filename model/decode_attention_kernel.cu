@@ -56,8 +56,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
   constexpr int kDimTiles = D / 8 / kWarps;  // 8-dim output tiles per warp
   constexpr int kRowVectors = D / 8;
   __shared__ __align__(16) S sm;
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
 
   const int kv = blockIdx.x, b = blockIdx.y, split = blockIdx.z, groups = a.heads / a.kv_heads;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
@@ -175,8 +174,7 @@ __global__ void __launch_bounds__(kThreads) decode_attention_partial_kernel(Deco
 // Block (head, row), one thread per output dim: merges the splits and writes bf16 (only when
 // there are several; a single split writes its output itself).
 __global__ void decode_attention_merge_kernel(DecodeAttentionArgs a) {
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.head_dim;
   const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;

@@ -34,8 +34,7 @@ __device__ __forceinline__ uint16_t rotate(const uint16_t* x, const uint16_t* co
 
 // Block per row.
 __global__ void __launch_bounds__(kThreads) mla_rope_cache_write_kernel(MlaCacheArgs a) {
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
   const int b = blockIdx.x;
   const auto* kv = static_cast<const uint16_t*>(a.kv) + b * a.kv_row_stride;
   const auto* cos = static_cast<const uint16_t*>(a.cos) + static_cast<int64_t>(b) * a.rope_dim;

@@ -6,6 +6,7 @@
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/cp_async.cuh"
 #include "core/cuda/dependent_launch.cuh"
+#include "core/cuda/device_facts.h"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
 #include "model/online_softmax.cuh"
@@ -66,8 +67,7 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
   constexpr int kDimTiles = DC / 8 / kWarps;  // 8-dim output tiles per warp
   extern __shared__ __align__(16) unsigned char smem_raw[];
   S& sm = *reinterpret_cast<S*>(smem_raw);
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
 
   const int head0 = blockIdx.x * kHeadsPerBlock, b = blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
@@ -193,8 +193,7 @@ __global__ void __launch_bounds__(kThreads) mla_decode_partial_kernel(MlaDecodeA
 
 // Block (head, row), one thread per latent dim: merges the splits and writes bf16.
 __global__ void mla_decode_merge_kernel(MlaDecodeArgs a) {
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
   const int h = blockIdx.x, b = blockIdx.y, d = threadIdx.x, D = a.latent_dim;
   const SplitWorkspace ws = split_workspace(a.workspace, a.batch, a.heads, D, a.splits);
   const int64_t first = (static_cast<int64_t>(b) * a.heads + h) * a.splits;
@@ -206,10 +205,7 @@ template <int DC, int DR>
 cudaError_t launch_partial(const MlaDecodeArgs& a, int chunk, cudaStream_t stream) {
   constexpr size_t bytes = sizeof(Smem<DC, DR>);
   auto* kernel = mla_decode_partial_kernel<DC, DR>;
-  if (bytes > 48 * 1024) {  // past the default limit, dynamic shared memory is opt-in (per device)
-    const cudaError_t status = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    if (status != cudaSuccess) return status;
-  }
+  if (const cudaError_t status = cuda::allow_shared_bytes(kernel, bytes); status != cudaSuccess) return status;
   return cuda::launch_dependent(kernel, dim3(a.heads / kHeadsPerBlock, a.batch, a.splits), dim3(kThreads), bytes, stream,
                                 a, chunk);
 }

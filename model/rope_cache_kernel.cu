@@ -18,8 +18,7 @@ using cuda::round_to_bf16;
 //   out_i = x_i·cos_i + x_{i+D/2}·ssin_i,  out_{i+D/2} = x_{i+D/2}·cos_{i+D/2} + x_i·ssin_{i+D/2}
 // (ssin = sin with its first half negated), each product and the sum rounded to bf16.
 __global__ void __launch_bounds__(kThreads) rope_cache_write_kernel(RopeCacheArgs a) {
-  cuda::allow_dependent_grids();  // dependent_launch.cuh: every input but weights comes from earlier kernels
-  cuda::wait_for_prerequisite_grids();
+  cuda::start_after_prerequisite_grids();
   const int half = a.head_dim / 2, all_heads = a.heads + 2 * a.kv_heads;
   const int64_t total = static_cast<int64_t>(a.batch) * all_heads * half;
   for (int64_t t = blockIdx.x * static_cast<int64_t>(kThreads) + threadIdx.x; t < total;

@@ -5,6 +5,7 @@
 
 #include "core/cuda/cp_async.cuh"
 #include "core/cuda/dependent_launch.cuh"
+#include "core/cuda/device_facts.h"
 #include "core/cuda/mma.cuh"
 
 namespace grpo::rollout::kernels {
@@ -16,7 +17,6 @@ using cuda::mma_chunk32;
 constexpr int kTileN = cuda::kChunkRows;  // tokens per block: 8 MMA column tiles
 constexpr int kChunk = cuda::kChunkWidth;  // K of one mma_chunk32
 constexpr int kChunkElems = kTileN * kChunk;
-constexpr int kMaxDevices = 64;
 
 // The K axis is a list of 32-wide chunks: every routed expert's I / 32, then the shared experts'
 // Is / 32. A segment is one expert's chunks (the shared experts are the last segment).
@@ -176,17 +176,7 @@ cudaError_t launch_with(const ExpertDownArgs& a, cudaStream_t stream) {
   if (a.features % S::kFeatures != 0 || !expert_down_supported(a.features, a.inter, a.shared_inter) || a.splits < 1 ||
       (a.shared_inter > 0 && (a.shared_hidden == nullptr || a.shared_weight == nullptr)))
     return cudaErrorInvalidValue;
-  // More than the default 48 KiB of shared memory needs an opt-in, once per device.
-  static bool configured[kMaxDevices] = {};
-  int device = 0;
-  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
-  if (device >= kMaxDevices) return cudaErrorInvalidDevice;
-  if (!configured[device]) {
-    const cudaError_t e = cudaFuncSetAttribute(expert_down_kernel<S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(S::kSharedBytes));
-    if (e != cudaSuccess) return e;
-    configured[device] = true;
-  }
+  if (const cudaError_t e = cuda::allow_shared_bytes(expert_down_kernel<S>, S::kSharedBytes); e != cudaSuccess) return e;
   const int chunks_per_split = (Chunks(a).total + a.splits - 1) / a.splits;
   const dim3 grid(a.features / S::kFeatures, a.splits, (a.tokens + kTileN - 1) / kTileN);
   return cuda::launch_dependent(expert_down_kernel<S>, grid, dim3(S::kWarps * 32), S::kSharedBytes, stream, a,

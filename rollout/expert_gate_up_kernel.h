@@ -6,9 +6,11 @@
 // rounded once to bf16, where a batched matmul wrote the [E, N, 2I] projections, a second kernel
 // applied SwiGLU and the routing weights, and a GEMM and a third kernel did the shared experts.
 // Decode reads every weight once and is bound by that: the weights go from memory straight into
-// the tensor cores' operand registers (core/cuda/mma.cuh, mma_chunk32), the tokens sit in shared
-// memory, and 8-token column tiles that no token of the tile routed to the expert are skipped
-// (their outputs are written as zeros, which the down projection reads as such).
+// the tensor cores' operand registers (core/cuda/mma.cuh, mma_chunk32_rows) and the tokens sit
+// in shared memory. An expert multiplies only the tokens routed to it, packed into the first
+// 8-token column tiles, so the tensor-core work is that of the routed pairs (rounded up to 8 per
+// expert), not of every token times every expert; the other tokens' outputs are written as zeros,
+// which the down projection reads as such.
 #pragma once
 
 #include <cuda_runtime_api.h>

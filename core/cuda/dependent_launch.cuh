@@ -14,6 +14,8 @@
 
 #include <utility>
 
+#include "core/cuda/device_facts.h"
+
 namespace grpo::cuda {
 
 // Blocks until every grid this one depends on has completed and its writes are visible. A no-op
@@ -32,15 +34,20 @@ __device__ __forceinline__ void allow_dependent_grids() {
 #endif
 }
 
+// The opening of a kernel whose every input but weights comes from earlier kernels: the next
+// kernel may start, and this one waits for its prerequisites' writes.
+__device__ __forceinline__ void start_after_prerequisite_grids() {
+  allow_dependent_grids();
+  wait_for_prerequisite_grids();
+}
+
 // Launches `kernel` allowed to overlap the end of the stream's previous kernel (an ordinary
 // launch on devices before sm_90, which lack the attribute).
 template <class... Params, class... Args>
 cudaError_t launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
                              cudaStream_t stream, Args&&... args) {
-  int device = 0, major = 0;
-  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
-  if (const cudaError_t e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device); e != cudaSuccess)
-    return e;
+  int major = 0;
+  if (const cudaError_t e = current_device_major(&major); e != cudaSuccess) return e;
   cudaLaunchAttribute overlap[1];
   overlap[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   overlap[0].val.programmaticStreamSerializationAllowed = 1;

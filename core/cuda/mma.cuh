@@ -85,6 +85,27 @@ __device__ __forceinline__ void mma_chunk32(float (&c)[8][4], const uint4& row_g
   for (int j = 0; j < 8; ++j) mma_16816(c[j], a1, b[j].z, b[j].w);
 }
 
+// mma_chunk32 over chosen token rows: column tile j takes, in lane (g, t), the 16 bytes at
+// chunk + offset[j] (the offset of token row r at column 8t is r * kChunkWidth + 8t), and only
+// the first `tiles` tiles are computed (`tiles` must be the same in every lane of the warp). A
+// GEMM whose B columns are sparse (an expert's few tokens among 64) packs the columns it needs
+// into the first tiles and skips the rest.
+__device__ __forceinline__ void mma_chunk32_rows(float (&c)[8][4], const uint4& row_g, const uint4& row_g8,
+                                                 const uint16_t* chunk, const int (&offset)[8], int tiles) {
+  uint4 b[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+    if (j < tiles) b[j] = load_shared_16(chunk + offset[j]);
+  const uint32_t a0[4] = {row_g.x, row_g8.x, row_g.y, row_g8.y};
+  const uint32_t a1[4] = {row_g.z, row_g8.z, row_g.w, row_g8.w};
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+    if (j < tiles) mma_16816(c[j], a0, b[j].x, b[j].y);
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+    if (j < tiles) mma_16816(c[j], a1, b[j].z, b[j].w);
+}
+
 // A 16-byte global load that bypasses L1 (each weight byte is read once) and asks L2 to fetch
 // the whole 256-byte span around it from memory, which the next chunks of the row will read.
 __device__ __forceinline__ uint4 load_streaming(const void* p) {
