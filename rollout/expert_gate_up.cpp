@@ -41,7 +41,7 @@ ExpertActivations expert_gate_up(const torch::Tensor& x, const torch::Tensor& we
                                  const torch::Tensor& shared_weight) {
   require(expert_gate_up_applies(x, weight, combine, shared_weight),
           "expert gate/up projection: expected bf16 CUDA x [N, H], weight [E, 2I, H] and optional shared weight "
-          "[2Is, H] (H % 256 == 0, H <= 1536, I and Is multiples of 8), float32 combine [E, N]");
+          "[2Is, H] (H % 128 == 0, H <= 1536, I and Is multiples of 8), float32 combine [E, N]");
   const c10::cuda::CUDAGuard guard(x.device());
   kernels::ExpertGateUpArgs a;
   a.x = x.data_ptr();

@@ -22,7 +22,7 @@ constexpr int kUnitRows = 8;  // a warp's unit of work: 8 gate rows and their 8 
 constexpr int kMaxFeatures = 1536;
 constexpr size_t kMaxSharedBytes = 227 * 1024;  // sm_90's opt-in limit per block
 // The configuration launch_expert_gate_up runs (bench/rollout/moe_sweep times others).
-constexpr int kDefaultWarps = 12, kDefaultDepth = 4;
+constexpr int kDefaultWarps = 12, kDefaultDepth = 2;
 
 constexpr int kMaxWarps = 16;
 

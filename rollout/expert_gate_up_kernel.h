@@ -30,7 +30,7 @@ struct ExpertGateUpArgs {
   int tokens = 0, features = 0, inter = 0, experts = 0, shared_inter = 0;  // N, H, I, E, Is
 };
 
-// H a multiple of 32 and at most 1536 and E small enough that 64 token rows of H and their routing
+// H a multiple of 128 and at most 1536 and E small enough that 64 token rows of H and their routing
 // weights fit in shared memory; I and Is multiples of 8 (Is may be 0).
 bool expert_gate_up_supported(int features, int inter, int experts, int shared_inter);
 cudaError_t launch_expert_gate_up(const ExpertGateUpArgs& args, int multiprocessors, cudaStream_t stream);
