@@ -108,13 +108,7 @@ __global__ void __launch_bounds__(S::kWarps * 32, S::kBlocksPerMultiprocessor)
       stride = a.shared_hidden_stride;
       src = static_cast<const uint16_t*>(a.shared_hidden) + static_cast<int64_t>(n0) * stride + (c - chunks.routed) * kChunk;
     }
-    uint16_t* dst = stages + stage * kStageElems;
-    for (int p = threadIdx.x; p < kTileN * vectors; p += kThreads) {
-      const int row = p / vectors, col = (p % vectors) * 8;
-      const bool valid = row < rows_valid;
-      cuda::cp_async_16(dst + (col / kChunk) * kChunkElems + row * kChunk + col % kChunk,
-                        src + (valid ? row * stride + col : 0), valid);
-    }
+    cuda::stage_chunk_rows<kThreads>(stages + stage * kStageElems, src, stride, 0, rows_valid, vectors);
     cuda::cp_async_commit();
   };
 

@@ -14,7 +14,7 @@ namespace grpo::rollout::kernels {
 namespace {
 
 using cuda::load_streaming;
-using cuda::mma_chunk32;
+using cuda::mma_chunk32_rows;
 
 constexpr int kTileN = cuda::kChunkRows;  // tokens per block: 8 MMA column tiles
 constexpr int kChunk = cuda::kChunkWidth;  // K of one mma_chunk32
@@ -99,14 +99,7 @@ __global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGa
   cuda::wait_for_prerequisite_grids();  // the tokens and routing weights are earlier kernels' outputs
 
   // 2. The tokens (zeros past N) and their routing weights (zeros past N) to shared memory.
-  const int vectors = a.features / 8;
-  const auto* x = static_cast<const uint16_t*>(a.x);
-  for (int p = threadIdx.x; p < kTileN * vectors; p += kThreads) {
-    const int row = p / vectors, col = (p % vectors) * 8;
-    const bool valid = row < rows_valid;
-    cuda::cp_async_16(tile + (col / kChunk) * kChunkElems + row * kChunk + col % kChunk,
-                      x + (valid ? static_cast<int64_t>(n0 + row) * a.x_stride + col : 0), valid);
-  }
+  cuda::stage_chunk_rows<kThreads>(tile, static_cast<const uint16_t*>(a.x), a.x_stride, n0, rows_valid, a.features / 8);
   cuda::cp_async_commit();
   for (int p = threadIdx.x; p < a.experts * kTileN; p += kThreads) {
     const int e = p / kTileN, n = p % kTileN;
@@ -149,8 +142,8 @@ __global__ void __launch_bounds__(kWarps * 32, 1) expert_gate_up_kernel(ExpertGa
         refill(ring[half ^ 1]);
 #pragma unroll
         for (int d = 0; d < kDepth; ++d)
-          cuda::mma_chunk32_rows(acc, ring[half].gate[d], ring[half].up[d],
-                                 tile + (c0 + half * kDepth + d) * kChunkElems, offset, tiles);
+          mma_chunk32_rows(acc, ring[half].gate[d], ring[half].up[d], tile + (c0 + half * kDepth + d) * kChunkElems,
+                           offset, tiles);
       }
     }
     const int64_t row_stride = shared ? a.shared_inter : a.inter;

@@ -1,11 +1,13 @@
 // Tensor-core helpers for the project's CUDA kernels: one m16n8k16 MMA (bf16 inputs, float32
 // accumulators), its fragments read from row-major bf16 arrays in shared memory, and the
-// weight-streaming chunk product of the decode GEMMs (mma_chunk32).
+// weight-streaming chunk product of the decode GEMMs (mma_chunk32, mma_chunk32_rows) with the
+// copy of token rows into the layout it reads (stage_chunk_rows).
 #pragma once
 
 #include <cstdint>
 
 #include "core/cuda/bfloat16.cuh"  // pack
+#include "core/cuda/cp_async.cuh"
 
 namespace grpo::cuda {
 
@@ -72,19 +74,6 @@ __device__ __forceinline__ uint4 load_shared_16(const void* p) {
 // first step before any second step, so that no MMA waits on the one before it.
 constexpr int kChunkRows = 64, kChunkWidth = 32;
 
-__device__ __forceinline__ void mma_chunk32(float (&c)[8][4], const uint4& row_g, const uint4& row_g8,
-                                            const uint16_t* chunk_row) {
-  uint4 b[8];
-#pragma unroll
-  for (int j = 0; j < 8; ++j) b[j] = load_shared_16(chunk_row + j * 8 * kChunkWidth);
-  const uint32_t a0[4] = {row_g.x, row_g8.x, row_g.y, row_g8.y};
-  const uint32_t a1[4] = {row_g.z, row_g8.z, row_g.w, row_g8.w};
-#pragma unroll
-  for (int j = 0; j < 8; ++j) mma_16816(c[j], a0, b[j].x, b[j].y);
-#pragma unroll
-  for (int j = 0; j < 8; ++j) mma_16816(c[j], a1, b[j].z, b[j].w);
-}
-
 // mma_chunk32 over chosen token rows: column tile j takes, in lane (g, t), the 16 bytes at
 // chunk + offset[j] (the offset of token row r at column 8t is r * kChunkWidth + 8t), and only
 // the first `tiles` tiles are computed (`tiles` must be the same in every lane of the warp). A
@@ -104,6 +93,31 @@ __device__ __forceinline__ void mma_chunk32_rows(float (&c)[8][4], const uint4& 
 #pragma unroll
   for (int j = 0; j < 8; ++j)
     if (j < tiles) mma_16816(c[j], a1, b[j].z, b[j].w);
+}
+
+// Every token row of the chunk in order: tile j is rows 8j .. 8j + 7, chunk_row is the lane's
+// row g at column 8t.
+__device__ __forceinline__ void mma_chunk32(float (&c)[8][4], const uint4& row_g, const uint4& row_g8,
+                                            const uint16_t* chunk_row) {
+  constexpr int kTileStride = 8 * kChunkWidth;
+  const int in_order[8] = {0, kTileStride, 2 * kTileStride, 3 * kTileStride,
+                           4 * kTileStride, 5 * kTileStride, 6 * kTileStride, 7 * kTileStride};
+  mma_chunk32_rows(c, row_g, row_g8, chunk_row, in_order, 8);
+}
+
+// Copies the kChunkRows token rows first_row, first_row + 1, ... (rows `stride` elements apart;
+// zeros from row rows_valid on) of a row-major bf16 array, 8 * vectors columns from `src`, into
+// the chunked layout mma_chunk32 reads ([8 * vectors / 32][64][32] at dst), with cp.async over
+// the block's kThreads threads. The caller commits the group and waits for it.
+template <int kThreads>
+__device__ __forceinline__ void stage_chunk_rows(uint16_t* dst, const uint16_t* src, int64_t stride, int first_row,
+                                                 int rows_valid, int vectors) {
+  for (int p = threadIdx.x; p < kChunkRows * vectors; p += kThreads) {
+    const int row = p / vectors, col = (p % vectors) * 8;
+    const bool valid = row < rows_valid;
+    cp_async_16(dst + (col / kChunkWidth) * (kChunkRows * kChunkWidth) + row * kChunkWidth + col % kChunkWidth,
+                src + (valid ? static_cast<int64_t>(first_row + row) * stride + col : 0), valid);
+  }
 }
 
 // A 16-byte global load that bypasses L1 (each weight byte is read once) and asks L2 to fetch
