@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/run_store.h"
+#include "core/text/json_lossy.h"
 #include "core/torch/device.h"
 #include "datasets/dataset_config.h"
 #include "datasets/reader.h"
@@ -87,7 +88,7 @@ void setup_eval(CLI::App& root) {
     if (!a->output.empty()) {
       std::ofstream out(a->output);
       if (!out) throw grpo::Error(grpo::SourceLocation{a->output, 0, 0}, "cannot write output file");
-      for (const auto& s : result.samples) out << s.dump() << "\n";
+      for (const auto& s : result.samples) out << grpo::json_dump_lossy(s) << "\n";
     }
     if (!a->run_dir.empty()) {
       int64_t step = a->step;

@@ -2,12 +2,14 @@
 // Input records hold `prompt` (text, rendered with --template, default raw, and tokenized with
 // the model's tokenizer) or `prompt_ids`. Output records: prompt_index, sample, completion,
 // completion_ids, logprobs (log softmax(logits / T) of each sampled token), finish_reason.
+// `completion` is valid UTF-8 (U+FFFD where the tokens' bytes are not); completion_ids are exact.
 #include <fstream>
 #include <iostream>
 
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/text/json_lossy.h"
 #include "core/torch/device.h"
 #include "rl/trainer/policy_bundle.h"
 #include "rollout/engine.h"
@@ -113,7 +115,7 @@ void setup_generate(CLI::App& root) {
         js["completion_ids"] = c.token_ids;
         js["logprobs"] = c.logprobs;
         js["finish_reason"] = grpo::rollout::finish_reason_name(c.finish_reason);
-        out << js.dump() << "\n";
+        out << grpo::json_dump_lossy(js) << "\n";
       }
     const double secs = result.stats.prefill_seconds + result.stats.decode_seconds;
     std::cout << "generated " << result.stats.generated_tokens << " tokens for " << requests.size() << " prompts in "

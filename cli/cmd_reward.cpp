@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/text/json_lossy.h"
 #include "rewards/reward_config.h"
 #include "rewards/reward_set.h"
 
@@ -85,7 +86,7 @@ class BatchWriter {
       record["rewards"] = std::move(rewards);
       record["reward"] = scores.totals[i];
       record["reasons"] = std::move(reasons);
-      out_ << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      out_ << grpo::json_dump_lossy(record) << "\n";
     }
     samples_.clear();
     records_.clear();

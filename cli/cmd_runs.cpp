@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "core/run_directory.h"
 #include "core/run_store.h"
+#include "core/text/utf8.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ void setup_runs(CLI::App& root) {
       const auto name = reader.meta("run_name").value_or("?");
       const auto status = reader.meta("status").value_or("?");
       const auto step = reader.last_step();
-      std::cout << path << "  name=" << name << "  status=" << status
+      std::cout << grpo::to_valid_utf8(path) << "  name=" << name << "  status=" << status
                 << "  last_step=" << (step ? std::to_string(*step) : "-") << "\n";
       int shown = 0;
       for (const auto& [metric, point] : reader.latest_metrics()) {

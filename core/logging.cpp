@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/text/utf8.h"
 
 namespace grpo::logging {
 namespace {
@@ -70,21 +71,22 @@ void detach_file() {
   }
 }
 
+// Messages may quote model text; the console and the run's log file get valid UTF-8.
 void debug(const std::string& message) {
   state();
-  spdlog::debug(message);
+  spdlog::debug(to_valid_utf8(message));
 }
 void info(const std::string& message) {
   state();
-  spdlog::info(message);
+  spdlog::info(to_valid_utf8(message));
 }
 void warn(const std::string& message) {
   state();
-  spdlog::warn(message);
+  spdlog::warn(to_valid_utf8(message));
 }
 void error(const std::string& message) {
   state();
-  spdlog::error(message);
+  spdlog::error(to_valid_utf8(message));
 }
 
 }  // namespace grpo::logging

@@ -8,11 +8,16 @@
 #include <sstream>
 
 #include "core/run_store.h"
+#include "core/text/json_lossy.h"
+#include "core/text/utf8.h"
 
 namespace grpo {
 namespace {
 
-std::string escape(const std::string& s) {
+// HTML-escaped text; bytes that are not UTF-8 become U+FFFD, so the page stays valid for its
+// declared charset whatever a database holds.
+std::string escape(const std::string& raw) {
+  const std::string s = to_valid_utf8(raw);
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -102,7 +107,7 @@ std::string render_report(const std::string& db_path, const ReportOptions& optio
     html << "<table><tr><th>step</th><th>prompt</th><th>completion</th><th>rewards</th><th>advantage</th></tr>";
     for (const auto& s : samples)
       html << "<tr><td>" << s.step << "</td><td><pre>" << escape(s.prompt) << "</pre></td><td><pre>"
-           << escape(s.completion) << "</pre></td><td><pre>" << escape(s.rewards.dump(1)) << "\ntotal "
+           << escape(s.completion) << "</pre></td><td><pre>" << escape(json_dump_lossy(s.rewards, 1)) << "\ntotal "
            << num(s.reward) << "</pre></td><td>" << num(s.advantage) << "</td></tr>";
     html << "</table>";
   }

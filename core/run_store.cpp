@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 #include "core/sqlite.h"
+#include "core/text/json_lossy.h"
+#include "core/text/utf8.h"
 
 namespace grpo {
 namespace {
@@ -140,7 +142,7 @@ void RunStoreWriter::flush() {
 }
 
 void RunStoreWriter::set_meta(const std::string& key, const std::string& value) {
-  enqueue([key, value](Context& c) { c.put_meta.bind(1, key).bind(2, value).run(); });
+  enqueue([key, value = to_valid_utf8(value)](Context& c) { c.put_meta.bind(1, key).bind(2, value).run(); });
 }
 
 void RunStoreWriter::log_metric(int64_t step, const std::string& name, double value) {
@@ -155,18 +157,32 @@ void RunStoreWriter::log_metrics(int64_t step, const std::map<std::string, doubl
   });
 }
 
+// Model text may be any bytes (a character cut in half by the sampler or by a reward's
+// reason): it is stored with U+FFFD replacement here, in the caller's thread, so that nothing
+// about one sample can fail the writer thread's batch. Exact tokens go in `extra` as ids.
 void RunStoreWriter::log_samples(const std::vector<SampleRecord>& samples) {
-  enqueue([samples](Context& c) {
-    for (const auto& s : samples)
-      c.put_sample.bind(1, s.step)
-          .bind(2, s.prompt_index)
-          .bind(3, s.sample_index)
-          .bind(4, s.prompt)
-          .bind(5, s.completion)
-          .bind(6, s.rewards.dump())
-          .bind(7, s.reward)
-          .bind(8, s.advantage)
-          .bind(9, s.extra.dump())
+  struct Row {
+    int64_t step, prompt_index, sample_index;
+    std::string prompt, completion, rewards;
+    double reward, advantage;
+    std::string extra;
+  };
+  std::vector<Row> rows;
+  rows.reserve(samples.size());
+  for (const auto& s : samples)
+    rows.push_back({s.step, s.prompt_index, s.sample_index, to_valid_utf8(s.prompt), to_valid_utf8(s.completion),
+                    json_dump_lossy(s.rewards), s.reward, s.advantage, json_dump_lossy(s.extra)});
+  enqueue([rows = std::move(rows)](Context& c) {
+    for (const auto& r : rows)
+      c.put_sample.bind(1, r.step)
+          .bind(2, r.prompt_index)
+          .bind(3, r.sample_index)
+          .bind(4, r.prompt)
+          .bind(5, r.completion)
+          .bind(6, r.rewards)
+          .bind(7, r.reward)
+          .bind(8, r.advantage)
+          .bind(9, r.extra)
           .run();
   });
 }
@@ -174,7 +190,9 @@ void RunStoreWriter::log_samples(const std::vector<SampleRecord>& samples) {
 void RunStoreWriter::log_event(const std::string& level, const std::string& kind, const std::string& message,
                                int64_t step) {
   const double t = now_seconds();
-  enqueue([=](Context& c) { c.put_event.bind(1, t).bind(2, step).bind(3, level).bind(4, kind).bind(5, message).run(); });
+  enqueue([=, message = to_valid_utf8(message)](Context& c) {
+    c.put_event.bind(1, t).bind(2, step).bind(3, level).bind(4, kind).bind(5, message).run();
+  });
 }
 
 void RunStoreWriter::truncate_after(int64_t step) {
@@ -209,7 +227,7 @@ std::optional<std::string> RunStoreReader::meta(const std::string& key) {
   auto st = impl_->conn.prepare("SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
   if (!st.step()) return std::nullopt;
-  return st.column_text(0);
+  return to_valid_utf8(st.column_text(0));
 }
 
 std::optional<int64_t> RunStoreReader::last_step() {
@@ -254,12 +272,13 @@ std::vector<SampleRecord> RunStoreReader::samples(int64_t step_from, int64_t ste
     s.step = st.column_int(0);
     s.prompt_index = st.column_int(1);
     s.sample_index = st.column_int(2);
-    s.prompt = st.column_text(3);
-    s.completion = st.column_text(4);
-    s.rewards = nlohmann::json::parse(st.column_text(5));
+    // Databases written before text was made valid on the way in may hold raw bytes.
+    s.prompt = to_valid_utf8(st.column_text(3));
+    s.completion = to_valid_utf8(st.column_text(4));
+    s.rewards = nlohmann::json::parse(to_valid_utf8(st.column_text(5)));
     s.reward = st.column_double(6);
     s.advantage = st.column_double(7);
-    s.extra = nlohmann::json::parse(st.column_text(8));
+    s.extra = nlohmann::json::parse(to_valid_utf8(st.column_text(8)));
     out.push_back(std::move(s));
   }
   return out;
@@ -271,7 +290,7 @@ std::vector<EventRecord> RunStoreReader::events(int64_t limit) {
       "SELECT wall_time, step, level, kind, message FROM events ORDER BY rowid DESC LIMIT ?");
   st.bind(1, limit);
   while (st.step())
-    out.push_back({st.column_double(0), st.column_int(1), st.column_text(2), st.column_text(3), st.column_text(4)});
+    out.push_back({st.column_double(0), st.column_int(1), st.column_text(2), st.column_text(3), to_valid_utf8(st.column_text(4))});
   return out;
 }
 

@@ -4,6 +4,8 @@
 // transactions, so a training step never waits on disk; flush() waits until everything
 // queued so far is committed. A SIGKILL loses at most what was not yet committed, and the
 // file stays consistent (SQLite's WAL). RunStoreReader queries it, also while a run writes.
+// Text is stored as valid UTF-8: bytes that are not (model output cut mid-character) become
+// U+FFFD on the way in (core/text/utf8.h), so writers keep exact tokens as ids in `extra`.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,7 +34,7 @@ struct SampleRecord {
   nlohmann::json rewards = nlohmann::json::object();  // reward name -> value
   double reward = 0.0;                                 // weighted total
   double advantage = 0.0;
-  nlohmann::json extra = nlohmann::json::object();     // reasons, finish reason, lengths, ...
+  nlohmann::json extra = nlohmann::json::object();     // reasons, lengths, completion_ids, ...
 };
 
 struct MetricPoint {

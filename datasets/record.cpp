@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/text/json_lossy.h"
 
 namespace grpo::datasets {
 
@@ -31,7 +32,7 @@ void write_jsonl(const std::string& path, const std::vector<Record>& records) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) throw Error(path + ": cannot open for writing");
-  for (const auto& record : records) file << record_to_json(record).dump() << '\n';
+  for (const auto& record : records) file << json_dump_lossy(record_to_json(record)) << '\n';
   file.flush();
   if (!file) throw Error(path + ": write failed");
 }
