@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/torch/tensor_file.h"
+#include "model/model_io.h"
 
 namespace grpo::model {
 namespace {
@@ -42,28 +43,40 @@ void repack(std::vector<torch::Tensor>& params, const torch::Tensor& flat, const
 
 }  // namespace
 
-MasterWeights::MasterWeights(CausalLM& model) {
+MasterWeights::MasterWeights(CausalLM& model, std::optional<torch::Dtype> compute_dtype) {
   torch::NoGradGuard no_grad;
   auto groups = trainable_groups(model);
   const auto options = groups[0].empty() ? model->output_weight().options() : groups[0].front().options();
-  const auto dtype = options.dtype().toScalarType();
-  require(dtype == torch::kFloat32 || dtype == torch::kBFloat16 || dtype == torch::kFloat16,
-          "master weights: parameters must be float32, bfloat16 or float16");
+  const auto loaded = options.dtype().toScalarType();
+  const auto compute = compute_dtype.value_or(loaded);
+  auto supported = [](torch::Dtype d) { return d == torch::kFloat32 || d == torch::kBFloat16 || d == torch::kFloat16; };
+  require(supported(loaded) && supported(compute), "master weights: parameters must be float32, bfloat16 or float16");
   for (const auto& params : groups)
     for (const auto& p : params)
-      require(p.scalar_type() == dtype && p.device() == options.device(),
+      require(p.scalar_type() == loaded && p.device() == options.device(),
               "master weights: every trainable parameter must share one dtype and device");
-  mixed_ = dtype != torch::kFloat32;
-  for (auto& params : groups) {
-    const int64_t n = total_numel(params);
-    auto master = torch::empty({n}, options.dtype(torch::kFloat32));
-    auto master_grad = torch::zeros({n}, options.dtype(torch::kFloat32));
+  mixed_ = compute != torch::kFloat32;
+  // The masters first, from the values as loaded; only then may the model lose precision.
+  std::vector<torch::Tensor> exact;
+  for (const auto& params : groups) {
+    auto master = torch::empty({total_numel(params)}, options.dtype(torch::kFloat32));
+    int64_t offset = 0;
+    for (const auto& p : params) {
+      master.narrow(0, offset, p.numel()).copy_(p.detach().reshape({-1}));
+      offset += p.numel();
+    }
+    exact.push_back(master);
+  }
+  if (compute != loaded) cast_model(model, compute);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    auto& params = groups[g];
+    auto master = exact[g];
+    auto master_grad = torch::zeros_like(master);
     if (mixed_) {
-      auto compute = torch::empty({n}, options);
-      auto compute_grad = torch::zeros({n}, options);
-      repack(params, compute, compute_grad);
-      master.copy_(compute);
-      compute_.push_back(compute);
+      auto compute_buffer = torch::empty({master.numel()}, options.dtype(compute));
+      auto compute_grad = torch::zeros_like(compute_buffer);
+      repack(params, compute_buffer, compute_grad);  // the parameters as cast: the masters rounded
+      compute_.push_back(compute_buffer);
       compute_grads_.push_back(compute_grad);
     } else {
       repack(params, master, master_grad);

@@ -18,6 +18,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,13 @@ namespace grpo::model {
 
 class MasterWeights {
  public:
-  // Repacks the model's trainable parameters in place (their values are kept).
-  explicit MasterWeights(CausalLM& model);
+  // Repacks the model's trainable parameters in place. The masters take the parameters' values
+  // as they are (a model loaded in float32 from a float32 checkpoint gives masters with every
+  // bit of the checkpoint), then the model is cast to `compute_dtype` (default: the dtype its
+  // parameters already have), so a bf16 run starts from exact masters instead of ones rounded
+  // to the bf16 grid, where an update of lr 5e-6 moves no weight above ~1e-3 until some 25
+  // steps have added up.
+  explicit MasterWeights(CausalLM& model, std::optional<torch::Dtype> compute_dtype = std::nullopt);
 
   // [decayed, plain]: flat float32 leaves (the optimizer's parameters).
   const std::vector<torch::Tensor>& masters() const { return masters_; }

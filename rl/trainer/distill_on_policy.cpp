@@ -84,7 +84,7 @@ void OnPolicyDistill::setup() {
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
-  load.dtype = ctx_.dtype;  // compute dtype; the optimizer keeps float32 masters
+  load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
   student_.emplace(load_policy_bundle(load));
   student_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   teacher_.emplace(load_teacher(cfg_, ctx_.device, ctx_.dtype));
@@ -96,7 +96,7 @@ void OnPolicyDistill::setup() {
   }
   require_same_tokenizer(*student_, *teacher_, train_.front());
   // The optimizer first: it repacks the student's parameters, which the engine then shares.
-  optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps);
+  optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
   engine_ = make_engine(*student_, {&train_, &eval_}, cfg_.rollout);
   const auto n = static_cast<int64_t>(train_.size());

@@ -33,10 +33,11 @@ torch::Tensor rows(const torch::Tensor& t, int64_t begin, int64_t end, int64_t w
 }  // namespace
 
 GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim,
-                         double temperature, int64_t max_completion_length, int64_t total_steps)
+                         double temperature, int64_t max_completion_length, int64_t total_steps,
+                         std::optional<torch::Dtype> compute_dtype)
     : policy_(std::move(policy)), rl_(rl), optim_(optim), temperature_(temperature > 0 ? temperature : 1.0),
       max_completion_length_(max_completion_length), steps_per_update_(rl.num_iterations * rl.minibatches),
-      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_)) {}
+      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype)) {}
 
 torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch) const {
   torch::NoGradGuard no_grad;

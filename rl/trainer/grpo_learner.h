@@ -36,9 +36,11 @@ struct LearnerReport {
 
 class GrpoLearner {
  public:
-  // total_steps: training steps of the run (for the cosine schedule).
+  // total_steps: training steps of the run (for the cosine schedule). compute_dtype: see
+  // StageOptimizer (the policy is cast to it here, after its masters are taken).
   GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim, double temperature,
-              int64_t max_completion_length, int64_t total_steps);
+              int64_t max_completion_length, int64_t total_steps,
+              std::optional<torch::Dtype> compute_dtype = std::nullopt);
 
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 

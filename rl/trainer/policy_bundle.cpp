@@ -1,12 +1,9 @@
 // Loading a policy with its tokenizer and template, and prompt encoding; see policy_bundle.h.
 #include "rl/trainer/policy_bundle.h"
 
-#include <algorithm>
-#include <fstream>
-#include <nlohmann/json.hpp>
-
 #include "core/error.h"
 #include "model/model_io.h"
+#include "model/stop_tokens.h"
 
 namespace grpo::rl {
 
@@ -45,34 +42,6 @@ std::string PolicyBundle::decode(const std::vector<int64_t>& ids, bool skip_spec
   return tokenizer.decode(std::vector<int>(ids.begin(), ids.end()), skip_special_tokens);
 }
 
-namespace {
-
-// generation_config.json's eos_token_id (an id or a list: Qwen2.5-Instruct stops at both
-// <|im_end|> and <|endoftext|>) plus the tokenizer's eos token.
-std::vector<int64_t> end_of_sequence_ids(const std::filesystem::path& model_dir, const Tokenizer& tokenizer) {
-  std::vector<int64_t> ids;
-  auto add = [&ids](int64_t id) {
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  };
-  const auto path = model_dir / "generation_config.json";
-  std::ifstream in(path);
-  if (in) {
-    try {
-      const auto js = nlohmann::json::parse(in);
-      const auto eos = js.value("eos_token_id", nlohmann::json());
-      if (eos.is_number_integer()) add(eos.get<int64_t>());
-      if (eos.is_array())
-        for (const auto& e : eos) add(e.get<int64_t>());
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(SourceLocation{path.string(), 0, 0}, std::string("malformed generation config: ") + e.what());
-    }
-  }
-  if (auto eos = tokenizer.special_ids().eos) add(*eos);
-  return ids;
-}
-
-}  // namespace
-
 PolicyBundle load_policy_bundle(const PolicyLoad& load) {
   const std::string tok = load.tokenizer.empty() ? load.model_dir.string() : load.tokenizer;
   PolicyBundle b{model::CausalLM(nullptr), Tokenizer::from_file(tok)};
@@ -88,7 +57,9 @@ PolicyBundle load_policy_bundle(const PolicyLoad& load) {
               " tokens but the model's vocab_size is " + std::to_string(vocab));
   b.chat_template = template_named(load.template_name);
   b.system_prompt = load.system_prompt;
-  b.stop_token_ids = end_of_sequence_ids(load.model_dir, b.tokenizer);
+  const auto tokenizer_eos = b.tokenizer.special_ids().eos;
+  b.stop_token_ids = model::end_of_sequence_ids(
+      load.model_dir, tokenizer_eos ? std::optional<int64_t>(*tokenizer_eos) : std::nullopt, vocab);
   return b;
 }
 

@@ -130,7 +130,7 @@ PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const
   load.template_name = cfg.policy.template_name;
   load.system_prompt = cfg.policy.system_prompt;
   load.device = ctx.device;
-  load.dtype = ctx.dtype;  // compute dtype; the optimizer keeps float32 masters
+  load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
   PolicyBundle policy = load_policy_bundle(load);
   policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
   return policy;
@@ -148,7 +148,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
   const int64_t per_epoch = (n + cfg.sft.batch_size - 1) / cfg.sft.batch_size;
   int64_t total = per_epoch * cfg.sft.epochs;
   if (cfg.sft.max_steps > 0) total = std::min(total, cfg.sft.max_steps);
-  StageOptimizer optimizer(policy.model, cfg.optim, total);
+  StageOptimizer optimizer(policy.model, cfg.optim, total, ctx.dtype);
   if (ctx.checkpoint) optimizer.load(*ctx.checkpoint);
 
   datasets::ShuffleSampler sampler = ctx.checkpoint && !ctx.state.data.empty()

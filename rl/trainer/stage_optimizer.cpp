@@ -7,8 +7,9 @@
 
 namespace grpo::rl {
 
-StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps)
-    : masters_(model), max_grad_norm_(optim.max_grad_norm) {
+StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps,
+                               std::optional<torch::Dtype> compute_dtype)
+    : masters_(model, compute_dtype), max_grad_norm_(optim.max_grad_norm) {
   require(optim.betas.size() == 2, "optim.betas must hold two numbers");
   AdamWOptions ao;
   ao.lr = optim.lr;

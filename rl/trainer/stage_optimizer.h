@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "model/mixed_precision.h"
@@ -26,7 +27,10 @@ class StageOptimizer {
  public:
   // total_steps: optimizer steps of the stage (the cosine schedule ends there). Repacks the
   // model's parameters (see MasterWeights); build it before anything keeps views of them.
-  StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps);
+  // compute_dtype: what forward and backward run in (the run's dtype); the model is best
+  // loaded at its checkpoint's precision and cast here, so the masters keep every bit of it.
+  StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps,
+                 std::optional<torch::Dtype> compute_dtype = std::nullopt);
 
   // Learning rate of the 1-based optimizer step `step`.
   double lr_at(int64_t step) const;

@@ -246,6 +246,30 @@ TEST(MasterWeights, Bf16GradientsAccumulateInFloat32AndSmallUpdatesAreNotLost) {
   EXPECT_NEAR(moved, 2e-3, 5e-4);  // 200 · 1e-5, rounded per weight
 }
 
+TEST(MasterWeights, Float32ModelCastToBf16KeepsEveryBitOfTheCheckpointInTheMasters) {
+  // A float32 checkpoint trained in bf16: the masters must be the file's values, not the bf16
+  // grid (the real-model issue: early GRPO steps of lr 5e-6 moved no weight above ~1e-3).
+  auto model = random_model("qwen2");
+  std::vector<torch::Tensor> exact;
+  for (auto& p : model->parameters()) exact.push_back(p.detach().clone());
+  MasterWeights masters(model, torch::kBFloat16);
+  ASSERT_TRUE(masters.mixed());
+  for (auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kBFloat16);
+  // The first matrix of group 0 is the (tied) output weight: its master is the float32 value.
+  const auto w = exact[0];
+  ASSERT_TRUE(torch::equal(model->output_weight().to(torch::kFloat32), w.to(torch::kBFloat16).to(torch::kFloat32)));
+  const auto master_w = masters.masters()[0].narrow(0, 0, w.numel()).view(w.sizes());
+  EXPECT_TRUE(torch::equal(master_w, w));
+  EXPECT_GT((master_w != master_w.to(torch::kBFloat16).to(torch::kFloat32)).to(torch::kFloat32).mean().item<float>(),
+            0.9f);  // random float32 values: almost none on the bf16 grid, so the test can tell
+  // A bf16 model gives what it always gave: the bf16 values as masters.
+  auto half = random_model("qwen2");
+  cast_model(half, torch::kBFloat16);
+  const auto half_w = half->output_weight().detach().to(torch::kFloat32).clone();
+  MasterWeights from_bf16(half, torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(from_bf16.masters()[0].narrow(0, 0, half_w.numel()).view(half_w.sizes()), half_w));
+}
+
 TEST(MasterWeights, SaveAndLoadRestoreExactValuesAndRefuseAnotherModel) {
   auto model = random_model("qwen2");
   cast_model(model, torch::kBFloat16);
