@@ -1,7 +1,9 @@
-// `grpo model info DIR`: architecture, parameters (total and active per token), and inference
-// cache bytes per token beside what an MHA cache of the same heads would take (reads config.json
-// only). `grpo model resave SRC DST`: load a Hugging Face directory and save it again through
-// grpo.cpp's writer (optionally in another dtype or shard size) — the round trip that
+// `grpo model info DIR|FILE.gguf`: architecture, parameters (total and active per token), and
+// inference cache bytes per token beside what an MHA cache of the same heads would take (reads
+// config.json only; for a GGUF file, its metadata, plus the tensors per ggml type). `grpo model
+// import FILE.gguf OUT`: a GGUF file (llama, qwen2) as a Hugging Face directory. `grpo model
+// resave SRC DST`: load a Hugging Face directory and save it again through grpo.cpp's writer
+// (optionally in another dtype or shard size) — the round trip that
 // bench/model/hf_roundtrip_check.py verifies in transformers. `grpo model init CONFIG.json OUT`:
 // a randomly initialized model (benchmarks, GPU smoke runs, pre-training from scratch).
 #include <filesystem>
@@ -11,6 +13,8 @@
 #include "core/error.h"
 #include "core/torch/device.h"
 #include "model/config.h"
+#include "model/gguf/gguf_import.h"
+#include "model/gguf/gguf_info.h"
 #include "model/model_info.h"
 #include "model/model_io.h"
 
@@ -22,9 +26,16 @@ void setup_model(CLI::App& root) {
   auto dir = std::make_shared<std::string>();
   auto dtype = std::make_shared<std::string>("bfloat16");
   auto* info = cmd->add_subcommand("info", "Architecture, parameter counts and cache size of a model directory");
-  info->add_option("dir", *dir, "Directory holding config.json")->required();
+  info->add_option("dir", *dir, "Directory holding config.json, or a .gguf file")->required();
   info->add_option("--cache-dtype", *dtype, "Dtype of the inference cache (bfloat16, float16, float32)");
   info->callback([dir, dtype] {
+    const std::filesystem::path path(*dir);
+    if (path.extension() == ".gguf" && !std::filesystem::is_directory(path)) {
+      const auto summary = grpo::model::gguf::summarize_gguf(*grpo::model::gguf::GgufFile::open(path));
+      std::cout << grpo::model::gguf::format_gguf_summary(summary)
+                << grpo::model::format_model_info(grpo::model::describe_model(summary.config, grpo::parse_dtype(*dtype)));
+      return;
+    }
     const auto config = grpo::model::load_model_config(*dir);
     std::cout << grpo::model::format_model_info(grpo::model::describe_model(config, grpo::parse_dtype(*dtype)));
   });
@@ -45,6 +56,26 @@ void setup_model(CLI::App& root) {
     if (!save_dtype->empty()) options.dtype = grpo::parse_dtype(*save_dtype);
     grpo::model::save_model(model, *dst, options);
     std::cout << "saved " << *dst << "\n";
+  });
+
+  struct ImportArgs {
+    std::string gguf, out, dtype = "float32";
+    bool force = false;
+  };
+  auto import_args = std::make_shared<ImportArgs>();
+  auto* import = cmd->add_subcommand("import", "Convert a GGUF file (llama, qwen2) into a Hugging Face directory");
+  import->add_option("gguf", import_args->gguf, "The .gguf file")->required();
+  import->add_option("out", import_args->out, "Output Hugging Face directory (must not exist)")->required();
+  import->add_option("--dtype", import_args->dtype, "Write float32 (default) or bfloat16");
+  import->add_flag("--force", import_args->force, "Replace an existing output directory");
+  import->callback([import_args] {
+    grpo::model::gguf::ImportOptions options;
+    options.dtype = grpo::parse_dtype(import_args->dtype);
+    options.force = import_args->force;
+    const auto result = grpo::model::gguf::import_gguf(import_args->gguf, import_args->out, options);
+    std::cout << "imported " << import_args->gguf << " -> " << import_args->out << " (" << result.config.model_type
+              << ", " << result.tensors << " tensors, " << result.parameters << " parameters, " << import_args->dtype
+              << ")\n";
   });
 
   struct InitArgs {
