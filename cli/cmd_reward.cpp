@@ -147,14 +147,23 @@ void run(const Options& o) {
 void setup_reward(CLI::App& root) {
   auto o = std::make_shared<Options>();
   auto* cmd = root.add_subcommand("reward", "Score completions in a JSONL file with the configured reward set");
-  cmd->add_option("--config", o->config, "YAML file with a `rewards:` list of {name, weight, params}")->required();
-  cmd->add_option("--input", o->input, "JSONL input: prompt, completion, answer and any extra fields")->required();
-  cmd->add_option("--output", o->output, "JSONL output: the input plus rewards, reward, reasons")->required();
+  // Required unless a subcommand (`grpo reward check`, cmd_reward_check.cpp) runs instead, so
+  // they are checked in the callback rather than by CLI11.
+  cmd->add_option("--config", o->config, "YAML file with a `rewards:` list of {name, weight, params} (required)");
+  cmd->add_option("--input", o->input, "JSONL input: prompt, completion, answer and any extra fields (required)");
+  cmd->add_option("--output", o->output, "JSONL output: the input plus rewards, reward, reasons (required)");
   cmd->add_option("--prompt-field", o->prompt_field, "Name of the prompt field");
   cmd->add_option("--completion-field", o->completion_field, "Name of the completion field");
   cmd->add_option("--answer-field", o->answer_field, "Name of the reference-answer field");
   cmd->add_option("--batch", o->batch, "Records scored together on the thread pool");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o, cmd] {
+    if (!cmd->get_subcommands().empty()) return;
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--config", &o->config},
+                                      {"--input", &o->input}, {"--output", &o->output}}) {
+      if (value->empty()) throw Error(std::string("grpo reward: ") + flag + " is required (or run `grpo reward check`)");
+    }
+    run(*o);
+  });
 }
 
 }  // namespace

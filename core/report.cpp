@@ -67,6 +67,32 @@ std::string svg_chart(const std::string& name, const std::vector<MetricPoint>& p
   return s.str();
 }
 
+// The health panel: the reward-hacking audit (audit/* metrics, rewards/audit.h) as a table of
+// latest and worst values, with the audit warnings counted, so a gamed run shows at the top.
+std::string health_panel(RunStoreReader& reader, const std::vector<EventRecord>& events) {
+  std::ostringstream s;
+  s << "<h2>Health</h2>";
+  std::vector<std::string> audit;
+  for (const auto& m : reader.metric_names()) {
+    if (m.rfind("audit/", 0) == 0) audit.push_back(m);
+  }
+  if (audit.empty()) return s.str() + "<p>no audit metrics recorded (GRPO runs log audit/* every step)</p>";
+  const auto warnings = std::count_if(events.begin(), events.end(), [](const EventRecord& e) { return e.kind == "audit"; });
+  s << "<p>Reward-hacking audit: fraction of each step's completions (docs/rewards.md#gaming); " << warnings
+    << " threshold warning(s) in the events below.</p>";
+  s << "<table><tr><th>metric</th><th>last</th><th>max</th><th>step of max</th></tr>";
+  for (const auto& m : audit) {
+    const auto series = reader.metric_series(m);
+    if (series.empty()) continue;
+    const auto worst = std::max_element(series.begin(), series.end(),
+                                        [](const MetricPoint& a, const MetricPoint& b) { return a.value < b.value; });
+    s << "<tr><td>" << escape(m) << "</td><td>" << num(series.back().value) << "</td><td>" << num(worst->value)
+      << "</td><td>" << worst->step << "</td></tr>";
+  }
+  s << "</table>";
+  return s.str();
+}
+
 }  // namespace
 
 std::string render_report(const std::string& db_path, const ReportOptions& options) {
@@ -82,6 +108,9 @@ std::string render_report(const std::string& db_path, const ReportOptions& optio
   const auto last = reader.last_step();
   html << "<p>status: " << escape(reader.meta("status").value_or("?")) << " · last step: "
        << (last ? std::to_string(*last) : "-") << " · database: " << escape(db_path) << "</p>";
+
+  const auto events = reader.events(options.max_events);
+  html << health_panel(reader, events);
 
   // Charts grouped by the metric's area (text before the first '/').
   std::map<std::string, std::vector<std::string>> groups;
@@ -113,7 +142,6 @@ std::string render_report(const std::string& db_path, const ReportOptions& optio
   }
 
   html << "<h2>Events</h2>";
-  const auto events = reader.events(options.max_events);
   if (events.empty()) html << "<p>no events</p>";
   else {
     html << "<table><tr><th>step</th><th>level</th><th>kind</th><th>message</th></tr>";

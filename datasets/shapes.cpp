@@ -13,6 +13,9 @@ namespace grpo::datasets {
 
 namespace {
 
+constexpr const char* kTinyZeroNumbers = "nums";      // TinyZero's countdown files
+constexpr const char* kGeneratedNumbers = "numbers";  // grpo data generate --task countdown
+
 const std::vector<Shape>& builtin_shapes() {
   static const std::vector<Shape> shapes = {
       {"gsm8k", {"", "question", "", "answer", ""}, AnswerForm::kGsm8kFinal, true, false},
@@ -20,7 +23,7 @@ const std::vector<Shape>& builtin_shapes() {
       {"math500", {"unique_id", "problem", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
       {"prompt_answer", {"id", "prompt", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
       {"chat", {"id", "", "messages", "answer", ""}, AnswerForm::kVerbatim, false, false},
-      {"countdown", {"id", "", "", "target", "nums"}, AnswerForm::kVerbatim, true, true},
+      {"countdown", {"id", "", "", "target", kTinyZeroNumbers}, AnswerForm::kVerbatim, true, true},
   };
   return shapes;
 }
@@ -90,11 +93,20 @@ std::string record_id(const nlohmann::json& object, const std::string& field, co
   fail(at, "field '" + field + "' must be a string or an integer, got " + it->type_name());
 }
 
-// TinyZero's countdown files carry only the numbers and the target; the prompt is ours.
+// TinyZero's countdown files carry only the numbers (`nums`) and the target; the prompt is
+// ours. `grpo data generate --task countdown` writes `numbers`, read here when `nums` is absent.
 Record countdown_record(const nlohmann::json& value, const Shape& shape, Record record) {
-  const FieldMap& f = shape.fields;
+  FieldMap f = shape.fields;
   const Provenance& at = record.source;
-  const auto& numbers = required_field(value, f.numbers, "numbers", shape, at);
+  if (f.numbers == kTinyZeroNumbers && !value.contains(f.numbers) && value.contains(kGeneratedNumbers)) {
+    f.numbers = kGeneratedNumbers;
+  }
+  if (!value.contains(f.numbers)) {
+    fail(at, "missing field '" + f.numbers + "'" +
+                 (f.numbers == kTinyZeroNumbers ? std::string(" (or '") + kGeneratedNumbers + "')" : std::string()) +
+                 " (the " + shape.name + " shape reads the numbers from it)");
+  }
+  const auto& numbers = value.at(f.numbers);
   const auto& target = required_field(value, f.answer, "target", shape, at);
   if (!numbers.is_array() || numbers.empty() ||
       !std::all_of(numbers.begin(), numbers.end(), [](const nlohmann::json& n) { return n.is_number_integer(); })) {

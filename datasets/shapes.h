@@ -1,6 +1,7 @@
 // Dataset shapes: which JSON field of a record holds the id, the prompt (or chat messages)
 // and the answer, and how the answer is taken from it. Built in: gsm8k, math, math500,
-// prompt_answer, chat, and countdown (TinyZero's {"nums": [...], "target": T} files, whose
+// prompt_answer, chat, and countdown (TinyZero's {"nums": [...], "target": T} files, or the
+// {"numbers": [...], "target": T} records `grpo data generate --task countdown` writes, whose
 // prompt is built from the numbers); a field map ("prompt=question") renames fields.
 // Every field a shape does not consume is kept in Record::extra. Shapes convert one JSON
 // object; reading files, lines and skipping is reader.h's job.

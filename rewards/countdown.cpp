@@ -4,7 +4,9 @@
 // equation that is present but uses the wrong numbers, does not evaluate or misses the target
 // gets `format_score` (0.1); no <answer> at all gets 0. `last_line_only` reproduces TinyZero's
 // reading of only the completion's last line. Fields come from the record (names
-// configurable); a missing or malformed field is an error naming it.
+// configurable); the numbers are read from `numbers` (what `grpo data generate` and the
+// countdown dataset shape write) or, when that is absent, from TinyZero's `nums`. A missing
+// or malformed field is an error naming it.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -18,8 +20,14 @@
 namespace grpo::rewards {
 namespace {
 
-std::vector<long> read_numbers(const nlohmann::json& extra, const std::string& field) {
-  if (!extra.contains(field)) throw Error("the record has no field '" + field + "'");
+constexpr const char* kTinyZeroNumbers = "nums";
+
+std::vector<long> read_numbers(const nlohmann::json& extra, std::string field, bool tinyzero_fallback) {
+  if (!extra.contains(field) && tinyzero_fallback && extra.contains(kTinyZeroNumbers)) field = kTinyZeroNumbers;
+  if (!extra.contains(field)) {
+    throw Error("the record has no field '" + field + "'" +
+                (tinyzero_fallback ? std::string(" (nor TinyZero's '") + kTinyZeroNumbers + "')" : std::string()));
+  }
   const auto& value = extra.at(field);
   if (!value.is_array()) throw Error("field '" + field + "' must be a list of integers, got " + value.dump());
   std::vector<long> numbers;
@@ -45,10 +53,11 @@ class CountdownReward : public Reward {
         tolerance_(p.get<double>("tolerance", 0.0)),
         last_line_only_(p.get<bool>("last_line_only", false)),
         numbers_field_(p.get<std::string>("numbers_field", "numbers")),
-        target_field_(p.get<std::string>("target_field", "target")) {}
+        target_field_(p.get<std::string>("target_field", "target")),
+        tinyzero_fallback_(!p.raw("numbers_field").has_value()) {}
 
   RewardResult score(const Sample& s) const override {
-    auto numbers = read_numbers(s.extra, numbers_field_);
+    auto numbers = read_numbers(s.extra, numbers_field_, tinyzero_fallback_);
     const long target = read_target(s.extra, target_field_);
     std::string_view text = s.completion;
     if (last_line_only_) {
@@ -76,6 +85,7 @@ class CountdownReward : public Reward {
   double score_, format_score_, tolerance_;
   bool last_line_only_;
   std::string numbers_field_, target_field_;
+  bool tinyzero_fallback_;  // numbers_field left at its default: "nums" is read when "numbers" is absent
 };
 
 }  // namespace

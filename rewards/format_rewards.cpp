@@ -4,7 +4,11 @@
 // whitespace between the parts and text before <think>. When the prompt ends with "<think>"
 // (R1-Zero and TinyZero templates) the completion is read as if it started with that tag.
 // `tag_count`: open-r1's partial credit, 0.25 for each of "<think>\n", "\n</think>\n",
-// "\n<answer>\n", "\n</answer>" occurring exactly once. Neither judges the content.
+// "\n<answer>\n", "\n</answer>" occurring exactly once.
+// Both give 0 when the thinking is empty, is the template's placeholder ("reasoning process
+// here", read from the prompt; see hacking_checks.h) or has fewer than `min_think_tokens`
+// words; `judge_thinking: false` turns that off (open-r1's content-blind behaviour). Neither
+// judges whether the reasoning is right.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +16,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "rewards/builtin.h"
+#include "rewards/hacking_checks.h"
 #include "rewards/reward.h"
 
 namespace grpo::rewards {
@@ -23,11 +28,28 @@ size_t count(std::string_view text, std::string_view needle) {
   return n;
 }
 
-std::string with_opened_think(const Sample& s) {
-  const std::string prompt = trim(s.prompt);
-  if (!ends_with(prompt, "<think>") || starts_with(trim(s.completion), "<think>")) return s.completion;
-  return (starts_with(s.completion, "\n") ? "<think>" : "<think>\n") + s.completion;
-}
+// How the think block's content is judged; shared by both rewards.
+struct ThinkingRule {
+  bool enabled = true;
+  size_t min_words = 0;
+
+  ThinkingRule(Params& p, const std::string& reward) {
+    enabled = p.get<bool>("judge_thinking", true);
+    const long min_words_param = p.get<long>("min_think_tokens", 0);
+    if (min_words_param < 0) {
+      throw Error("reward '" + reward + "': param 'min_think_tokens' must be >= 0, got " +
+                  std::to_string(min_words_param));
+    }
+    min_words = static_cast<size_t>(min_words_param);
+  }
+  // Why the thinking earns nothing, or "" (also when there is no think block to judge).
+  std::string problem(const std::string& text, const std::string& prompt) const {
+    if (!enabled) return "";
+    const auto content = think_content(text);
+    if (!content) return "";
+    return check_thinking(*content, prompt, min_words).reason;
+  }
+};
 
 bool tags_once(std::string_view t) {
   return count(t, "<think>") == 1 && count(t, "</think>") == 1 && count(t, "<answer>") == 1 && count(t, "</answer>") == 1;
@@ -57,7 +79,7 @@ std::string lenient_problem(std::string_view t) {
 
 class FormatReward : public Reward {
  public:
-  explicit FormatReward(Params& p) {
+  explicit FormatReward(Params& p) : thinking_(p, "format") {
     const auto mode = p.get<std::string>("mode", "strict");
     if (mode != "strict" && mode != "lenient") {
       throw Error("reward 'format': param 'mode' must be 'strict' or 'lenient', got '" + mode + "'");
@@ -65,21 +87,25 @@ class FormatReward : public Reward {
     strict_ = mode == "strict";
   }
   RewardResult score(const Sample& s) const override {
-    const std::string text = with_opened_think(s);
-    const std::string problem = strict_ ? strict_problem(text) : lenient_problem(text);
+    const std::string text = completion_with_opened_think(s.prompt, s.completion);
+    std::string problem = strict_ ? strict_problem(text) : lenient_problem(text);
+    if (problem.empty()) problem = thinking_.problem(text, s.prompt);
     if (problem.empty()) return {1.0, strict_ ? "strict R1 format" : "lenient R1 format"};
     return {0.0, problem};
   }
 
  private:
   bool strict_ = true;
+  ThinkingRule thinking_;
 };
 
 class TagCountReward : public Reward {
  public:
-  explicit TagCountReward(Params&) {}
+  explicit TagCountReward(Params& p) : thinking_(p, "tag_count") {}
   RewardResult score(const Sample& s) const override {
-    const std::string text = with_opened_think(s);
+    const std::string text = completion_with_opened_think(s.prompt, s.completion);
+    const std::string thinking_problem = thinking_.problem(text, s.prompt);
+    if (!thinking_problem.empty()) return {0.0, thinking_problem};
     double value = 0.0;
     std::string missing;
     for (std::string_view tag : {"<think>\n", "\n</think>\n", "\n<answer>\n", "\n</answer>"}) {
@@ -93,6 +119,9 @@ class TagCountReward : public Reward {
     }
     return {value, missing.empty() ? "all four tags once" : "not exactly once: " + missing};
   }
+
+ private:
+  ThinkingRule thinking_;
 };
 
 }  // namespace

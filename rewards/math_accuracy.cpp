@@ -3,10 +3,16 @@
 // "####", or the whole string) and scores equivalence (math/equivalence.h). With
 // `after_think` (default true) only the text after the last </think> is searched, so answers
 // floated inside the reasoning do not count, and an unclosed <think> means no answer.
+// `answer_form` (default "value") also requires the answer to be a value rather than an
+// expression for the grader to evaluate (math/answer_form.h); "equivalent" accepts any
+// equivalent expression. An answer copied from the prompt is named in the reason (the hacking
+// audit counts it; under "value" a copied expression already scores `wrong`).
 // Values: correct / wrong / no_answer params (1, 0, 0).
 #include <memory>
 
 #include "rewards/builtin.h"
+#include "rewards/hacking_checks.h"
+#include "rewards/math/answer_form.h"
 #include "rewards/math/equivalence.h"
 #include "rewards/math/extract.h"
 #include "rewards/reward.h"
@@ -31,6 +37,7 @@ class MathAccuracy : public Reward {
     correct_ = p.get<double>("correct", 1.0);
     wrong_ = p.get<double>("wrong", 0.0);
     no_answer_ = p.get<double>("no_answer", 0.0);
+    answer_form_ = math::parse_answer_form(p.get<std::string>("answer_form", "value"));
   }
 
   RewardResult score(const Sample& s) const override {
@@ -49,9 +56,14 @@ class MathAccuracy : public Reward {
     const std::string gold = math::extract_reference(s.answer);
     if (gold.empty()) return {wrong_, "empty reference answer"};
     const auto verdict = math::answers_equivalent(gold, found->text, options_);
-    const std::string from = std::string(" (from ") + math::answer_source_name(found->source) + ")";
-    if (verdict.equal) return {correct_, "correct " + verdict.how + ": " + quote(found->text) + from};
-    return {wrong_, "wrong: " + quote(found->text) + from + " vs " + quote(gold) + ", " + verdict.how};
+    std::string from = std::string(" (from ") + math::answer_source_name(found->source) + ")";
+    if (answer_copied_from_prompt(found->text, s.prompt)) from += ", copied from the prompt";
+    if (!verdict.equal) return {wrong_, "wrong: " + quote(found->text) + from + " vs " + quote(gold) + ", " + verdict.how};
+    if (answer_form_ == math::AnswerForm::kValue) {
+      const std::string problem = math::value_form_problem(gold, found->text);
+      if (!problem.empty()) return {wrong_, "answer is an expression, not a value: " + problem + from};
+    }
+    return {correct_, "correct " + verdict.how + ": " + quote(found->text) + from};
   }
 
  private:
@@ -60,6 +72,7 @@ class MathAccuracy : public Reward {
   math::EquivalenceOptions options_;
   size_t max_answer_chars_;
   double correct_, wrong_, no_answer_;
+  math::AnswerForm answer_form_;
 };
 
 }  // namespace

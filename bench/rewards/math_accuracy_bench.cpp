@@ -1,7 +1,9 @@
 // math_accuracy against math-verify on the corpus of math_verify_corpus.py, in one run:
-// agreement (overall, and with the verdict by construction), every class of disagreement with
-// an example, and scores per second on one thread and on all threads beside math-verify's
-// pairs per second. Usage: math_accuracy_bench [CORPUS.jsonl] (generated when absent; needs
+// agreement (overall, and with the verdict by construction) under each `answer_form`
+// (value, the default, and equivalent), every class of disagreement with an example, and
+// scores per second on one thread and on all threads beside math-verify's pairs per second.
+// `value` rejects expressions by design (e.g. the corpus's "power" pairs, 2^{8} for 256),
+// which math-verify accepts; those classes show in its disagreements. Usage: math_accuracy_bench [CORPUS.jsonl] (generated when absent; needs
 // python3 with math-verify). Prints one JSON object.
 #include <algorithm>
 #include <chrono>
@@ -69,22 +71,13 @@ double rate(const grpo::rewards::Reward& reward, const std::vector<Row>& rows, s
   return median(rates);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::string script = std::string(GRPO_SOURCE_DIR) + "/bench/rewards/math_verify_corpus.py";
-  std::string corpus = argc > 1 ? argv[1] : "math_verify_corpus.jsonl";
-  if (!std::ifstream(corpus)) shell("python3 " + script + " --out " + corpus);
-  const auto rows = load(corpus);
-  if (rows.empty()) {
-    std::cerr << "no corpus at " << corpus << " (needs python3 with math-verify)\n";
-    return 1;
-  }
-  const auto reward = grpo::rewards::make_reward("math_accuracy", nlohmann::json::object());
+// Agreement of `reward` with math-verify and with the verdict by construction, and every
+// class of disagreement with math-verify with one example.
+nlohmann::json agreement(const grpo::rewards::Reward& reward, const std::vector<Row>& rows) {
   size_t agree_mv = 0, agree_truth = 0, mv_truth = 0;
   std::map<std::string, std::pair<size_t, nlohmann::json>> classes;  // "style ours=x mv=y" -> count, example
   for (const auto& r : rows) {
-    const auto result = reward->score(r.sample);
+    const auto result = reward.score(r.sample);
     const bool ours = result.value == 1.0;
     agree_mv += ours == r.math_verify;
     agree_truth += ours == r.expected;
@@ -97,7 +90,28 @@ int main(int argc, char** argv) {
   }
   nlohmann::json disagreements = nlohmann::json::array();
   for (const auto& [key, value] : classes) disagreements.push_back({{"class", key}, {"count", value.first}, {"example", value.second}});
+  return {{"agreement_with_math_verify", static_cast<double>(agree_mv) / rows.size()},
+          {"agreement_with_construction", static_cast<double>(agree_truth) / rows.size()},
+          {"math_verify_agreement_with_construction", static_cast<double>(mv_truth) / rows.size()},
+          {"disagreements", disagreements}};
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string script = std::string(GRPO_SOURCE_DIR) + "/bench/rewards/math_verify_corpus.py";
+  std::string corpus = argc > 1 ? argv[1] : "math_verify_corpus.jsonl";
+  if (!std::ifstream(corpus)) shell("python3 " + script + " --out " + corpus);
+  const auto rows = load(corpus);
+  if (rows.empty()) {
+    std::cerr << "no corpus at " << corpus << " (needs python3 with math-verify)\n";
+    return 1;
+  }
+  nlohmann::json forms = nlohmann::json::object();
+  for (const char* form : {"value", "equivalent"}) {
+    forms[form] = agreement(*grpo::rewards::make_reward("math_accuracy", {{"answer_form", form}}), rows);
+  }
+  const auto reward = grpo::rewards::make_reward("math_accuracy", nlohmann::json::object());
   const size_t threads = std::max(1u, std::thread::hardware_concurrency());
   const double one = rate(*reward, rows, 1, 5);
   const double all = rate(*reward, rows, threads, 5);
@@ -109,10 +123,7 @@ int main(int argc, char** argv) {
   nlohmann::json out = {
       {"benchmark", "math_accuracy"},
       {"pairs", rows.size()},
-      {"agreement_with_math_verify", static_cast<double>(agree_mv) / rows.size()},
-      {"agreement_with_construction", static_cast<double>(agree_truth) / rows.size()},
-      {"math_verify_agreement_with_construction", static_cast<double>(mv_truth) / rows.size()},
-      {"disagreements", disagreements},
+      {"answer_forms", forms},
       {"scores_per_s_1_thread", one},
       {"scores_per_s_all_threads", all},
       {"threads", threads},

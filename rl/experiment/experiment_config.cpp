@@ -65,6 +65,9 @@ void validate(const ExperimentConfig& config) {
   if (config.rollout.max_batch_sequences < 1) problems.push_back("'rollout.max_batch_sequences' must be >= 1");
   check_rl(config.rl, problems);
   check_rewards(config.rewards, problems);
+  for (const auto& [metric, threshold] : rewards::audit_thresholds(config.audit)) {
+    if (threshold < 0) problems.push_back("'audit." + metric.substr(6) + "' must be >= 0 (a fraction; 1 = never warn)");
+  }
   if (config.optim.betas.size() != 2) problems.push_back("'optim.betas' must hold two numbers");
   if (config.optim.lr <= 0) problems.push_back("'optim.lr' must be > 0");
   if (config.train.steps < 0) problems.push_back("'train.steps' must be >= 0");

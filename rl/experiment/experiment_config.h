@@ -9,6 +9,7 @@
 #include "core/config/config_io.h"
 #include "core/run_settings.h"
 #include "datasets/dataset_config.h"
+#include "rewards/audit.h"
 #include "rewards/reward_set.h"
 #include "rl/trainer/distill_settings.h"
 #include "rl/trainer/grpo_settings.h"
@@ -42,6 +43,7 @@ struct ExperimentConfig {
   DataSettings data;
   rollout::RolloutSettings rollout;
   std::vector<rewards::RewardSpec> rewards;
+  rewards::AuditSettings audit;
   rl::GrpoSettings rl;
   rl::OptimSettings optim;
   rl::TrainSettings train;
@@ -58,6 +60,9 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
          {rewards::RewardSpec{"math_accuracy", 1.0, nlohmann::json::object()},
           rewards::RewardSpec{"format", 0.5, nlohmann::json::object()}},
          "Rewards and their weights; the total reward is the weighted sum.");
+  f.section("audit", c.audit,
+            "Reward-hacking audit: the audit/* metrics logged every GRPO step (docs/rewards.md#gaming) and the "
+            "fraction above which each logs a warning.");
   f.section("rl", c.rl, "GRPO algorithm.");
   f.section("optim", c.optim, "Optimizer and learning-rate schedule (GRPO and SFT).");
   f.section("train", c.train, "Loop length, checkpoints, evaluation and sample logging.");

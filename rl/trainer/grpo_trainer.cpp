@@ -14,6 +14,7 @@
 #include "datasets/reader.h"
 #include "datasets/sampler.h"
 #include "model/model_io.h"
+#include "rewards/audit.h"
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/kl.h"
 #include "rl/trainer/evaluation.h"
@@ -61,6 +62,7 @@ class GrpoRun {
   Collected collect(int64_t step);
   LearnerBatch learner_batch(const Collected& c, torch::Tensor advantages);
   std::map<std::string, double> step_metrics(const Collected& c, const torch::Tensor& advantages);
+  std::map<std::string, double> audit_step(int64_t step, const Collected& c);
   void log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
   void save(int64_t step);
   void maybe_eval(int64_t step, bool force);
@@ -76,6 +78,7 @@ class GrpoRun {
   std::vector<datasets::Record> train_, eval_;
   std::unique_ptr<datasets::ShuffleSampler> sampler_;
   int64_t correct_index_ = 0;
+  rewards::AuditAlarm audit_alarm_{cfg_.audit};
 };
 
 void GrpoRun::setup() {
@@ -268,6 +271,30 @@ std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const to
   return m;
 }
 
+// The hacking audit of this step's completions (rewards/audit.h); a metric that crosses its
+// threshold is logged as a warning and a run event.
+std::map<std::string, double> GrpoRun::audit_step(int64_t step, const Collected& c) {
+  const auto roles = rewards::audit_roles(rewards_->names(), static_cast<size_t>(correct_index_));
+  std::vector<rewards::AuditSample> samples;
+  samples.reserve(c.completions.size());
+  for (size_t i = 0; i < c.completions.size(); ++i) {
+    const auto& s = c.completions[i];
+    rewards::AuditSample a;
+    a.prompt = s.prompt;
+    a.completion = s.completion;
+    a.group = i / static_cast<size_t>(cfg_.rl.group_size);
+    if (roles.format) a.format_satisfied = s.reward_values[*roles.format] >= 1.0 - 1e-9;
+    if (roles.correctness) a.correct = s.reward_values[*roles.correctness] >= 1.0 - 1e-9;
+    samples.push_back(a);
+  }
+  auto metrics = rewards::audit_metrics(samples, {roles.answers_are_values});
+  for (const auto& message : audit_alarm_.crossed(metrics)) {
+    logging::warn("step " + std::to_string(step) + ": " + message);
+    ctx_.store->log_event("warn", "audit", message, step);
+  }
+  return metrics;
+}
+
 void GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages) {
   std::vector<SampleRecord> records;
   const auto& names = rewards_->names();
@@ -348,6 +375,7 @@ void GrpoRun::run() {
     const double learn_s = since(t0);
     for (const auto& [k, v] : report.metrics) metrics[k] = v;
     for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;
+    for (const auto& [k, v] : audit_step(step, c)) metrics[k] = v;
     const double step_s = since(t_step);
     metrics["time/rollout_s"] = c.rollout_seconds;
     metrics["time/reward_s"] = c.reward_seconds;

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "datasets/countdown.h"
 #include "datasets/dataset_config.h"
 #include "datasets/reader.h"
 #include "tests/datasets/temp_files.h"
@@ -113,6 +114,25 @@ TEST(Readers, CountdownBuildsThePromptFromNumbersAndTarget) {
             bad + ":1: field 'nums' must be a non-empty array of integers");
   const auto renamed = dir.write("renamed.jsonl", R"({"target": 5, "numbers": [2, 3]})" "\n");
   EXPECT_EQ(read_dataset(renamed, shape_options("countdown", {"numbers=numbers"})).records[0].answer, "5");
+}
+
+// `grpo data generate --task countdown` writes `numbers` (and its own prompt); the countdown
+// shape, made for TinyZero's `nums`, reads those records back to the same problems.
+TEST(Readers, CountdownReadsWhatTheGeneratorWrites) {
+  testing::TempDir dir;
+  const auto generated = generate_countdown(CountdownOptions{}, 6, 3, Split::kTrain);
+  const auto path = dir.path("generated.jsonl");
+  write_jsonl(path, generated);
+  const auto result = read_dataset(path, shape_options("countdown"));
+  ASSERT_EQ(result.records.size(), generated.size());
+  for (size_t i = 0; i < generated.size(); ++i) {
+    EXPECT_EQ(result.records[i].prompt, generated[i].prompt);
+    EXPECT_EQ(result.records[i].answer, generated[i].answer);
+    EXPECT_EQ(result.records[i].extra["numbers"], generated[i].extra["numbers"]);
+  }
+  const auto neither = dir.write("neither.jsonl", R"({"target": 5, "values": [2, 3]})" "\n");
+  EXPECT_EQ(error_of([&] { read_dataset(neither, shape_options("countdown")); }),
+            neither + ":1: missing field 'nums' (or 'numbers') (the countdown shape reads the numbers from it)");
 }
 
 TEST(Readers, FieldMapRenamesFields) {
