@@ -317,6 +317,15 @@ TEST_F(GgufImportTest, LlamaQueryAndKeyRowsArePermutedBackPerHead) {
   }
 }
 
+TEST(GgufRopePermutation, BiasRowsMoveLikeWeightRows) {
+  // Two heads of 4: Hugging Face row j * 2 + i of a head is GGUF row 2 * i + j.
+  const auto bias = undo_rope_permutation(torch::arange(8, torch::kFloat32), 2);
+  EXPECT_TRUE(torch::equal(bias, torch::tensor({0.f, 2.f, 1.f, 3.f, 4.f, 6.f, 5.f, 7.f})));
+  const auto weight = undo_rope_permutation(torch::arange(16, torch::kFloat32).reshape({8, 2}), 2);
+  EXPECT_TRUE(torch::equal(weight.select(1, 0), torch::tensor({0.f, 4.f, 2.f, 6.f, 8.f, 12.f, 10.f, 14.f})));
+  EXPECT_THROW(undo_rope_permutation(torch::zeros({6}), 2), Error);  // heads of 3 rows cannot pair
+}
+
 TEST_F(GgufImportTest, Qwen2KeepsRowOrderBiasesAndTiedEmbeddings) {
   const auto out = dir_ / "qwen2";
   import_gguf(write({"qwen2", /*tied=*/true}), out);
