@@ -152,6 +152,41 @@ TEST(RewardCheck, AuditsAFileOfCompletionsGroupedByPrompt) {
   grpo::remove_tree(root);
 }
 
+TEST(RewardCheck, APromptWithoutSystemTextSaysSoOnce) {
+  const fs::path root = scratch("no_system");
+  {
+    std::ofstream out(root / "completions.jsonl");
+    for (int i = 0; i < 3; ++i) {
+      out << nlohmann::json{{"prompt", "User: What is " + std::to_string(i) + " + 1? Assistant:"},
+                            {"answer", std::to_string(i + 1)},
+                            {"completion", "<think>add one</think><answer>" + std::to_string(i + 1) + "</answer>"}}
+                 .dump()
+          << "\n";
+    }
+  }
+  std::ofstream(root / "rewards.yaml") << "rewards:\n  - name: format\n    params: {mode: lenient}\n";
+  const auto r = run_command(kGrpo + " reward --config " + (root / "rewards.yaml").string() + " --input " +
+                             (root / "completions.jsonl").string() + " --output " + (root / "out.jsonl").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string warning = "no placeholder list";
+  const size_t first = r.output.find(warning);
+  EXPECT_NE(first, std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(warning, first + 1), std::string::npos) << r.output;
+  grpo::remove_tree(root);
+}
+
+TEST(RewardCheck, UnknownAnswerFormFailsTheConfigCheck) {
+  const fs::path root = scratch("answer_form");
+  std::ofstream(root / "bad.yaml") << "rewards:\n  - name: math_accuracy\n    params: {answer_form: exact}\n";
+  const auto r = run_command(kGrpo + " config check " + (root / "bad.yaml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("'rewards[0]': reward 'math_accuracy': param 'answer_form' must be one of value, "
+                          "equivalent; got 'exact'"),
+            std::string::npos)
+      << r.output;
+  grpo::remove_tree(root);
+}
+
 TEST(RewardCheck, PlainRewardStillNamesItsRequiredFlags) {
   const auto r = run_command(kGrpo + " reward --config x.yaml --input y.jsonl");
   EXPECT_EQ(r.exit_code, 1);
