@@ -1,7 +1,7 @@
 // The anti-gaming pieces as a user drives them through the `grpo` binary: countdown data from
 // `grpo data generate` scored by `grpo reward` and trained on by `grpo rl` with `format:
-// countdown` (generator and reader agree), the audit metrics in run.db and in the report's
-// health panel, `grpo reward check` on a file of gamed completions, and `grpo reward` still
+// countdown` (generator and reader agree), the audit metrics and a threshold warning in run.db
+// and in the report's health panel, `grpo reward check` on a file of gamed completions, and `grpo reward` still
 // asking for its flags. Everything is made in the test: data, tokenizer, a tiny policy.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -92,7 +92,7 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
       << "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
          "policy:\n  path: " + (root / "policy").string() + "\n  template: raw\n"
          "data:\n  train:\n    path: " + (root / "train.jsonl").string() + "\n    format: countdown\n"
-         "rollout:\n  max_new_tokens: 6\n  max_batch_sequences: 8\n"
+         "rollout:\n  max_new_tokens: 6\n  max_batch_sequences: 8\n  temperature: 0\n"
          "rewards:\n  - name: countdown\n  - name: format\n    weight: 0.5\n    params: {mode: lenient}\n"
          "rl:\n  group_size: 4\n  batch_size: 8\n  micro_batch_size: 8\n  num_iterations: 1\n"
          "train:\n  steps: 2\n  save_every: 0\n  log_samples: 2\n";
@@ -109,6 +109,16 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
     EXPECT_EQ(reader.metric_series(m).size(), 2u) << m;
   }
   EXPECT_FALSE(has("audit/answer_is_expression"));  // countdown answers are equations by design
+  // Greedy sampling makes every group one completion four times: duplicates cross their
+  // threshold at step 1 and stay above, which is one warning, not one per step.
+  EXPECT_EQ(reader.metric_series("audit/duplicate_in_group").back().value, 1.0);
+  std::vector<std::string> warnings;
+  for (const auto& e : reader.events(100)) {
+    if (e.kind == "audit") warnings.push_back(std::to_string(e.step) + " " + e.level + " " + e.message);
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("1 warn audit/duplicate_in_group = 1.000 is above its threshold 0.500", 0), 0u)
+      << warnings[0];
 
   const auto report = run_command(kGrpo + " report " + (root / "run").string());
   ASSERT_EQ(report.exit_code, 0) << report.output;
@@ -116,6 +126,7 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
   const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(html.find("<h2>Health</h2>"), std::string::npos);
   EXPECT_NE(html.find("<td>audit/placeholder_thinking</td>"), std::string::npos);
+  EXPECT_NE(html.find("1 threshold warning(s)"), std::string::npos);
   grpo::remove_tree(root);
 }
 
