@@ -8,6 +8,7 @@
 #include "core/logging.h"
 #include "core/progress.h"
 #include "core/strings.h"
+#include "core/text/json_lossy.h"
 #include "rl/trainer/run_context.h"
 
 namespace grpo::rl {
@@ -100,8 +101,8 @@ class SampleFilter {
   // Sample k of the prompt `rec` (index prompt_index in the dataset); kept_here counts the
   // prompt's samples kept so far.
   void add(const datasets::Record& rec, size_t prompt_index, int64_t k, const rewards::Sample& sample,
-           const std::vector<double>& values, const std::vector<std::string>& reasons, double total,
-           int64_t& kept_here) {
+           const std::vector<int64_t>& completion_ids, const std::vector<double>& values,
+           const std::vector<std::string>& reasons, double total, int64_t& kept_here) {
     auto& counts = out_.counts;
     ++counts.generated;
     counts.truncated += sample.truncated;
@@ -125,12 +126,13 @@ class SampleFilter {
                          {"sample", k},            {"source", source},
                          {"rewards", rewards_js},  {"reward", total},
                          {"finish_reason", sample.truncated ? "length" : "stop"},
-                         {"tokens", *sample.completion_tokens}};
-      out_.jsonl += line.dump() + "\n";
+                         {"tokens", *sample.completion_tokens}, {"completion_ids", completion_ids}};
+      out_.jsonl += json_dump_lossy(line) + "\n";
     }
     if (static_cast<int64_t>(out_.logged.size()) < s_.log_samples)
       out_.logged.push_back({{"prompt_index", prompt_index}, {"sample", k}, {"prompt", sample.prompt},
-                             {"completion", sample.completion}, {"rewards", rewards_js}, {"reasons", reasons},
+                             {"completion", sample.completion}, {"completion_ids", completion_ids},
+                             {"rewards", rewards_js}, {"reasons", reasons},
                              {"reward", total}, {"kept", keep}, {"source", source}});
   }
 
@@ -185,8 +187,8 @@ DistillData make_distill_data(rollout::RolloutEngine& engine, const PolicyBundle
       int64_t kept_here = 0;
       for (int64_t k = 0; k < s.samples_per_prompt; ++k) {
         const size_t j = r * s.samples_per_prompt + k;
-        filter.add(records[begin + r], begin + r, k, samples[j], scores.values[j], scores.reasons[j],
-                   scores.totals[j], kept_here);
+        filter.add(records[begin + r], begin + r, k, samples[j], gen.completions[r][k].token_ids, scores.values[j],
+                   scores.reasons[j], scores.totals[j], kept_here);
       }
       filter.end_prompt(kept_here);
     }

@@ -4,8 +4,10 @@
 // or messages, answer, extra fields) plus the response field (sft.response_field) and a
 // `distill` object with provenance: {"version": 1, "teacher", "prompt_id", "prompt_index",
 // "sample", "source": "file:line", "rewards": {name: value}, "reward": total, "finish_reason",
-// "tokens"}. The filter rule: keep a sample when every reward in `rewards` scores >= min_reward
-// (and, unless keep_truncated, it ended by itself), at most max_per_prompt per prompt.
+// "tokens", "completion_ids"}: the response is valid UTF-8 (U+FFFD where the teacher's bytes
+// are not), the ids are the teacher's exact tokens. The filter rule: keep a sample when every
+// reward in `rewards` scores >= min_reward (and, unless keep_truncated, it ended by itself), at
+// most max_per_prompt per prompt.
 // Not here: deduplication of identical samples, resuming a half-finished generation (a run
 // interrupted before the file is complete generates it again, identically from the seed).
 #pragma once
@@ -60,7 +62,7 @@ struct DistillCounts {
 struct DistillData {
   std::string jsonl;  // the kept samples, one JSON object per line
   DistillCounts counts;
-  std::vector<nlohmann::json> logged;  // the first log_samples samples with reasons and "kept"
+  std::vector<nlohmann::json> logged;  // the first log_samples samples with ids, reasons and "kept"
 };
 
 // Samples every record with the teacher (engine colocated with teacher.model), scores and

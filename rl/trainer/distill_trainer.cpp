@@ -67,7 +67,8 @@ void log_teacher_samples(RunContext& ctx, const std::vector<nlohmann::json>& log
     r.completion = s["completion"].get<std::string>();
     r.rewards = s["rewards"];
     r.reward = s["reward"].get<double>();
-    r.extra = {{"kept", s["kept"]}, {"reasons", s["reasons"]}, {"source", s["source"]}};
+    r.extra = {{"kept", s["kept"]}, {"reasons", s["reasons"]}, {"source", s["source"]},
+               {"completion_ids", s["completion_ids"]}};
     out.push_back(std::move(r));
   }
   ctx.store->log_samples(out);

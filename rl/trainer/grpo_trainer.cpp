@@ -63,7 +63,8 @@ class GrpoRun {
   LearnerBatch learner_batch(const Collected& c, torch::Tensor advantages);
   std::map<std::string, double> step_metrics(const Collected& c, const torch::Tensor& advantages);
   std::map<std::string, double> audit_step(int64_t step, const Collected& c);
-  void log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
+  // Returns how many samples could not be logged (each a warning): logging never ends a run.
+  int64_t log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
   void save(int64_t step);
   void maybe_eval(int64_t step, bool force);
 
@@ -295,30 +296,45 @@ std::map<std::string, double> GrpoRun::audit_step(int64_t step, const Collected&
   return metrics;
 }
 
-void GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages) {
+int64_t GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages) {
   std::vector<SampleRecord> records;
   const auto& names = rewards_->names();
   const int64_t g = cfg_.rl.group_size;
+  int64_t dropped = 0;
+  auto warn_dropped = [&](int64_t count, const std::string& why) {
+    dropped += count;
+    logging::warn(strformat("step %lld: %lld sample(s) not logged: %s", static_cast<long long>(step),
+                            static_cast<long long>(count), why.c_str()));
+  };
   for (int64_t i = 0; i < std::min<int64_t>(cfg_.train.log_samples, c.completions.size()); ++i) {
-    const auto& s = c.completions[i];
-    SampleRecord r;
-    r.step = step;
-    r.prompt_index = i / g;
-    r.sample_index = i % g;
-    r.prompt = s.prompt;
-    r.completion = s.completion;
-    nlohmann::json reasons = nlohmann::json::object();
-    for (size_t k = 0; k < names.size(); ++k) {
-      r.rewards[names[k]] = s.reward_values[k];
-      reasons[names[k]] = s.reasons[k];
+    try {
+      const auto& s = c.completions[i];
+      SampleRecord r;
+      r.step = step;
+      r.prompt_index = i / g;
+      r.sample_index = i % g;
+      r.prompt = s.prompt;
+      r.completion = s.completion;  // the store replaces bytes that are not UTF-8; the ids stay exact
+      nlohmann::json reasons = nlohmann::json::object();
+      for (size_t k = 0; k < names.size(); ++k) {
+        r.rewards[names[k]] = s.reward_values[k];
+        reasons[names[k]] = s.reasons[k];
+      }
+      r.reward = s.total;
+      r.advantage = advantages[i].item<double>();
+      r.extra = {{"reasons", reasons}, {"length", s.completion_ids.size()}, {"truncated", s.truncated},
+                 {"answer", train_[s.record].answer}, {"completion_ids", s.completion_ids}};
+      records.push_back(std::move(r));
+    } catch (const std::exception& e) {
+      warn_dropped(1, e.what());
     }
-    r.reward = s.total;
-    r.advantage = advantages[i].item<double>();
-    r.extra = {{"reasons", reasons}, {"length", s.completion_ids.size()}, {"truncated", s.truncated},
-               {"answer", train_[s.record].answer}};
-    records.push_back(std::move(r));
   }
-  ctx_.store->log_samples(records);
+  try {
+    ctx_.store->log_samples(records);
+  } catch (const std::exception& e) {
+    warn_dropped(static_cast<int64_t>(records.size()), e.what());
+  }
+  return dropped;
 }
 
 void GrpoRun::save(int64_t step) {
@@ -394,8 +410,8 @@ void GrpoRun::run() {
       reference_refreshed_ = true;
       ctx_.store->log_event("info", "reference_refresh", "reference model := policy", step);
     }
+    metrics["log/samples_dropped"] = static_cast<double>(log_samples(step, c, adv.advantages));
     ctx_.log(step, metrics);
-    log_samples(step, c, adv.advantages);
     logging::info(strformat("step %lld/%lld | reward %.3f | acc %.3f | len %.1f | entropy %.3f | %.1fs (rollout %.1f, "
                             "reward %.1f, learner %.1f)",
                             static_cast<long long>(step), static_cast<long long>(cfg_.train.steps),
