@@ -41,11 +41,20 @@ struct Drawn {
   std::string text, cut;
 };
 
+// The fixture tokenizers, and the tokenizer of every fixture model that ships one.
+std::vector<fs::path> tokenizer_dirs() {
+  auto dirs = grpo::testing::fixture_dirs("tokenizers");
+  for (const auto& model : grpo::testing::fixture_dirs("models"))
+    if (fs::exists(model / "tokenizer.json")) dirs.push_back(model);
+  return dirs;
+}
+
 std::vector<Drawn> draw_texts() {
   std::vector<Drawn> out;
-  for (const auto& dir : grpo::testing::fixture_dirs("tokenizers")) {
+  uint64_t seed = 22;
+  for (const auto& dir : tokenizer_dirs()) {
     const auto tok = grpo::Tokenizer::from_file(dir.string());
-    std::mt19937_64 rng(std::hash<std::string>{}(dir.filename().string()));
+    std::mt19937_64 rng(seed++);
     for (int i = 0; i < kDrawsPerTokenizer; ++i) {
       Drawn d;
       d.tokenizer = dir.filename().string();
