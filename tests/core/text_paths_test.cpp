@@ -130,7 +130,7 @@ TEST_F(TextPaths, DatasetJsonlWrittenFromModelTextReadsBack) {
     grpo::datasets::Record r;
     r.id = std::to_string(records.size());
     r.prompt = d.cut;
-    r.answer = d.text;
+    r.answer = "= " + d.text;  // never blank: a decode of only special tokens is empty
     records.push_back(std::move(r));
   }
   ASSERT_NO_THROW(grpo::datasets::write_jsonl(path.string(), records));
