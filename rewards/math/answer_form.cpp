@@ -127,7 +127,8 @@ bool power_of_ten(const Expr& e, int id) {
          integer_literal(e, n.b);
 }
 
-// A number written as one: 7, -7, 0.5, \frac{1}{2}, 10^{-3}, 1.5\times10^{3}.
+// A number written as one: 7, -7, 0.5, \frac{1}{2}, 10^{-3}, 1.5\times10^{3}. Inside a symbolic
+// answer an unreduced fraction ("\frac{8}{2}\pi") counts as one: references are written so.
 bool literal(const Expr& e, int id) {
   const ExprNode& n = e.nodes[id];
   switch (n.kind) {
@@ -286,7 +287,10 @@ std::string value_form_problem(const std::string& gold, const std::string& pred)
     }
     return "";
   }
-  if (normalized_has_uncarried_arithmetic(p)) return quoted(pred) + " has arithmetic between numbers that was not carried out";
+  // A reference itself written with un-carried arithmetic ("\frac{8\pi}{2}") sets no bar.
+  if (normalized_has_uncarried_arithmetic(p) && !normalized_has_uncarried_arithmetic(g)) {
+    return quoted(pred) + " has arithmetic between numbers that was not carried out";
+  }
   return "";
 }
 

@@ -6,7 +6,8 @@
 //     un-carried division unless the reference is itself written as a fraction;
 //   - any other reference (symbolic, compound) rejects arithmetic between numeric literals
 //     that was not carried out ("2+2", "6 \times 3", "2^{8}") and lets canonical forms pass
-//     ("2\sqrt{3}", "\frac{\pi}{4}", "(1, 2)", "x^2+1", "10^{-3}", "2^{1/3}").
+//     ("2\sqrt{3}", "\frac{\pi}{4}", "(1, 2)", "x^2+1", "10^{-3}", "2^{1/3}"), unless the
+//     reference itself holds such arithmetic ("\frac{8\pi}{2}").
 // Functions of literals ("\sqrt{48}", "\sin 60^\circ") are not arithmetic and pass. An answer
 // written exactly as the reference (after normalization) always passes. This file does not
 // decide equality (equivalence.h) and knows nothing of completions or prompts.

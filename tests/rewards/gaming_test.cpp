@@ -73,12 +73,17 @@ TEST(AnswerForm, SymbolicReferencesRejectOnlyUncarriedArithmetic) {
            {"x^2+1", "1+x^2"},
            {"\\sqrt[3]{2}", "2^{1/3}"},
            {"[-1, 5)", "[-1,5)"},
-           {"\\{1, 2, 3\\}", "\\{3,2,1\\}"}}) {
+           {"\\{1, 2, 3\\}", "\\{3,2,1\\}"},
+           {"\\frac{8}{2}\\pi", "\\frac{8\\pi}{2}"},
+           {"x+1+1", "1+1+x"}}) {  // the reference itself is un-carried
     const auto r = score("math_accuracy", "\\boxed{" + pred + "}", gold);
     EXPECT_EQ(r.value, 1.0) << pred << " for " << gold << ": " << r.reason;
   }
   for (const auto& [pred, gold] : std::vector<std::pair<std::string, std::string>>{
-           {"x+2+2", "x+4"}, {"6 \\times 3 x", "18x"}, {"(1+1, 2)", "(2, 2)"}, {"2^{3}\\sqrt{2}", "8\\sqrt{2}"}}) {
+           {"x+2+2", "x+4"},
+           {"6 \\times 3 x", "18x"},
+           {"(1+1, 2)", "(2, 2)"},
+           {"2^{3}\\sqrt{2}", "8\\sqrt{2}"}}) {
     const auto r = score("math_accuracy", "\\boxed{" + pred + "}", gold);
     EXPECT_EQ(r.value, 0.0) << pred << " for " << gold << ": " << r.reason;
     EXPECT_TRUE(says(r, "not carried out")) << r.reason;
