@@ -154,23 +154,30 @@ void chain_operands(const Expr& e, int id, ExprNode::Kind kind, std::vector<int>
   chain_operands(e, n.b, kind, out);
 }
 
-// Two or more literal terms in one sum, or literal factors in one product: "x+2+2", "2x\cdot3".
-bool literals_combinable(const Expr& e, int id, ExprNode::Kind kind) {
-  std::vector<int> operands;
-  chain_operands(e, id, kind, operands);
-  return std::count_if(operands.begin(), operands.end(), [&](int o) { return literal(e, o); }) >= 2;
+size_t count_literals(const Expr& e, const std::vector<int>& operands) {
+  return static_cast<size_t>(std::count_if(operands.begin(), operands.end(), [&](int o) { return literal(e, o); }));
 }
 
+bool uncarried(const Expr& e, int id);
+
+bool any_uncarried(const Expr& e, const std::vector<int>& operands) {
+  return std::any_of(operands.begin(), operands.end(), [&](int o) { return uncarried(e, o); });
+}
+
+// Two or more literal terms in one sum or factors in one product ("x+2+2", "2x\cdot3") are
+// arithmetic not carried out. A chain is looked at once from its root, so the test is linear.
 bool uncarried(const Expr& e, int id) {
   const ExprNode& n = e.nodes[id];
+  std::vector<int> operands;
   switch (n.kind) {
     case ExprNode::Add:
     case ExprNode::Sub:
-      if (literals_combinable(e, id, ExprNode::Add)) return true;
-      return uncarried(e, n.a) || uncarried(e, n.b);
+      chain_operands(e, id, ExprNode::Add, operands);
+      return count_literals(e, operands) >= 2 || any_uncarried(e, operands);
     case ExprNode::Mul:
-      if (!literal(e, id) && literals_combinable(e, id, ExprNode::Mul)) return true;
-      [[fallthrough]];
+      if (literal(e, id)) return false;  // scientific notation
+      chain_operands(e, id, ExprNode::Mul, operands);
+      return count_literals(e, operands) >= 2 || any_uncarried(e, operands);
     case ExprNode::Div:
     case ExprNode::Pow: {
       // A power with a fractional exponent is a radical ("2^{1/3}"), a canonical form.

@@ -114,7 +114,12 @@ TEST(AnswerForm, LiteralScannerKnowsTheForms) {
   }
   for (const char* s : {"", "-", "2+2", "7*98*5", "x", "\\sqrt{2}", "1.2.3", "5/", "\\frac{x}{2}", "2^{8}"}) {
     EXPECT_FALSE(math::is_number_literal(s)) << s;
-  }
+  }  std::string long_sum = "x";  // a chain is looked at once: linear in its length
+  for (int i = 0; i < 1500; ++i) long_sum += "+1";
+  EXPECT_TRUE(math::has_uncarried_arithmetic(long_sum));
+  EXPECT_FALSE(math::has_uncarried_arithmetic("x^2+2x+1"));
+  EXPECT_TRUE(math::has_uncarried_arithmetic("84/7"));
+  EXPECT_FALSE(math::has_uncarried_arithmetic("5/12"));
 }
 
 TEST(Thinking, PlaceholderThinkingEarnsNoFormatReward) {
