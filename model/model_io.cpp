@@ -149,8 +149,9 @@ void save_model(CausalLM& model, const fs::path& dir, const SaveOptions& options
   } else {
     nlohmann::json gen = {{"_from_model_config", true}};
     gen["bos_token_id"] = config.bos_token_id ? nlohmann::json(*config.bos_token_id) : nlohmann::json(nullptr);
-    gen["eos_token_id"] = config.eos_token_ids.size() == 1 ? nlohmann::json(config.eos_token_ids[0])
-                                                            : nlohmann::json(config.eos_token_ids);
+    gen["eos_token_id"] = config.eos_token_ids.empty()       ? nlohmann::json(nullptr)
+                          : config.eos_token_ids.size() == 1 ? nlohmann::json(config.eos_token_ids[0])
+                                                             : nlohmann::json(config.eos_token_ids);
     write_json(dir / "generation_config.json", gen);
   }
   if (options.source_dir.empty()) return;

@@ -22,8 +22,10 @@ std::optional<std::vector<int64_t>> eos_ids_of(const std::filesystem::path& path
   } catch (const nlohmann::json::exception& e) {
     throw Error(where, std::string("not valid JSON: ") + e.what());
   }
+  // An empty list names none, like null: older grpo.cpp checkpoints wrote [] for a model without one.
   if (!js.is_object() || !js.contains("eos_token_id") || js["eos_token_id"].is_null()) return std::nullopt;
   const auto& eos = js["eos_token_id"];
+  if (eos.is_array() && eos.empty()) return std::nullopt;
   auto bad = [&](const std::string& why) {
     return Error(where, "eos_token_id must be a token id or a list of token ids (0 <= id < vocab_size " +
                             std::to_string(vocab_size) + "); " + why);
@@ -36,7 +38,6 @@ std::optional<std::vector<int64_t>> eos_ids_of(const std::filesystem::path& path
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   };
   if (eos.is_array()) {
-    if (eos.empty()) throw bad("got an empty list");
     for (const auto& e : eos) add(e);
   } else {
     add(eos);

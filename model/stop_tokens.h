@@ -1,8 +1,8 @@
 // The token ids that end a generation, decided the way Hugging Face's generate() decides them:
 // generation_config.json's `eos_token_id` (one id or a list: Qwen2.5-Instruct stops at both
 // <|im_end|> and <|endoftext|>), or config.json's when generation_config.json is absent or names
-// none; the tokenizer's own end token is added on top (a directory without either file still
-// stops). Order is kept: the first id is the one SFT appends to its targets. Stop strings are
+// none (null or []); the tokenizer's own end token is added on top (a directory without either
+// file still stops). Order is kept: the first id is the one SFT appends to its targets. Stop strings are
 // not here; the rollout engine matches them on the decoded text.
 #pragma once
 

@@ -91,7 +91,7 @@ void GrpoRun::setup() {
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
-  load.dtype = ctx_.dtype;  // compute dtype (bf16 on GPU); the learner keeps float32 masters
+  load.dtype = torch::kFloat32;  // the checkpoint's precision: the learner takes exact masters, then casts
   policy_.emplace(load_policy_bundle(load));
   policy_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   if (cfg_.rl.kl_beta > 0) {
@@ -125,7 +125,7 @@ void GrpoRun::setup() {
   // The learner first: it repacks the policy's parameters into flat buffers, and the engine
   // (colocated: the same tensors, no copy) must see them where they will stay.
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
-                                           cfg_.rollout.max_new_tokens, cfg_.train.steps);
+                                           cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
   rollout::EngineOptions eo;
   eo.slots = cfg_.rollout.max_batch_sequences;

@@ -39,6 +39,8 @@ TEST(StopTokens, ConfigJsonDecidesWhenThereIsNoGenerationConfig) {
   EXPECT_EQ(end_of_sequence_ids(dir, 0, 100), (std::vector<int64_t>{2, 0}));
   write(dir / "generation_config.json", R"({"bos_token_id": 1})");  // names no eos: config.json's
   EXPECT_EQ(end_of_sequence_ids(dir, std::nullopt, 100), (std::vector<int64_t>{2}));
+  write(dir / "generation_config.json", R"({"eos_token_id": []})");  // older grpo.cpp checkpoints
+  EXPECT_EQ(end_of_sequence_ids(dir, std::nullopt, 100), (std::vector<int64_t>{2}));
 }
 
 TEST(StopTokens, WithoutEitherFileOnlyTheTokenizerEosStops) {
@@ -51,7 +53,7 @@ TEST(StopTokens, MalformedEosTokenIdNamesTheFileAndWhatWasExpected) {
   const auto dir = testing::scratch_dir("stop_bad");
   const auto gen = dir / "generation_config.json";
   for (const std::string bad : {R"({"eos_token_id": "2"})", R"({"eos_token_id": [2, "x"]})",
-                                R"({"eos_token_id": 1.5})", R"({"eos_token_id": []})", R"({"eos_token_id": -1})",
+                                R"({"eos_token_id": 1.5})", R"({"eos_token_id": -1})",
                                 R"({"eos_token_id": 100})"}) {
     write(gen, bad);
     const auto message = error_of(dir);
