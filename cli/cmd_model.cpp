@@ -1,9 +1,10 @@
-// `grpo model info DIR|FILE.gguf`: architecture, parameters (total and active per token), and
+// `grpo model info DIR|FILE.gguf`: architecture, parameters (total and active per token),
 // inference cache bytes per token beside what an MHA cache of the same heads would take (reads
-// config.json only; for a GGUF file, its metadata, plus the tensors per ggml type). `grpo model
-// import FILE.gguf OUT`: a GGUF file (llama, qwen2) as a Hugging Face directory. `grpo model
-// resave SRC DST`: load a Hugging Face directory and save it again through grpo.cpp's writer
-// (optionally in another dtype or shard size) — the round trip that
+// config.json only; for a GGUF file, its metadata, plus the tensors per ggml type), and the token
+// ids that end a generation (model/stop_tokens.h; for a GGUF file, those its import keeps).
+// `grpo model import FILE.gguf OUT`: a GGUF file (llama, qwen2) as a Hugging Face directory.
+// `grpo model resave SRC DST`: load a Hugging Face directory and save it again through grpo.cpp's
+// writer (optionally in another dtype or shard size) — the round trip that
 // bench/model/hf_roundtrip_check.py verifies in transformers. `grpo model init CONFIG.json OUT`:
 // a randomly initialized model (benchmarks, GPU smoke runs, pre-training from scratch).
 #include <filesystem>
@@ -13,12 +14,26 @@
 #include "core/error.h"
 #include "core/torch/device.h"
 #include "model/config.h"
+#include "model/gguf/gguf_hf_mapping.h"
 #include "model/gguf/gguf_import.h"
 #include "model/gguf/gguf_info.h"
+#include "model/gguf/gguf_tokenizer.h"
 #include "model/model_info.h"
 #include "model/model_io.h"
+#include "model/stop_tokens.h"
+#include "model/tokenizer/tokenizer.h"
 
 namespace {
+
+// "2 (<|im_end|>), 0 (<|endoftext|>)": the ids that end a generation, as the rollout uses them.
+std::string format_stop_tokens(const std::vector<int64_t>& ids, const grpo::Tokenizer& tokenizer) {
+  std::string out;
+  for (const auto id : ids) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(id) + " (" + tokenizer.id_to_token(static_cast<int>(id)).value_or("?") + ")";
+  }
+  return out.empty() ? "none" : out;
+}
 
 void setup_model(CLI::App& root) {
   auto* cmd = root.add_subcommand("model", "Inspect Hugging Face model directories");
@@ -31,13 +46,25 @@ void setup_model(CLI::App& root) {
   info->callback([dir, dtype] {
     const std::filesystem::path path(*dir);
     if (path.extension() == ".gguf" && !std::filesystem::is_directory(path)) {
-      const auto summary = grpo::model::gguf::summarize_gguf(*grpo::model::gguf::GgufFile::open(path));
+      const auto file = grpo::model::gguf::GgufFile::open(path);
+      const auto summary = grpo::model::gguf::summarize_gguf(*file);
       std::cout << grpo::model::gguf::format_gguf_summary(summary)
                 << grpo::model::format_model_info(grpo::model::describe_model(summary.config, grpo::parse_dtype(*dtype)));
+      const auto vocab = grpo::model::gguf::vocab_from_gguf(*file);
+      const auto files = grpo::model::gguf::tokenizer_files_from_gguf(vocab, path.string());
+      std::cout << "stop tokens:       "
+                << format_stop_tokens(files.end_of_turn_ids, grpo::Tokenizer::from_json(files.tokenizer_json)) << "\n";
       return;
     }
     const auto config = grpo::model::load_model_config(*dir);
     std::cout << grpo::model::format_model_info(grpo::model::describe_model(config, grpo::parse_dtype(*dtype)));
+    if (std::filesystem::exists(path / "tokenizer.json")) {
+      const auto tokenizer = grpo::Tokenizer::from_file(path.string());
+      const auto eos = tokenizer.special_ids().eos;
+      const auto stops = grpo::model::end_of_sequence_ids(path, eos ? std::optional<int64_t>(*eos) : std::nullopt,
+                                                          config.vocab_size);
+      std::cout << "stop tokens:       " << format_stop_tokens(stops, tokenizer) << "\n";
+    }
   });
 
   auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();

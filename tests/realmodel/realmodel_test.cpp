@@ -118,6 +118,18 @@ TEST(RealModel, GreedyContinuationsEqualTransformersStopIncluded) {
         << ref["greedy"][i]["user"];
 }
 
+TEST(RealModel, ModelInfoPrintsTheStopTokensTransformersStoppedAt) {
+  REQUIRE_REAL_MODEL();
+  const auto policy = load_policy();
+  const auto ref = reference_json();
+  const auto first = ref["stop_ids"].is_array() ? ref["stop_ids"][0].get<int>() : ref["stop_ids"].get<int>();
+  const auto info = grpo::testing::run_command(std::string(GRPO_BIN) + " model info " + model_dir().string());
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  const std::string want = "stop tokens:       " + std::to_string(first) + " (" +
+                           policy.tokenizer.id_to_token(first).value() + ")";
+  EXPECT_NE(info.output.find(want), std::string::npos) << info.output;
+}
+
 TEST(RealModel, TwoGrpoStepsAtTemperatureTwoLogEverySampleAndRenderAReport) {
   REQUIRE_REAL_MODEL();
   const std::string grpo = GRPO_BIN;
