@@ -14,10 +14,8 @@
 
 #include "core/filesystem.h"
 #include "core/run_store.h"
-#include "model/config.h"
-#include "model/model_io.h"
 #include "model/safetensors.h"
-#include "model/tokenizer/bpe_trainer.h"
+#include "tests/cli/tiny_policy.h"
 #include "tests/common/run_command.h"
 
 namespace fs = std::filesystem;
@@ -26,24 +24,6 @@ using grpo::testing::run_command;
 namespace {
 
 const std::string kGrpo = GRPO_BIN;
-
-// A 2-layer Qwen2-shaped policy with a 300-token BPE vocabulary, saved as a HF directory.
-void make_policy(const fs::path& dir, const std::vector<std::string>& corpus) {
-  fs::create_directories(dir);
-  grpo::BpeTrainerOptions bo;
-  bo.vocab_size = 300;
-  grpo::write_byte_level_bpe((dir / "tokenizer.json").string(), corpus, bo);
-  std::ofstream(dir / "tokenizer_config.json") << R"({"eos_token": "<|endoftext|>"})";
-  const nlohmann::json cfg = {{"architectures", {"Qwen2ForCausalLM"}}, {"model_type", "qwen2"}, {"hidden_size", 32},
-                              {"intermediate_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
-                              {"num_key_value_heads", 1}, {"max_position_embeddings", 128}, {"rms_norm_eps", 1e-6},
-                              {"rope_theta", 10000.0}, {"tie_word_embeddings", true}, {"vocab_size", 300}};
-  grpo::model::CausalLM model(grpo::model::parse_model_config(cfg));
-  grpo::model::init_weights(model, 3);
-  grpo::model::SaveOptions so;
-  so.source_dir = dir;
-  grpo::model::save_model(model, dir, so);
-}
 
 std::string config_yaml(const fs::path& root) {
   return "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
@@ -76,7 +56,8 @@ TEST(Resume, SigkillAtARandomPointThenResumeMatchesAnUninterruptedRun) {
   auto gen = run_command(kGrpo + " data generate --task arithmetic --n 64 --seed 1 --output " +
                          (root / "train.jsonl").string() + " --difficulty easy");
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
-  make_policy(root / "policy", {"What is 3 + 4? Give the exact integer result.", "<answer>7</answer>"});
+  grpo::testing::make_tiny_policy(root / "policy",
+                                  {"What is 3 + 4? Give the exact integer result.", "<answer>7</answer>"});
   std::ofstream(root / "rl.yaml") << config_yaml(root);
   const std::string cmd = kGrpo + " rl " + (root / "rl.yaml").string() + " --run-dir ";
 

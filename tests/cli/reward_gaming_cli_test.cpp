@@ -11,9 +11,7 @@
 
 #include "core/filesystem.h"
 #include "core/run_store.h"
-#include "model/config.h"
-#include "model/model_io.h"
-#include "model/tokenizer/bpe_trainer.h"
+#include "tests/cli/tiny_policy.h"
 #include "tests/common/run_command.h"
 
 namespace fs = std::filesystem;
@@ -37,25 +35,6 @@ std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
     if (!line.empty()) out.push_back(nlohmann::json::parse(line));
   }
   return out;
-}
-
-// A 2-layer Qwen2-shaped policy whose 300-token BPE vocabulary is trained on `corpus`.
-void make_policy(const fs::path& dir, const std::vector<std::string>& corpus) {
-  fs::create_directories(dir);
-  grpo::BpeTrainerOptions bo;
-  bo.vocab_size = 300;
-  grpo::write_byte_level_bpe((dir / "tokenizer.json").string(), corpus, bo);
-  std::ofstream(dir / "tokenizer_config.json") << R"({"eos_token": "<|endoftext|>"})";
-  const nlohmann::json cfg = {{"architectures", {"Qwen2ForCausalLM"}}, {"model_type", "qwen2"}, {"hidden_size", 32},
-                              {"intermediate_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
-                              {"num_key_value_heads", 1}, {"max_position_embeddings", 512}, {"rms_norm_eps", 1e-6},
-                              {"rope_theta", 10000.0}, {"tie_word_embeddings", true}, {"vocab_size", 300},
-                              {"eos_token_id", 0}};
-  grpo::model::CausalLM model(grpo::model::parse_model_config(cfg));
-  grpo::model::init_weights(model, 3);
-  grpo::model::SaveOptions so;
-  so.source_dir = dir;
-  grpo::model::save_model(model, dir, so);
 }
 
 }  // namespace
@@ -87,7 +66,7 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
   std::vector<std::string> corpus;
   for (const auto& r : records) corpus.push_back(r.at("prompt").get<std::string>());
   corpus.push_back("<think>44 + 19</think><answer>44 + 19 + 35</answer>");
-  make_policy(root / "policy", corpus);
+  grpo::testing::make_tiny_policy(root / "policy", corpus, 512);
   std::ofstream(root / "rl.yaml")
       << "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
          "policy:\n  path: " + (root / "policy").string() + "\n  template: raw\n"
