@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/text/utf8.h"
 #include "model/tokenizer/unicode.h"
 
 namespace grpo::model::gguf {
@@ -85,7 +86,7 @@ void validate(const GgufVocab& v, const std::string& source) {
   const size_t n = v.tokens.size();
   if (n == 0) fail(source, "tokenizer.ggml.tokens is empty");
   for (size_t i = 0; i < n; ++i)
-    if (!tok::is_valid_utf8(v.tokens[i])) fail(source, "tokenizer.ggml.tokens[" + std::to_string(i) + "] is not valid UTF-8");
+    if (!grpo::is_valid_utf8(v.tokens[i])) fail(source, "tokenizer.ggml.tokens[" + std::to_string(i) + "] is not valid UTF-8");
   if (!v.scores.empty() && v.scores.size() != n)
     fail(source, "tokenizer.ggml.scores has " + std::to_string(v.scores.size()) + " entries for " + std::to_string(n) + " tokens");
   if (!v.token_types.empty() && v.token_types.size() != n)

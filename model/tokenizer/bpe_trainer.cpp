@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/text/utf8.h"
 #include "model/tokenizer/added_vocab.h"
 #include "model/tokenizer/components.h"
 #include "model/tokenizer/unicode.h"
@@ -69,7 +70,7 @@ void count_words(const std::vector<std::string>& corpus, const BpeTrainerOptions
   std::unordered_map<std::string, size_t> index;
   std::vector<tok::Piece> pieces;
   for (const auto& doc : corpus) {
-    const std::string text = tok::utf8_lossy(doc);
+    const std::string text = grpo::to_valid_utf8(doc);
     for (const auto& seg : added.split(text, false)) {
       if (seg.token_id >= 0) continue;
       pieces.assign(1, {text.substr(seg.start, seg.end - seg.start), seg.start == 0});

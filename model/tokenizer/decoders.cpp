@@ -2,6 +2,8 @@
 // Sequence, each a decode_chain over token strings as in Hugging Face tokenizers.
 // WordPiece, BPEDecoder and CTC decoders are rejected with the supported list.
 #include "model/tokenizer/components.h"
+
+#include "core/text/utf8.h"
 #include "model/tokenizer/regex.h"
 #include "model/tokenizer/unicode.h"
 
@@ -24,7 +26,7 @@ class ByteLevelDecoder : public Decoder {
       }
       if (!mapped) bytes.replace(mark, std::string::npos, t);
     }
-    tokens.assign(1, utf8_lossy(bytes));
+    tokens.assign(1, grpo::to_valid_utf8(bytes));
   }
 };
 
@@ -88,7 +90,7 @@ class ByteFallbackDecoder : public Decoder {
     size_t pending_count = 0;
     auto flush = [&] {
       if (pending_count == 0) return;
-      if (is_valid_utf8(pending)) out.push_back(pending);
+      if (grpo::is_valid_utf8(pending)) out.push_back(pending);
       else
         for (size_t i = 0; i < pending_count; ++i) out.push_back("\xEF\xBF\xBD");
       pending.clear();

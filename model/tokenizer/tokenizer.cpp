@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "core/text/utf8.h"
 #include "model/tokenizer/tokenizer_impl.h"
 #include "model/tokenizer/unicode.h"
 
@@ -68,8 +69,8 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
 std::vector<int> Tokenizer::encode(std::string_view input, bool add_special_tokens) const {
   const Impl& t = *impl_;
   std::string repaired;
-  if (!tok::is_valid_utf8(input)) {
-    repaired = tok::utf8_lossy(input);
+  if (!grpo::is_valid_utf8(input)) {
+    repaired = grpo::to_valid_utf8(input);
     input = repaired;
   }
   std::vector<int> ids;

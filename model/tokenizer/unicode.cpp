@@ -92,31 +92,6 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
-bool is_valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = valid_sequence_at(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-std::string utf8_lossy(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (size_t i = 0; i < bytes.size();) {
-    const size_t n = valid_sequence_at(bytes, i);
-    if (n > 0) {
-      out.append(bytes.data() + i, n);
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      i += invalid_span_at(bytes, i);
-    }
-  }
-  return out;
-}
-
 std::string normalize(std::string_view s, NormalForm form) {
   bool ascii = true;
   for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;

@@ -18,9 +18,8 @@ uint32_t next_code_point(std::string_view s, size_t& i);
 void append_utf8(std::string& out, uint32_t cp);
 // Byte length of the UTF-8 sequence that starts with `lead` (1 for invalid lead bytes).
 size_t utf8_sequence_length(unsigned char lead);
-// Replaces every invalid UTF-8 sequence with U+FFFD (Rust's String::from_utf8_lossy).
-std::string utf8_lossy(std::string_view bytes);
-bool is_valid_utf8(std::string_view s);
+// Validity and U+FFFD replacement of whole strings: core/text/utf8.h (grpo::is_valid_utf8,
+// grpo::to_valid_utf8), the same maximal-subpart rule as next_code_point.
 
 enum class NormalForm { NFC, NFD, NFKC, NFKD };
 // Throws grpo::Error when `s` is not valid UTF-8.

@@ -5,8 +5,8 @@
 
 #include <random>
 
+#include "core/text/utf8.h"
 #include "model/tokenizer/tokenizer.h"
-#include "model/tokenizer/unicode.h"
 #include "tests/tokenizer/test_data.h"
 
 namespace grpo {
@@ -30,7 +30,7 @@ TEST(StreamDecoder, RandomIdsStreamValidUtf8ThatConcatenatesToDecode) {
       std::string joined;
       for (int id : ids) {
         const std::string chunk = stream.push(id);
-        ASSERT_TRUE(tok::is_valid_utf8(chunk)) << dir.filename();
+        ASSERT_TRUE(grpo::is_valid_utf8(chunk)) << dir.filename();
         joined += chunk;
       }
       joined += stream.finish();
