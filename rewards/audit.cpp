@@ -98,7 +98,7 @@ std::vector<std::string> AuditAlarm::crossed(const std::map<std::string, double>
     if (above && !above_.count(name)) {
       messages.push_back(name + " = " + strformat("%.3f", value) + " is above its threshold " +
                          strformat("%.3f", limit->second) + " (config audit." + name.substr(6) +
-                         "): a sign of reward hacking; see docs/rewards.md#gaming");
+                         "): look at the samples for reward hacking or a collapsing policy (docs/rewards.md#gaming)");
     }
     if (above) above_.insert(name);
     else above_.erase(name);

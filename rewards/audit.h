@@ -28,7 +28,7 @@ struct AuditSettings {
   double answer_copied_from_prompt = 0.01;
   double placeholder_thinking = 0.01;
   double empty_thinking = 0.05;
-  double duplicate_in_group = 0.5;
+  double duplicate_in_group = 0.9;
   double answer_is_expression = 0.01;
   double format_without_accuracy = 0.9;
 };
@@ -41,7 +41,7 @@ inline void describe(config::Fields& f, AuditSettings& s) {
   f.field("placeholder_thinking", s.placeholder_thinking, 0.01,
           above + "whose `<think>` is the template's placeholder text" + tail);
   f.field("empty_thinking", s.empty_thinking, 0.05, above + "with an empty `<think></think>`" + tail);
-  f.field("duplicate_in_group", s.duplicate_in_group, 0.5,
+  f.field("duplicate_in_group", s.duplicate_in_group, 0.9,
           above + "identical to another completion of their group" + tail);
   f.field("answer_is_expression", s.answer_is_expression, 0.01,
           above + "whose final answer is un-carried arithmetic (math answers only)" + tail);

@@ -96,7 +96,7 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
     if (e.kind == "audit") warnings.push_back(std::to_string(e.step) + " " + e.level + " " + e.message);
   }
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0].rfind("1 warn audit/duplicate_in_group = 1.000 is above its threshold 0.500", 0), 0u)
+  EXPECT_EQ(warnings[0].rfind("1 warn audit/duplicate_in_group = 1.000 is above its threshold 0.900", 0), 0u)
       << warnings[0];
 
   const auto report = run_command(kGrpo + " report " + (root / "run").string());
@@ -136,7 +136,7 @@ TEST(RewardCheck, AuditsAFileOfCompletionsGroupedByPrompt) {
       << r.output;
   EXPECT_NE(r.output.find("audit/empty_thinking                  0.2500       1     0.5000\n"), std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("audit/duplicate_in_group              0.5000       2     0.5000\n"), std::string::npos)
+  EXPECT_NE(r.output.find("audit/duplicate_in_group              0.5000       2     0.9000\n"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("completions.jsonl:1  <think> reasoning process here"), std::string::npos) << r.output;
   grpo::remove_tree(root);
