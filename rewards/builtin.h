@@ -10,5 +10,6 @@ void register_countdown_reward(); // countdown
 void register_code_reward();      // code
 void register_text_rewards();     // language_consistency, repetition_penalty
 void register_length_rewards();   // soft_overlong, cosine_length
+void register_external_reward();  // external
 
 }  // namespace grpo::rewards

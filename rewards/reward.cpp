@@ -55,6 +55,13 @@ void Params::finish() const {
   }
 }
 
+std::vector<RewardResult> Reward::score_batch(const std::vector<Sample>& samples) const {
+  std::vector<RewardResult> out;
+  out.reserve(samples.size());
+  for (const auto& sample : samples) out.push_back(score(sample));
+  return out;
+}
+
 void register_reward(const std::string& name, RewardFactory factory) {
   auto& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -72,6 +79,7 @@ void register_builtin_rewards() {
     register_code_reward();
     register_text_rewards();
     register_length_rewards();
+    register_external_reward();
   });
 }
 

@@ -36,6 +36,11 @@ class Reward {
   virtual RewardResult score(const Sample& sample) const = 0;
   // Rewards that run child processes say so, so a RewardSet can size its concurrency.
   virtual bool runs_processes() const { return false; }
+  // Scores several samples, result i for sample i. A reward that spreads a batch over worker
+  // processes of its own (external) overrides it and says so with scores_in_batches(), and a
+  // RewardSet then hands it whole batches; the default scores one sample after another.
+  virtual std::vector<RewardResult> score_batch(const std::vector<Sample>& samples) const;
+  virtual bool scores_in_batches() const { return false; }
 };
 
 // Typed access to a reward's parameter object. Every key must be read through get()/has()

@@ -43,9 +43,27 @@ BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::func
     }
   };
 
+  // A reward that scores whole batches spreads them over its own workers; its errors concern
+  // the reward, not one sample.
+  auto score_all = [&](size_t r) {
+    try {
+      auto results = rewards_[r]->score_batch(samples);
+      for (size_t i = 0; i < samples.size(); ++i) {
+        out.values[i][r] = results[i].value;
+        out.reasons[i][r] = std::move(results[i].reason);
+      }
+    } catch (const Error& e) {
+      throw Error("reward '" + names_[r] + "': " + e.message());
+    }
+  };
+
   std::vector<std::future<void>> slow;
   for (size_t r = 0; r < rewards_.size(); ++r) {
     if (!rewards_[r]->runs_processes()) continue;
+    if (rewards_[r]->scores_in_batches()) {
+      slow.push_back(process_pool_->submit([&score_all, r] { score_all(r); }));
+      continue;
+    }
     for (size_t i = 0; i < samples.size(); ++i) slow.push_back(process_pool_->submit([&score_one, i, r] { score_one(i, r); }));
   }
   std::exception_ptr first;
@@ -74,7 +92,9 @@ BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::func
 
 size_t RewardSet::correctness_index() const {
   for (size_t i = 0; i < names_.size(); ++i)
-    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code") return i;
+    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code" || names_[i] == "external") {
+      return i;
+    }
   return 0;
 }
 

@@ -1,8 +1,9 @@
 // A weighted composition of named rewards, as YAML configures them: a list of
 // {name, weight, params}. Scores a batch: CPU rewards on grpo::ThreadPool::shared(), rewards
-// that run child processes (code) on a pool of their own so slow programs never starve the
-// cheap rewards. Returns every reward's value and reason per sample and the weighted total.
-// It does not normalize or aggregate across samples (advantages live in rl/).
+// that run child processes (code, external) on a pool of their own so slow programs never
+// starve the cheap rewards; a reward that scores whole batches (external) gets the batch.
+// Returns every reward's value and reason per sample and the weighted total. It does not
+// normalize or aggregate across samples (advantages live in rl/).
 #pragma once
 
 #include <functional>
@@ -42,8 +43,8 @@ class RewardSet {
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<double>& weights() const { return weights_; }
   // The reward that says whether an answer is correct (the first of math_accuracy, countdown,
-  // code), which accuracy metrics, pass@k and distillation filters read; the first reward when
-  // none of those is configured.
+  // code, external), which accuracy metrics, pass@k and distillation filters read; the first
+  // reward when none of those is configured.
   size_t correctness_index() const;
 
  private:
