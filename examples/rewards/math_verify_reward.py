@@ -4,10 +4,10 @@
 per line on stdout (protocol: docs/rewards.md, "external"):
   request  {"id": 7, "prompt": ..., "completion": ..., "answer": ..., <the record's other fields>}
   reply    {"id": 7, "value": 1.0, "reason": "verified: 1/2 = 0.5"}
-The gold `answer` and the completion are parsed with math_verify.parse (LaTeX and plain
-expressions; in a completion the last \\boxed{} or final answer is taken), then compared with
-math_verify.verify. Value 1 when they are equivalent, 0 when not, or when either cannot be
-parsed. It only judges the answer: no format, length or reasoning checks.
+The gold `answer` and the completion are parsed with math_verify.parse and its default
+extraction (LaTeX, \\boxed{} and plain expressions), then compared with math_verify.verify.
+Value 1 when they are equivalent, 0 when not, or when either cannot be parsed. It only judges
+the answer: no format, length or reasoning checks.
 
 Config:
   rewards:

@@ -24,7 +24,7 @@ std::string error_of(const std::function<void()>& fn) {
 TEST(Registry, BuiltinsAreRegistered) {
   const auto names = reward_names();
   for (const char* n : {"math_accuracy", "format", "tag_count", "countdown", "code", "language_consistency",
-                        "soft_overlong", "cosine_length", "repetition_penalty"}) {
+                        "soft_overlong", "cosine_length", "repetition_penalty", "external"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   }
 }
