@@ -142,11 +142,12 @@ WorkerProcess::Io WorkerProcess::write(const std::string& data, Clock::time_poin
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Io::closed;
     // Full: keep draining stdout and stderr, so a worker that answers while it still reads
     // cannot wedge on its own full pipe while grpo waits to write.
-    pollfd fds[3] = {{stdin_fd_, POLLOUT, 0}, {stdout_fd_, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
+    const bool room = stdout_buffer_.size() < kMaxLineBytes;  // full: stop reading rather than spin
+    pollfd fds[3] = {{stdin_fd_, POLLOUT, 0}, {room ? stdout_fd_ : -1, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 3, remaining_ms(deadline));
     if (ready < 0 && errno != EINTR) return Io::closed;
     if (ready == 0 && Clock::now() >= deadline) return Io::timed_out;
-    if (fds[1].revents && stdout_buffer_.size() < kMaxLineBytes) {
+    if (fds[1].revents) {
       char buf[65536];
       const ssize_t got = ::read(stdout_fd_, buf, sizeof buf);
       if (got > 0) stdout_buffer_.append(buf, static_cast<size_t>(got));
