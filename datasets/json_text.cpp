@@ -19,6 +19,14 @@ std::string parse_error_reason(const nlohmann::json::parse_error& e) {
   return what.substr(colon + 2);
 }
 
+// What nlohmann says about a value it cannot hold (a number overflowing a double), without its
+// "[json.exception.out_of_range.406] " prefix.
+std::string exception_reason(const nlohmann::json::exception& e) {
+  const std::string what = e.what();
+  const auto end = what.find("] ");
+  return end == std::string::npos ? what : what.substr(end + 2);
+}
+
 // 1-based line and column (in bytes) of `offset`, an index into `text`.
 SourceLocation location_of(std::string_view text, size_t offset, const std::string& source) {
   SourceLocation where{source, 1, 1};
@@ -54,6 +62,8 @@ nlohmann::json parse_json_line(std::string_view line, const std::string& source,
     // e.byte is the 1-based index of the last byte read: the column within this line.
     const int column = static_cast<int>(std::min<size_t>(e.byte, line.size() + 1));
     throw Error(SourceLocation{source, line_number, column}, "malformed JSON: " + parse_error_reason(e));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(SourceLocation{source, line_number, 0}, "malformed JSON: " + exception_reason(e));
   }
 }
 
@@ -63,6 +73,8 @@ nlohmann::json parse_json_document(std::string_view text, const std::string& sou
   } catch (const nlohmann::json::parse_error& e) {
     const size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     throw Error(location_of(text, offset, source), "malformed JSON: " + parse_error_reason(e));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(SourceLocation{source, 0, 0}, "malformed JSON: " + exception_reason(e));
   }
 }
 

@@ -22,6 +22,8 @@ nlohmann::json read_json_file(const fs::path& path) {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path.string() + ": bad JSON at byte offset " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+    throw Error(path.string() + ": bad JSON: " + e.what());
   }
 }
 

@@ -231,6 +231,8 @@ ModelConfig load_model_config(const std::filesystem::path& dir) {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path.string() + ": bad JSON at byte offset " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+    throw Error(path.string() + ": bad JSON: " + e.what());
   }
   return parse_model_config(j, path.string());
 }

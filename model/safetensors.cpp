@@ -120,6 +120,8 @@ void SafetensorsFile::parse_header() {
                                    reinterpret_cast<const char*>(base_ + data_start_));
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(where(path_) + "bad header JSON at byte offset " + std::to_string(8 + e.byte - 1) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+    throw Error(where(path_) + "bad header JSON: " + e.what());
   }
   if (!header.is_object()) throw Error(where(path_) + "header is not a JSON object");
   for (const auto& [name, value] : header.items()) {

@@ -35,16 +35,41 @@ std::string normalize_indices(const std::string& key) {
   return out;
 }
 
-nlohmann::json yaml_to_json(const YAML::Node& n) {
+// Bounds on a free-form map. YAML aliases repeat the node they name each time they are used, so
+// a few lines of nested aliases can stand for billions of values ("billion laughs"); the
+// converted map is bounded instead of the aliases, since that is what costs memory.
+constexpr size_t kMaxFreeFormValues = 100000;
+constexpr size_t kMaxFreeFormDepth = 64;
+
+// A free-form map that cannot be converted; the visitor reports it at `node`, or at the map
+// itself when `node` is empty (an expansion belongs to no single node).
+struct FreeFormProblem {
+  YAML::Node node;
+  std::string message;
+};
+
+// `values_left` counts down every converted value across the whole map.
+nlohmann::json yaml_to_json(const YAML::Node& n, size_t depth, size_t& values_left) {
+  if (values_left == 0)
+    throw FreeFormProblem{YAML::Node(YAML::NodeType::Undefined),
+                          "expands to more than " + std::to_string(kMaxFreeFormValues) +
+                              " values (each use of a YAML alias repeats the node it names)"};
+  --values_left;
+  if (depth > kMaxFreeFormDepth)
+    throw FreeFormProblem{n, "nests deeper than " + std::to_string(kMaxFreeFormDepth) + " levels"};
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json obj = nlohmann::json::object();
-      for (const auto& kv : n) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar() && !kv.first.IsNull())
+          throw FreeFormProblem{kv.first, std::string("has a key that is ") + node_kind(kv.first) + ", expected a plain key"};
+        obj[kv.first.as<std::string>()] = yaml_to_json(kv.second, depth + 1, values_left);
+      }
       return obj;
     }
     case YAML::NodeType::Sequence: {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& item : n) arr.push_back(yaml_to_json(item));
+      for (const auto& item : n) arr.push_back(yaml_to_json(item, depth + 1, values_left));
       return arr;
     }
     case YAML::NodeType::Scalar: {
@@ -140,7 +165,16 @@ class LoadVisitor : public Fields {
       error(n, full(key), std::string("expects a map, got ") + node_kind(n));
       return;
     }
-    v = n.IsNull() ? nlohmann::json::object() : yaml_to_json(n);
+    if (n.IsNull()) {
+      v = nlohmann::json::object();
+      return;
+    }
+    size_t values_left = kMaxFreeFormValues;
+    try {
+      v = yaml_to_json(n, 0, values_left);
+    } catch (const FreeFormProblem& p) {
+      error(p.node.IsDefined() ? p.node : n, full(key), p.message);
+    }
   }
   void choice(const std::string& key, std::string& v, const std::string&, const std::vector<std::string>& allowed,
               const std::string&) override {
@@ -234,6 +268,10 @@ class LoadVisitor : public Fields {
     const Frame& f = frames_.back();
     if (!f.node || !f.node.IsMap()) return;
     for (const auto& kv : f.node) {
+      if (!kv.first.IsScalar() && !kv.first.IsNull()) {  // null converts to "null"
+        error(kv.first, f.prefix, std::string("has a key that is ") + node_kind(kv.first) + ", expected a plain key");
+        continue;
+      }
       const std::string key = kv.first.as<std::string>();
       if (f.used.count(key)) continue;
       const std::string dotted = f.prefix.empty() ? key : f.prefix + "." + key;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "core/error.h"
 
@@ -137,6 +138,10 @@ GgufTensor read_tensor_info(Cursor& c, const std::string& file, uint64_t index) 
   uint64_t numel = 1;
   for (uint32_t i = 0; i < n_dims; ++i) {
     const uint64_t d = c.read<uint64_t>(what + " dimension " + std::to_string(i));
+    // Checked on its own: next to a dimension of 0 the element count stays 0 however large d is.
+    if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      throw Error(file + ": " + what + " dimension " + std::to_string(i) + " is " + std::to_string(d) +
+                  ", more than 2^63 - 1");
     numel = checked_mul(numel, d, file, what + "'s element count");
     if (numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       throw Error(file + ": " + what + "'s element count overflows 63 bits");
@@ -182,12 +187,24 @@ std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
   ::close(fd);
   if (base == MAP_FAILED) throw Error(name + ": mmap failed: " + std::strerror(errno));
   file->base_ = static_cast<uint8_t*>(base);
+  file->mapped_ = true;
+  file->parse();
+  return file;
+}
+
+std::shared_ptr<GgufFile> GgufFile::from_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+  if (bytes.empty()) throw Error(name + ": empty file, expected a GGUF file (magic 'GGUF')");
+  std::shared_ptr<GgufFile> file(new GgufFile());
+  file->path_ = name;
+  file->owned_ = std::move(bytes);
+  file->base_ = file->owned_.data();
+  file->size_ = file->owned_.size();
   file->parse();
   return file;
 }
 
 GgufFile::~GgufFile() {
-  if (base_) ::munmap(base_, size_);
+  if (mapped_) ::munmap(base_, size_);
 }
 
 void GgufFile::parse() {

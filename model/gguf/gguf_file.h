@@ -52,6 +52,10 @@ class GgufFile {
  public:
   // Maps and validates `path`; throws grpo::Error naming the file and the problem.
   static std::shared_ptr<GgufFile> open(const std::filesystem::path& path);
+  // Validates GGUF bytes held in memory (kept by the returned file); `name` stands for the file
+  // in errors. The fuzz target reads through this: a sanitizer sees every read of a heap buffer,
+  // none of a mapping.
+  static std::shared_ptr<GgufFile> from_bytes(std::vector<uint8_t> bytes, const std::string& name);
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
@@ -88,6 +92,8 @@ class GgufFile {
   std::filesystem::path path_;
   uint8_t* base_ = nullptr;
   uint64_t size_ = 0;
+  bool mapped_ = false;         // base_ is an mmap (open) rather than owned_ (from_bytes)
+  std::vector<uint8_t> owned_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   std::map<std::string, GgufValue> metadata_;

@@ -78,7 +78,7 @@ ChatTemplate load_chat_template(const std::string& path) {
   tok::Json j;
   try {
     j = tok::Json::parse(buffer.str());
-  } catch (const tok::Json::parse_error& e) {
+  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
     throw Error(SourceLocation{path, 0, 0}, std::string("invalid JSON: ") + e.what());
   }
   return parse_template(j, tok::Fields(path));

@@ -21,7 +21,7 @@ tok::Json parse_json_file(const std::string& path) {
   buffer << in.rdbuf();
   try {
     return tok::Json::parse(buffer.str());
-  } catch (const tok::Json::parse_error& e) {
+  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
     throw Error(SourceLocation{path, 0, 0}, std::string("invalid JSON: ") + e.what());
   }
 }
@@ -48,7 +48,7 @@ Tokenizer Tokenizer::from_json(const std::string& json_text, const std::string& 
   tok::Json j;
   try {
     j = tok::Json::parse(json_text);
-  } catch (const tok::Json::parse_error& e) {
+  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
     throw Error(SourceLocation{source, 0, 0}, std::string("invalid JSON: ") + e.what());
   }
   return Tokenizer(tok::load_tokenizer_json(j, source));

@@ -103,6 +103,29 @@ TEST(Config, EveryProblemIsReportedNotOnlyTheFirst) {
   EXPECT_NE(e.find("'rl.epsilon'"), std::string::npos);
 }
 
+// Found by yaml_config_fuzz: a key that is a list or map made yaml-cpp throw its own exception.
+TEST(Config, KeyThatIsNotAPlainKeyIsAnErrorNamingItsPosition) {
+  EXPECT_EQ(error_of("rl:\n  ? [a, b]\n  : 1\n"), "run.yaml:2:5: 'rl' has a key that is a list, expected a plain key");
+  EXPECT_EQ(error_of("rewards:\n  - name: r\n    params: {? {x: 1} : 2}\n"),
+            "run.yaml:3:16: 'rewards[0].params' has a key that is a map, expected a plain key");
+}
+
+// Aliases in a free-form map repeat the node they name: 10 levels of doubling would be 2^10 leaves,
+// 20 levels a million. The loader stops at 100000 values instead of allocating them all.
+TEST(Config, AliasesExpandingBeyondTheBoundAreAnErrorNotAnAllocation) {
+  std::string doubling = "rewards:\n  - name: r\n    params:\n      l0: &l0 [x, x]\n";
+  for (int level = 1; level <= 10; ++level)
+    doubling += "      l" + std::to_string(level) + ": &l" + std::to_string(level) + " [*l" + std::to_string(level - 1) +
+                ", *l" + std::to_string(level - 1) + "]\n";
+  const Top small = grpo::config::load_string<Top>(doubling, "run.yaml");
+  EXPECT_EQ(small.rewards.at(0).params["l10"][1][0][1][0][0][1][0][1][1][0][1], "x");
+  for (int level = 11; level <= 30; ++level)
+    doubling += "      l" + std::to_string(level) + ": &l" + std::to_string(level) + " [*l" + std::to_string(level - 1) +
+                ", *l" + std::to_string(level - 1) + "]\n";
+  EXPECT_EQ(error_of(doubling), "run.yaml:4:7: 'rewards[0].params' expands to more than 100000 values "
+                                "(each use of a YAML alias repeats the node it names)");
+}
+
 TEST(Config, MalformedYamlNamesPosition) {
   const std::string e = error_of("rl: [1,\n");
   EXPECT_EQ(e.rfind("run.yaml:2:1: malformed YAML", 0), 0u) << e;

@@ -191,6 +191,18 @@ TEST(Readers, MalformedJsonArrayNamesLineAndColumn) {
                    "expected string literal");
 }
 
+// Found by jsonl_record_fuzz: nlohmann throws out_of_range (not parse_error) for a number beyond
+// a double, which escaped the reader as a non-grpo exception.
+TEST(Readers, NumberOverflowingADoubleIsAnErrorNamingTheLine) {
+  testing::TempDir dir;
+  const auto path = dir.write("big.jsonl", R"({"prompt": "a", "answer": "1"})" "\n" "90e880\n");
+  EXPECT_EQ(error_of([&] { read_dataset(path, shape_options("prompt_answer")); }),
+            path + ":2: malformed JSON: number overflow parsing '90e880'");
+  const auto array = dir.write("big.json", "[{\"prompt\": \"a\", \"answer\": 1e999}]");
+  EXPECT_EQ(error_of([&] { read_dataset(array, shape_options("prompt_answer")); }),
+            array + ": malformed JSON: number overflow parsing '1e999'");
+}
+
 TEST(Readers, MissingFieldNamesTheFieldAndLine) {
   testing::TempDir dir;
   const auto path = dir.write("gsm.jsonl",

@@ -136,6 +136,30 @@ TEST_F(GgufFileTest, RowNotWholeBlocksIsRejected) {
   expect_open_error(write(one_tensor_file(2, {48, 2}, 64)), {"innermost dimension of 48", "Q4_0's block of 32"});
 }
 
+// Found by gguf_file_fuzz: with a zero dimension the element count never overflowed, and a
+// dimension above 2^63 - 1 became negative in GgufTensor::dims.
+TEST_F(GgufFileTest, DimensionBeyondInt64IsRejectedEvenWithAZeroDimension) {
+  expect_open_error(write(one_tensor_file(0, {0, uint64_t{1} << 63}, 0)),
+                    {"tensor 'blk.3.attn_q.weight' dimension 1 is 9223372036854775808, more than 2^63 - 1"});
+}
+
+TEST_F(GgufFileTest, BytesInMemoryReadLikeTheFileAndNameTheGivenName) {
+  const auto bytes = one_tensor_file(0, {8}, 32).bytes();
+  const auto file = GgufFile::from_bytes(bytes, "memory.gguf");
+  ASSERT_EQ(file->tensors().size(), 1u);
+  EXPECT_EQ(file->tensors()[0].offset, GgufFile::open(write_bytes(bytes))->tensors()[0].offset);
+  EXPECT_EQ(file->string("general.architecture"), "llama");
+  auto truncated = bytes;
+  truncated.resize(truncated.size() - 8);
+  try {
+    GgufFile::from_bytes(truncated, "memory.gguf");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("memory.gguf: tensor 'blk.3.attn_q.weight' runs past the end", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(GgufFile::from_bytes({}, "memory.gguf"), Error);
+}
+
 TEST_F(GgufFileTest, StringLongerThanTheFileIsRejectedBeforeAllocating) {
   GgufWriter w;
   GgufWriter::Bytes value;

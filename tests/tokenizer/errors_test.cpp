@@ -46,6 +46,13 @@ TEST(TokenizerErrors, BadJsonSaysInvalidJson) {
   EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << msg;
 }
 
+// Found by tokenizer_json_fuzz: nlohmann throws out_of_range, not parse_error, for a number beyond
+// a double, and it escaped from_json as a non-grpo exception.
+TEST(TokenizerErrors, NumberBeyondADoubleIsInvalidJson) {
+  EXPECT_EQ(load_error("{\"version\": 1e999}"),
+            "bad.json: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
+}
+
 TEST(TokenizerErrors, UnknownModelTypeNamesModelType) {
   const auto msg = load_error(tokenizer_json({{"model", {{"type", "Unigram"}}}}));
   EXPECT_NE(msg.find("'model.type'"), std::string::npos) << msg;
