@@ -83,9 +83,7 @@ class BosEos : public PostProcessor {
   std::optional<int> bos_, eos_;
 };
 
-}  // namespace
-
-std::shared_ptr<Tokenizer::Impl> load_tokenizer_json(const Json& j, const std::string& source) {
+std::shared_ptr<Tokenizer::Impl> read_tokenizer_json(const Json& j, const std::string& source) {
   const Fields f(source);
   if (!j.is_object()) f.fail("<root>", "expected a JSON object");
   auto impl = std::make_shared<Tokenizer::Impl>();
@@ -104,6 +102,19 @@ std::shared_ptr<Tokenizer::Impl> load_tokenizer_json(const Json& j, const std::s
   for (const auto& t : impl->added.tokens())
     impl->vocab_size = std::max(impl->vocab_size, static_cast<size_t>(t.id) + 1);
   return impl;
+}
+
+}  // namespace
+
+std::shared_ptr<Tokenizer::Impl> load_tokenizer_json(const Json& j, const std::string& source) {
+  try {
+    return read_tokenizer_json(j, source);
+  } catch (const Error& e) {
+    // Parts that do not know the file (a regex that does not compile, found by
+    // tokenizer_json_fuzz) are named here, so every load error names the file.
+    if (!e.where().file.empty()) throw;
+    throw Error(SourceLocation{source, 0, 0}, e.message());
+  }
 }
 
 void apply_tokenizer_config(const Json& cfg, const std::string& source, Tokenizer::Impl& impl) {

@@ -78,6 +78,7 @@ TEST(TokenizerErrors, RegexThatDoesNotCompileNamesThePattern) {
   const auto msg = load_error(tokenizer_json({{"pre_tokenizer", seq}}));
   EXPECT_NE(msg.find("'pre_tokenizer.pretokenizers[1].pattern'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("does not compile"), std::string::npos) << msg;
+  EXPECT_EQ(msg.rfind("bad.json: ", 0), 0u) << msg;  // named by the loader (tokenizer_json_fuzz found it missing)
 }
 
 TEST(TokenizerErrors, UnknownPipelineTypesAreNamed) {
