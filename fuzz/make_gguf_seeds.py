@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of gguf_file_fuzz (fuzz/corpus/gguf_file_fuzz/): tiny valid GGUF files
 covering every metadata value type, arrays, several tensor types and a custom alignment, so the
-fuzzer starts past the header checks. Run from the repository root; rewrites the seed-*.gguf files."""
+fuzzer starts past the header checks, and the regression inputs it found. Run from the repository
+root; rewrites the seed-*.gguf and regression-*.gguf files it makes."""
 import pathlib
 import struct
 
@@ -56,6 +57,9 @@ def main():
         ("u8", 0, 7), ("i8", 1, -7), ("u16", 2, 700), ("i16", 3, -700), ("u32", 4, 70000), ("i32", 5, -70000),
         ("f32", 6, 1.5), ("bool", 7, True), ("string", 8, "caf\u00e9"), ("u64", 10, 2**40), ("i64", 11, -2**40),
         ("f64", 12, 2.25), ("bools", 9, (7, [True, False])), ("u64s", 9, (10, [1, 2**63]))], []))
+    # Found by the fuzzer (UBSan): empty numeric arrays were copied from a null pointer.
+    (OUT / "regression-empty-arrays.gguf").write_bytes(gguf(3, [
+        ("tokenizer.ggml.scores", 9, (6, [])), ("tokenizer.ggml.token_type", 9, (5, []))], []))
 
 
 if __name__ == "__main__":

@@ -349,14 +349,14 @@ std::vector<std::string> GgufFile::string_array(const std::string& key) const {
 std::vector<float> GgufFile::float_array(const std::string& key) const {
   const GgufValue* v = typed(key, GgufValueType::kArray, GgufValueType::kF32);
   std::vector<float> out(v ? v->count : 0);
-  if (v) std::memcpy(out.data(), v->bytes.data(), v->bytes.size());
+  if (v && !v->bytes.empty()) std::memcpy(out.data(), v->bytes.data(), v->bytes.size());  // empty: both null
   return out;
 }
 
 std::vector<int32_t> GgufFile::int32_array(const std::string& key) const {
   const GgufValue* v = typed(key, GgufValueType::kArray, GgufValueType::kI32);
   std::vector<int32_t> out(v ? v->count : 0);
-  if (v) std::memcpy(out.data(), v->bytes.data(), v->bytes.size());
+  if (v && !v->bytes.empty()) std::memcpy(out.data(), v->bytes.data(), v->bytes.size());  // empty: both null
   return out;
 }
 

@@ -143,6 +143,16 @@ TEST_F(GgufFileTest, DimensionBeyondInt64IsRejectedEvenWithAZeroDimension) {
                     {"tensor 'blk.3.attn_q.weight' dimension 1 is 9223372036854775808, more than 2^63 - 1"});
 }
 
+// Found by gguf_file_fuzz (UBSan): an empty array copied from a null pointer.
+TEST_F(GgufFileTest, EmptyNumericArraysReadAsEmpty) {
+  GgufWriter w;
+  w.f32s("scores", {});
+  w.i32s("types", {});
+  const auto file = GgufFile::open(write(w));
+  EXPECT_TRUE(file->float_array("scores").empty());
+  EXPECT_TRUE(file->int32_array("types").empty());
+}
+
 TEST_F(GgufFileTest, BytesInMemoryReadLikeTheFileAndNameTheGivenName) {
   const auto bytes = one_tensor_file(0, {8}, 32).bytes();
   const auto file = GgufFile::from_bytes(bytes, "memory.gguf");
