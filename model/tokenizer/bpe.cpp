@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kCacheShards = 64;
 constexpr size_t kCacheSlotsPerShard = 512;
 constexpr size_t kMaxCachedBytes = 256;  // Hugging Face caches only pieces this short
+constexpr size_t kMaxVocabIdGap = size_t{1} << 20;  // ids beyond entries + this are refused
 constexpr uint32_t kCharTableSize = 0x180;  // covers the 256 byte-level characters
 
 size_t table_size_for(size_t n) {
@@ -80,6 +81,12 @@ void BpeModel::read_vocab(const Json& j, const Fields& f) {
     if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() > (1 << 30))
       f.fail("model.vocab." + token, "expected a non-negative integer id");
     const auto index = static_cast<size_t>(id.get<long long>());
+    // vocab_ is indexed by id: one huge id in a short file must not allocate gigabytes
+    // (found by tokenizer_json_fuzz). Real vocabularies are dense; this allows generous gaps.
+    if (index >= vocab.size() + kMaxVocabIdGap)
+      f.fail("model.vocab." + token, "id " + std::to_string(index) + " lies more than " +
+                                         std::to_string(kMaxVocabIdGap) + " past the vocabulary's " +
+                                         std::to_string(vocab.size()) + " entries");
     if (index >= vocab_.size()) vocab_.resize(index + 1);
     if (!vocab_[index].empty()) f.fail("model.vocab." + token, "id " + std::to_string(index) + " is used twice");
     vocab_[index] = token;

@@ -53,6 +53,15 @@ TEST(TokenizerErrors, NumberBeyondADoubleIsInvalidJson) {
             "bad.json: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
 }
 
+// Found by tokenizer_json_fuzz: a single id near 2^30 resized the id-indexed vocabulary to 7 GB.
+TEST(TokenizerErrors, VocabularyIdFarPastTheEntriesIsRefusedBeforeAllocating) {
+  EXPECT_EQ(load_error(tokenizer_json({{"model", {{"vocab", {{"a", 0}, {"b", 1}, {"ab", 1 << 29}}}}}})),
+            "bad.json: field 'model.vocab.ab': id 536870912 lies more than 1048576 past the vocabulary's 3 entries");
+  EXPECT_EQ(Tokenizer::from_json(tokenizer_json({{"model", {{"vocab", {{"a", 0}, {"b", 1}, {"ab", 1000}}}}}}))
+                .encode("ab"),
+            (std::vector<int>{1000}));
+}
+
 TEST(TokenizerErrors, UnknownModelTypeNamesModelType) {
   const auto msg = load_error(tokenizer_json({{"model", {{"type", "Unigram"}}}}));
   EXPECT_NE(msg.find("'model.type'"), std::string::npos) << msg;
