@@ -101,6 +101,16 @@ std::shared_ptr<Tokenizer::Impl> read_tokenizer_json(const Json& j, const std::s
   impl->vocab_size = impl->model->size();
   for (const auto& t : impl->added.tokens())
     impl->vocab_size = std::max(impl->vocab_size, static_cast<size_t>(t.id) + 1);
+  // The post-processor's special tokens come from its own table: each must lie in the vocabulary,
+  // or encode would hand the model an id outside its embedding (found by tokenizer_json_fuzz).
+  if (impl->post_processor) {
+    std::vector<int> added;
+    impl->post_processor->process(added);
+    for (int id : added)
+      if (id < 0 || static_cast<size_t>(id) >= impl->vocab_size)
+        f.fail("post_processor", "adds token id " + std::to_string(id) + ", outside the vocabulary of " +
+                                     std::to_string(impl->vocab_size) + " ids");
+  }
   return impl;
 }
 

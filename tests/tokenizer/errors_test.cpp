@@ -62,6 +62,21 @@ TEST(TokenizerErrors, VocabularyIdFarPastTheEntriesIsRefusedBeforeAllocating) {
             (std::vector<int>{1000}));
 }
 
+// Found by tokenizer_json_fuzz: a template's special token with id -1 came out of encode.
+TEST(TokenizerErrors, PostProcessorIdOutsideTheVocabularyIsRefused) {
+  auto with_bos_id = [](int id) {
+    return tokenizer_json({{"post_processor",
+                            {{"type", "TemplateProcessing"},
+                             {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                         {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                             {"pair", nlohmann::json::array()},
+                             {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {id}}, {"tokens", {"<s>"}}}}}}}}});
+  };
+  EXPECT_EQ(load_error(with_bos_id(-1)), "bad.json: field 'post_processor': adds token id -1, outside the vocabulary of 3 ids");
+  EXPECT_EQ(load_error(with_bos_id(3)), "bad.json: field 'post_processor': adds token id 3, outside the vocabulary of 3 ids");
+  EXPECT_EQ(Tokenizer::from_json(with_bos_id(2)).encode("a"), (std::vector<int>{2, 0}));
+}
+
 TEST(TokenizerErrors, UnknownModelTypeNamesModelType) {
   const auto msg = load_error(tokenizer_json({{"model", {{"type", "Unigram"}}}}));
   EXPECT_NE(msg.find("'model.type'"), std::string::npos) << msg;
