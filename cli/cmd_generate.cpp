@@ -34,7 +34,7 @@ std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& 
     nlohmann::json js;
     try {
       js = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
       throw grpo::Error(grpo::SourceLocation{a.input, line_no, 0}, std::string("malformed JSON: ") + e.what());
     }
     grpo::rollout::GenerationRequest q;

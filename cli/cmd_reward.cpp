@@ -134,6 +134,8 @@ void run(const Options& o) {
       record = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
       throw Error(SourceLocation{o.input, line, static_cast<int>(e.byte)}, "malformed JSON: " + std::string(e.what()));
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+      throw Error(SourceLocation{o.input, line, 0}, "malformed JSON: " + std::string(e.what()));
     }
     if (!record.is_object()) throw Error(SourceLocation{o.input, line, 0}, "each line must be a JSON object");
     writer.add(std::move(record), line);

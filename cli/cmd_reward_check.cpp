@@ -56,6 +56,8 @@ Records read_records(const CheckOptions& o) {
       record = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
       throw Error(SourceLocation{o.input, line, static_cast<int>(e.byte)}, "malformed JSON: " + std::string(e.what()));
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+      throw Error(SourceLocation{o.input, line, 0}, "malformed JSON: " + std::string(e.what()));
     }
     if (!record.is_object()) throw Error(where, "each line must be a JSON object");
     grpo::rewards::Sample s;

@@ -69,6 +69,20 @@ TEST(Cli, MissingConfigFileIsOneLineAndNonZero) {
   EXPECT_EQ(r.output, "error: /nonexistent.yaml: cannot open file (missing or unreadable)\n");
 }
 
+TEST(Cli, JsonlNumbersBeyondADoubleAreMalformedJsonNamingTheLine) {
+  // nlohmann reports 1e999 as out_of_range, not parse_error: it must still be one clear error.
+  const auto cfg = write_temp("reward_only.yaml", "rewards:\n  - name: math_accuracy\n");
+  const auto input = write_temp("huge.jsonl", "{\"prompt\": \"p\", \"completion\": \"1\", \"answer\": \"1\"}\n"
+                                              "{\"prompt\": \"p\", \"completion\": \"1\", \"answer\": 1e999}\n");
+  for (const std::string cmd : {" reward --config " + cfg + " --input " + input + " --output " + input + ".out",
+                                " reward check --config " + cfg + " --input " + input}) {
+    const auto r = run_command(kGrpo + cmd);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(input + ":2"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("malformed JSON"), std::string::npos) << r.output;
+  }
+}
+
 TEST(Cli, RunsListsLastStepAndLatestMetrics) {
   const auto dir = fs::temp_directory_path() / ("grpo_runs_" + std::to_string(::getpid()));
   grpo::remove_tree(dir);
