@@ -11,6 +11,7 @@
 #include "core/progress.h"
 #include "core/text/json_lossy.h"
 #include "core/torch/device.h"
+#include "datasets/json_text.h"
 #include "rl/trainer/policy_bundle.h"
 #include "rollout/engine.h"
 
@@ -31,12 +32,7 @@ std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& 
   std::string line;
   for (int line_no = 1; std::getline(in, line); ++line_no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json js;
-    try {
-      js = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
-      throw grpo::Error(grpo::SourceLocation{a.input, line_no, 0}, std::string("malformed JSON: ") + e.what());
-    }
+    const nlohmann::json js = grpo::datasets::parse_json_line(line, a.input, line_no);
     grpo::rollout::GenerationRequest q;
     if (js.contains("prompt_ids")) {
       q.prompt_ids = js["prompt_ids"].get<std::vector<int64_t>>();

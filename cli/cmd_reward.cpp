@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/text/json_lossy.h"
+#include "datasets/json_text.h"
 #include "rewards/reward_config.h"
 #include "rewards/reward_set.h"
 
@@ -129,14 +130,7 @@ void run(const Options& o) {
   std::string text;
   for (int line = 1; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(SourceLocation{o.input, line, static_cast<int>(e.byte)}, "malformed JSON: " + std::string(e.what()));
-    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
-      throw Error(SourceLocation{o.input, line, 0}, "malformed JSON: " + std::string(e.what()));
-    }
+    nlohmann::json record = grpo::datasets::parse_json_line(text, o.input, line);
     if (!record.is_object()) throw Error(SourceLocation{o.input, line, 0}, "each line must be a JSON object");
     writer.add(std::move(record), line);
   }

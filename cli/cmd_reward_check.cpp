@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "datasets/json_text.h"
 #include "rewards/audit.h"
 #include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
@@ -51,14 +52,7 @@ Records read_records(const CheckOptions& o) {
   for (int line = 1; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const SourceLocation where{o.input, line, 0};
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(SourceLocation{o.input, line, static_cast<int>(e.byte)}, "malformed JSON: " + std::string(e.what()));
-    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
-      throw Error(SourceLocation{o.input, line, 0}, "malformed JSON: " + std::string(e.what()));
-    }
+    const nlohmann::json record = grpo::datasets::parse_json_line(text, o.input, line);
     if (!record.is_object()) throw Error(where, "each line must be a JSON object");
     grpo::rewards::Sample s;
     s.prompt = string_field(record, o.prompt_field, true, where);

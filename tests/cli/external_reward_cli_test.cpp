@@ -11,10 +11,12 @@
 
 #include "core/filesystem.h"
 #include "core/run_store.h"
+#include "tests/cli/cli_files.h"
 #include "tests/cli/tiny_policy.h"
 #include "tests/common/run_command.h"
 
 namespace fs = std::filesystem;
+using grpo::testing::read_jsonl;
 using grpo::testing::run_command;
 
 namespace {
@@ -22,21 +24,7 @@ namespace {
 const std::string kGrpo = GRPO_BIN;
 const std::string kEchoWorker = std::string(GRPO_SOURCE_DIR) + "/tests/rewards/data/echo_worker.py";
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("grpo_external_" + name + "_" + std::to_string(::getpid()));
-  grpo::remove_tree(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
+fs::path scratch(const std::string& name) { return grpo::testing::cli_scratch("external", name); }
 
 }  // namespace
 
