@@ -1,7 +1,7 @@
 // `grpo model info DIR|FILE.gguf`: architecture, parameters (total and active per token),
 // inference cache bytes per token beside what an MHA cache of the same heads would take (reads
 // config.json only; for a GGUF file, its metadata, plus the tensors per ggml type), and the token
-// ids that end a generation (model/stop_tokens.h; for a GGUF file, those its import keeps).
+// ids that end a generation (model/io/stop_tokens.h; for a GGUF file, those its import keeps).
 // `grpo model import FILE.gguf OUT`: a GGUF file (llama, qwen2) as a Hugging Face directory.
 // `grpo model resave SRC DST`: load a Hugging Face directory and save it again through grpo.cpp's
 // writer (optionally in another dtype or shard size) — the round trip that
@@ -13,14 +13,14 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/torch/device.h"
-#include "model/config.h"
+#include "model/arch/config.h"
 #include "model/gguf/gguf_hf_mapping.h"
 #include "model/gguf/gguf_import.h"
 #include "model/gguf/gguf_info.h"
 #include "model/gguf/gguf_tokenizer.h"
-#include "model/model_info.h"
-#include "model/model_io.h"
-#include "model/stop_tokens.h"
+#include "model/io/model_info.h"
+#include "model/io/model_io.h"
+#include "model/io/stop_tokens.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace {

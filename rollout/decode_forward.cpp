@@ -55,7 +55,7 @@ torch::Tensor DecodeForward::layers(const torch::Tensor& ids, model::ForwardCont
     const auto attended = layer->self_attn->forward(normed, ctx);
     normed = model::add_and_norm_(h, attended, *layer->post_attention_layernorm);
     if (dense_moe && layer->moe()) {  // the experts' output as partial sums, added inside the norm kernel
-      normed = model::add_sum_and_norm_(h, all_experts_partials(*layer->moe(), normed.view({-1, h.size(-1)})),
+      normed = model::add_sum_and_norm_(h, model::all_experts_partials(*layer->moe(), normed.view({-1, h.size(-1)})),
                                         norm_before(l + 1));
     } else {
       normed = model::add_and_norm_(h, layer->mlp->forward(normed, ctx).hidden, norm_before(l + 1));

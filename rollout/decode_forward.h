@@ -17,10 +17,10 @@
 #include <memory>
 #include <vector>
 
-#include "model/cache.h"
-#include "model/rope.h"
-#include "model/transformer.h"
-#include "rollout/moe_decode.h"
+#include "model/cache/cache.h"
+#include "model/arch/rope.h"
+#include "model/arch/transformer.h"
+#include "model/arch/moe_decode.h"
 
 namespace grpo::rollout {
 

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/torch/device.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 
 namespace grpo::rollout {
 namespace {

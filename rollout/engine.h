@@ -31,8 +31,8 @@
 #include <memory>
 #include <optional>
 
-#include "model/cache.h"
-#include "model/transformer.h"
+#include "model/cache/cache.h"
+#include "model/arch/transformer.h"
 #include "rollout/decode_forward.h"
 #include "rollout/bucket_graphs.h"
 #include "rollout/generation.h"

@@ -18,7 +18,7 @@
 
 #include "bench/common/kernel_profile.h"
 #include "core/torch/device.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/learner/chunked_logprobs.h"
 #include "rl/trainer/stage_optimizer.h"
 

@@ -19,7 +19,7 @@
 
 #include "bench/common/kernel_profile.h"
 #include "core/torch/device.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rollout/engine.h"
 
 namespace {

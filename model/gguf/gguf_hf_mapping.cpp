@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "model/architecture.h"
-#include "model/tensor_names.h"
+#include "model/arch/architecture.h"
+#include "model/arch/tensor_names.h"
 
 namespace grpo::model::gguf {
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "model/config.h"
+#include "model/arch/config.h"
 #include "model/gguf/gguf_file.h"
 #include "model/gguf/gguf_tokenizer.h"
 

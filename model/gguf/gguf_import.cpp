@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/filesystem.h"
-#include "model/checkpoint.h"
+#include "model/io/checkpoint.h"
 #include "model/gguf/gguf_dequantize.h"
 #include "model/gguf/gguf_hf_mapping.h"
 #include "model/gguf/gguf_tokenizer.h"

@@ -12,7 +12,7 @@
 
 #include <filesystem>
 
-#include "model/config.h"
+#include "model/arch/config.h"
 #include "model/gguf/gguf_file.h"
 
 namespace grpo::model::gguf {

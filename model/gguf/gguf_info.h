@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "model/config.h"
+#include "model/arch/config.h"
 #include "model/gguf/gguf_file.h"
 
 namespace grpo::model::gguf {

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/run_directory.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 
 namespace fs = std::filesystem;
 

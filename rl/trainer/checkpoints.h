@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "model/transformer.h"
+#include "model/arch/transformer.h"
 #include "rl/trainer/stage_optimizer.h"
 
 namespace grpo::rl {

@@ -13,7 +13,7 @@
 #include "core/progress.h"
 #include "datasets/reader.h"
 #include "datasets/sampler.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/learner/grad_accumulation.h"
 #include "rl/trainer/distill_data.h"
 #include "rl/trainer/distill_trainer.h"

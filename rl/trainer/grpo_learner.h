@@ -12,7 +12,7 @@
 #include <memory>
 #include <optional>
 
-#include "model/transformer.h"
+#include "model/arch/transformer.h"
 #include "rl/algorithms/metrics.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sequence_batch.h"

@@ -13,7 +13,7 @@
 #include "core/report.h"
 #include "datasets/reader.h"
 #include "datasets/sampler.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rewards/audit.h"
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/kl.h"

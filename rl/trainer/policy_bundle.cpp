@@ -2,8 +2,8 @@
 #include "rl/trainer/policy_bundle.h"
 
 #include "core/error.h"
-#include "model/model_io.h"
-#include "model/stop_tokens.h"
+#include "model/io/model_io.h"
+#include "model/io/stop_tokens.h"
 
 namespace grpo::rl {
 

@@ -12,7 +12,7 @@
 #include "datasets/record.h"
 #include "model/tokenizer/chat_template.h"
 #include "model/tokenizer/tokenizer.h"
-#include "model/transformer.h"
+#include "model/arch/transformer.h"
 
 namespace grpo::rl {
 

@@ -11,7 +11,7 @@
 
 #include <vector>
 
-#include "model/transformer.h"
+#include "model/arch/transformer.h"
 #include "rl/learner/chunked_logprobs.h"
 
 namespace grpo::rl {

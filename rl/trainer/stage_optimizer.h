@@ -15,8 +15,8 @@
 #include <optional>
 #include <vector>
 
-#include "model/mixed_precision.h"
-#include "model/transformer.h"
+#include "model/arch/mixed_precision.h"
+#include "model/arch/transformer.h"
 #include "rl/learner/grad_clip.h"
 #include "rl/learner/optimizer.h"
 #include "rl/trainer/grpo_settings.h"

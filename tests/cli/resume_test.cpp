@@ -14,7 +14,7 @@
 
 #include "core/filesystem.h"
 #include "core/run_store.h"
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "tests/cli/tiny_policy.h"
 #include "tests/common/run_command.h"
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "model/config.h"
-#include "model/model_io.h"
+#include "model/arch/config.h"
+#include "model/io/model_io.h"
 #include "model/tokenizer/bpe_trainer.h"
 
 namespace grpo::testing {

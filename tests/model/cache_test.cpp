@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "test_util.h"
 
 namespace grpo::model {

@@ -6,12 +6,12 @@
 #include <set>
 
 #include "core/error.h"
-#include "model/architecture.h"
-#include "model/config.h"
-#include "model/model_info.h"
-#include "model/model_io.h"
-#include "model/rope.h"
-#include "model/transformer.h"
+#include "model/arch/architecture.h"
+#include "model/arch/config.h"
+#include "model/io/model_info.h"
+#include "model/io/model_io.h"
+#include "model/arch/rope.h"
+#include "model/arch/transformer.h"
 #include "test_util.h"
 
 namespace grpo::model {

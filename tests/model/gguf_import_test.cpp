@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "core/error.h"
-#include "model/checkpoint.h"
+#include "model/io/checkpoint.h"
 #include "model/gguf/gguf_hf_mapping.h"
 #include "model/gguf/gguf_import.h"
 #include "model/gguf/gguf_info.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "model/tokenizer/tokenizer.h"
 #include "tests/model/gguf_test_writer.h"
 #include "tests/model/test_util.h"

@@ -13,9 +13,9 @@
 
 #include <algorithm>
 
-#include "model/model_io.h"
-#include "model/safetensors.h"
-#include "model/transformer.h"
+#include "model/io/model_io.h"
+#include "model/io/safetensors.h"
+#include "model/arch/transformer.h"
 #include "test_util.h"
 #include "tests/common/cuda.h"
 #include "tests/common/fixtures.h"

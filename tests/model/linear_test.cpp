@@ -1,7 +1,7 @@
 // The model's Linear: torch::nn::Linear's initialisation for one seed, the same values and
 // gradients as torch::linear under autograd (with and without bias, 3-D input), and the weight
 // and bias gradients added into existing gradient buffers (MasterWeights' layout) in place.
-#include "model/linear.h"
+#include "model/arch/linear.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "core/torch/device.h"
-#include "model/model_io.h"
-#include "model/safetensors.h"
+#include "model/io/model_io.h"
+#include "model/io/safetensors.h"
 #include "test_util.h"
 #include "tests/common/fixtures.h"
 

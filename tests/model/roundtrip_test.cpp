@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "model/architecture.h"
-#include "model/model_io.h"
+#include "model/arch/architecture.h"
+#include "model/io/model_io.h"
 #include "test_util.h"
 #include "tests/common/fixtures.h"
 

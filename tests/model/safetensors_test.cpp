@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "model/checkpoint.h"
-#include "model/safetensors.h"
+#include "model/io/checkpoint.h"
+#include "model/io/safetensors.h"
 #include "test_util.h"
 
 namespace grpo::model {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "model/stop_tokens.h"
+#include "model/io/stop_tokens.h"
 #include "test_util.h"
 
 namespace grpo::model {

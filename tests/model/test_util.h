@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/filesystem.h"
-#include "model/config.h"
+#include "model/arch/config.h"
 
 namespace grpo::model::testing {
 

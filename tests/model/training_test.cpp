@@ -9,8 +9,8 @@
 
 #include "core/error.h"
 
-#include "model/mixed_precision.h"
-#include "model/model_io.h"
+#include "model/arch/mixed_precision.h"
+#include "model/io/model_io.h"
 #include "test_util.h"
 
 namespace grpo::model {

@@ -13,8 +13,8 @@
 
 #include "core/filesystem.h"
 #include "core/sqlite.h"
-#include "model/model_io.h"
-#include "model/safetensors.h"
+#include "model/io/model_io.h"
+#include "model/io/safetensors.h"
 #include "rl/trainer/policy_bundle.h"
 #include "rollout/engine.h"
 #include "tests/common/run_command.h"

@@ -5,7 +5,7 @@
 // refresh_weights without reallocating.
 #include <gtest/gtest.h>
 
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rollout/decode_forward.h"
 #include "rollout/bucket_graphs.h"
 #include "rollout/engine.h"
@@ -145,7 +145,7 @@ TEST(AllExpertsForward, EqualsTheMoeModule) {
       torch::manual_seed(3);
       auto x = torch::randn({7, m->config().hidden_size}, torch::kFloat32);
       model::ForwardContext ctx;
-      EXPECT_TRUE(torch::allclose(rollout::all_experts_forward(*moe, x), moe->forward(x, ctx).hidden, 1e-5, 1e-5))
+      EXPECT_TRUE(torch::allclose(model::all_experts_forward(*moe, x), moe->forward(x, ctx).hidden, 1e-5, 1e-5))
           << dir.filename();
       ++checked;
     }

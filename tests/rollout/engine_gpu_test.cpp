@@ -5,8 +5,8 @@
 // eagerly writes: the last hidden states and the prompts' cache rows.
 #include <gtest/gtest.h>
 
-#include "model/model_io.h"
-#include "model/safetensors.h"
+#include "model/io/model_io.h"
+#include "model/io/safetensors.h"
 #include "rollout/bucket_graphs.h"
 #include "rollout/decode_forward.h"
 #include "rollout/engine.h"

@@ -8,8 +8,8 @@
 #include <cmath>
 
 #include "core/torch/device.h"
-#include "model/model_io.h"
-#include "model/safetensors.h"
+#include "model/io/model_io.h"
+#include "model/io/safetensors.h"
 #include "rollout/engine.h"
 #include "tests/common/fixtures.h"
 

@@ -13,7 +13,7 @@
 
 #include "core/filesystem.h"
 #include "core/run_store.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/trainer/distill_trainer.h"
 #include "tests/trainer/tiny_world.h"
 

@@ -14,7 +14,7 @@
 #include "core/run_store.h"
 #include "core/text/utf8.h"
 #include "datasets/record.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "model/tokenizer/bpe_trainer.h"
 #include "rl/trainer/distill_trainer.h"
 #include "rl/trainer/grpo_trainer.h"

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/run_store.h"
 #include "datasets/responses.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/trainer/sft_trainer.h"
 #include "tests/trainer/tiny_world.h"
 

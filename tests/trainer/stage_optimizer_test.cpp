@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/filesystem.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/trainer/stage_optimizer.h"
 
 namespace grpo::rl {

@@ -10,7 +10,7 @@
 
 #include "datasets/reader.h"
 #include "datasets/responses.h"
-#include "model/model_io.h"
+#include "model/io/model_io.h"
 #include "rl/trainer/evaluation.h"
 #include "rl/trainer/sft_trainer.h"
 

@@ -1,0 +1,99 @@
+// DeepSeekMoE feed-forward: a router (`gate`), routed experts and optional shared experts.
+// Routing follows transformers: V2 = softmax scores, greedy or group-limited-greedy top-k,
+// weights times routed_scaling_factor, no renormalization; V3 = sigmoid scores, the
+// e_score_correction_bias added for selection only, group-limited top-k (groups ranked by their
+// top-2 biased scores, others masked with -inf), weights = unbiased scores, optionally
+// renormalized, times routed_scaling_factor. Router math runs in float32. The routed experts'
+// weights are stacked per layer (RoutedExperts); tokens are grouped by expert (one sort, then a
+// grouped GEMM or one slice per expert, index_add back), never looped one by one.
+// Also: per-expert load statistics, DeepSeek-V3's auxiliary-loss-free bias update and the
+// sequence-wise balance loss. It does not do expert parallelism or capacity dropping.
+#pragma once
+
+#include "model/arch/layers.h"
+
+namespace grpo::model {
+
+struct RouterOutput {
+  torch::Tensor weights;  // [N, K] float32, already scaled
+  torch::Tensor indices;  // [N, K] int64
+  torch::Tensor scores;   // [N, E] float32: softmax (V2) or sigmoid (V3) of the router logits
+};
+
+// How a router turns its scores into routing weights, for code that routes outside the module
+// (the rollout's fused router kernel) and must compute the same function.
+struct RoutingRule {
+  int64_t top_k = 1;
+  bool sigmoid = false;        // sigmoid scores (V3), else softmax (V2)
+  bool normalize = false;      // chosen weights divided by their sum (+ 1e-20)
+  bool group_limited = false;  // experts outside the best topk_group groups are excluded first
+  double scaling = 1.0;        // routed_scaling_factor, applied last
+};
+
+// Where a training step's (token, expert) pairs p = token·K + k go in the experts' grouped GEMM
+// input: each expert's rows start at a multiple of the alignment, in pair order within an expert;
+// `rows` = pairs + E·(align - 1) whatever the routing (static shapes). All int64 except ends.
+struct ExpertLayout {
+  torch::Tensor row_of_pair;   // [pairs]
+  torch::Tensor token_of_row;  // [rows]; padding rows: 0
+  torch::Tensor pair_of_row;   // [rows, 1]; padding rows: pairs
+  torch::Tensor ends;          // [E] int32 end row of each expert's group (the last: rows)
+};
+
+class RouterImpl : public torch::nn::Module {
+ public:
+  explicit RouterImpl(const ModelConfig& config);
+  RouterOutput route(const torch::Tensor& x);  // x: [N, hidden]
+  RoutingRule rule() const { return {top_k_, sigmoid_, normalize_, group_limited_, scaling_}; }
+  torch::Tensor weight;                 // [E, hidden]
+  torch::Tensor e_score_correction_bias;  // [E] float32 buffer (V3 only)
+
+ private:
+  torch::Tensor limit_groups(const torch::Tensor& selection, bool top2_sum, double fill) const;
+  int64_t top_k_, groups_, topk_groups_;
+  bool sigmoid_, normalize_, group_limited_;
+  double scaling_;
+};
+TORCH_MODULE(Router);
+
+// The routed experts of one layer, stacked: gate_up_proj [E, 2I, hidden] (each expert's gate
+// rows, then its up rows) and down_proj [E, hidden, I], registered as experts.gate_up_proj and
+// experts.down_proj (the tensor table maps the checkpoint's per-expert names onto them).
+class RoutedExpertsImpl : public torch::nn::Module {
+ public:
+  RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t intermediate);
+  // x: [T, hidden] rows sorted by expert; offsets: [E] int32 end offsets of each expert's rows,
+  // on x's device -> [T, hidden]. A grouped GEMM where compat supports one (bf16 CUDA: no host
+  // read), otherwise one matmul per expert after one host read of the offsets.
+  torch::Tensor forward(const torch::Tensor& sorted_x, const torch::Tensor& offsets);
+  // Whether forward runs without host reads for inputs like `x` (dtype and device).
+  bool host_free(const torch::Tensor& x) const;
+  torch::Tensor gate_up_proj, down_proj;
+};
+TORCH_MODULE(RoutedExperts);
+
+class MoeFeedForward : public FeedForwardBase {
+ public:
+  explicit MoeFeedForward(const ModelConfig& config);
+  LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx) override;
+
+  // Tokens routed to each expert since the last reset: [E] int64 (padding excluded).
+  torch::Tensor expert_load() const { return load_; }
+  void reset_expert_load() { load_.zero_(); }
+  // DeepSeek-V3 auxiliary-loss-free balancing: bias_i += gamma * sign(mean_load - load_i), then
+  // resets the load. Needs the correction bias (V3).
+  void update_bias(double gamma);
+
+  Router gate{nullptr};
+  RoutedExperts experts{nullptr};
+  Mlp shared_experts{nullptr};
+
+ private:
+  torch::Tensor run_experts(const torch::Tensor& x, const RouterOutput& route);
+  torch::Tensor balance_loss(const RouterOutput& route, const torch::Tensor& valid, int64_t batch, double alpha) const;
+
+  int64_t num_experts_, top_k_;
+  torch::Tensor load_;
+};
+
+}  // namespace grpo::model
