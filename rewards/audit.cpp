@@ -48,28 +48,53 @@ std::vector<bool> duplicates_in_group(const std::vector<AuditSample>& samples) {
   return duplicate;
 }
 
-std::map<std::string, double> audit_metrics(const std::vector<AuditSample>& samples, const AuditOptions& options) {
+namespace {
+
+// Metric -> whether each sample shows it, for the metrics that apply (see audit.h); none for an
+// empty batch.
+std::map<std::string, std::vector<bool>> flags_by_metric(const std::vector<AuditSample>& samples,
+                                                         const AuditOptions& options) {
   if (samples.empty()) return {};
-  size_t copied = 0, placeholder = 0, empty = 0, expression = 0, format_wrong = 0;
+  std::map<std::string, std::vector<bool>> out;
   for (const auto& s : samples) {
     const auto f = audit_flags(s, options);
-    copied += f.answer_copied_from_prompt;
-    placeholder += f.placeholder_thinking;
-    empty += f.empty_thinking;
-    expression += f.answer_is_expression;
-    format_wrong += f.format_without_accuracy;
+    out["audit/answer_copied_from_prompt"].push_back(f.answer_copied_from_prompt);
+    out["audit/placeholder_thinking"].push_back(f.placeholder_thinking);
+    out["audit/empty_thinking"].push_back(f.empty_thinking);
+    out["audit/answer_is_expression"].push_back(f.answer_is_expression);
+    out["audit/format_without_accuracy"].push_back(f.format_without_accuracy);
   }
-  const auto duplicate = duplicates_in_group(samples);
-  const double n = static_cast<double>(samples.size());
-  std::map<std::string, double> m = {
-      {"audit/answer_copied_from_prompt", copied / n},
-      {"audit/placeholder_thinking", placeholder / n},
-      {"audit/empty_thinking", empty / n},
-      {"audit/duplicate_in_group", static_cast<double>(std::count(duplicate.begin(), duplicate.end(), true)) / n}};
-  if (options.answers_are_values) m["audit/answer_is_expression"] = expression / n;
+  out["audit/duplicate_in_group"] = duplicates_in_group(samples);
+  if (!options.answers_are_values) out.erase("audit/answer_is_expression");
   const bool judged = samples.front().format_satisfied.has_value() && samples.front().correct.has_value();
-  if (judged) m["audit/format_without_accuracy"] = format_wrong / n;
+  if (!judged) out.erase("audit/format_without_accuracy");
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, double> audit_metrics(const std::vector<AuditSample>& samples, const AuditOptions& options) {
+  std::map<std::string, double> m;
+  const double n = static_cast<double>(samples.size());
+  for (const auto& [name, flags] : flags_by_metric(samples, options))
+    m[name] = static_cast<double>(std::count(flags.begin(), flags.end(), true)) / n;
   return m;
+}
+
+std::vector<AuditFinding> audit_findings(const std::vector<AuditSample>& samples, const AuditOptions& options,
+                                         const AuditSettings& settings) {
+  const auto thresholds = audit_thresholds(settings);
+  std::vector<AuditFinding> out;
+  for (const auto& [name, flags] : flags_by_metric(samples, options)) {
+    AuditFinding finding;
+    finding.metric = name;
+    finding.threshold = thresholds.at(name);
+    for (size_t i = 0; i < flags.size(); ++i)
+      if (flags[i]) finding.flagged.push_back(i);
+    finding.fraction = static_cast<double>(finding.flagged.size()) / static_cast<double>(samples.size());
+    out.push_back(std::move(finding));
+  }
+  return out;
 }
 
 AuditRoles audit_roles(const std::vector<std::string>& names, size_t correctness_index) {
@@ -87,6 +112,30 @@ AuditRoles audit_roles(const std::vector<std::string>& names, size_t correctness
     roles.answers_are_values = name != "countdown" && name != "code";
   }
   return roles;
+}
+
+AuditSample audit_sample(std::string_view prompt, std::string_view completion, size_t group,
+                         const std::vector<double>& reward_values, const AuditRoles& roles) {
+  AuditSample a;
+  a.prompt = prompt;
+  a.completion = completion;
+  a.group = group;
+  if (roles.format) a.format_satisfied = reward_satisfied(reward_values.at(*roles.format));
+  if (roles.correctness) a.correct = reward_satisfied(reward_values.at(*roles.correctness));
+  return a;
+}
+
+std::vector<AuditSample> audit_samples_by_prompt(const std::vector<Sample>& samples, const BatchScores& scores,
+                                                 const AuditRoles& roles) {
+  std::map<std::string_view, size_t> group_of_prompt;
+  std::vector<AuditSample> out;
+  out.reserve(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& s = samples[i];
+    const size_t group = group_of_prompt.emplace(s.prompt, group_of_prompt.size()).first->second;
+    out.push_back(audit_sample(s.prompt, s.completion, group, scores.values[i], roles));
+  }
+  return out;
 }
 
 std::vector<std::string> AuditAlarm::crossed(const std::map<std::string, double>& metrics) {

@@ -9,8 +9,9 @@
 //                                    only when answers are values (not for countdown or code)
 //   audit/format_without_accuracy    the format reward is fully satisfied while the correctness
 //                                    reward says wrong; only when both rewards are configured
-// and the thresholds above which a warning is due (config section `audit`). It scores
-// nothing and changes no reward; it only counts. No LibTorch.
+// and the thresholds above which a warning is due (config section `audit`); for `grpo reward
+// check`, also which completions show each hack. It scores nothing and changes no reward; it
+// only counts. No LibTorch.
 #pragma once
 
 #include <map>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/config/fields.h"
+#include "rewards/reward_set.h"
 
 namespace grpo::rewards {
 
@@ -85,6 +87,31 @@ struct AuditRoles {
   bool answers_are_values = true;
 };
 AuditRoles audit_roles(const std::vector<std::string>& reward_names, size_t correctness_index);
+
+// The audit's view of one scored completion: format_satisfied and correct are whether the
+// rewards in those roles are fully satisfied (reward_satisfied), left unset for a role no reward
+// fills. reward_values: one per reward of the set, in its order.
+AuditSample audit_sample(std::string_view prompt, std::string_view completion, size_t group,
+                         const std::vector<double>& reward_values, const AuditRoles& roles);
+
+// A file of scored completions as audit samples (`grpo reward check`): completions with the same
+// prompt text form one group, numbered in order of first appearance. The samples view
+// `samples`' text, which must outlive them.
+std::vector<AuditSample> audit_samples_by_prompt(const std::vector<Sample>& samples, const BatchScores& scores,
+                                                 const AuditRoles& roles);
+
+// One metric over a batch, with its threshold and the completions that show it.
+struct AuditFinding {
+  std::string metric;           // "audit/..."
+  double fraction = 0.0;        // flagged.size() / completions
+  double threshold = 0.0;       // from AuditSettings
+  std::vector<size_t> flagged;  // indices of the completions that show it, ascending
+  bool over() const { return fraction > threshold; }
+};
+
+// One finding per metric that applies (those audit_metrics gives), sorted by metric name.
+std::vector<AuditFinding> audit_findings(const std::vector<AuditSample>& samples, const AuditOptions& options,
+                                         const AuditSettings& settings);
 
 // Remembers which metrics are above their thresholds and reports each crossing upward once
 // (a metric that falls back below may warn again later).

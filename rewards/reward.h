@@ -68,6 +68,10 @@ class Params {
   std::vector<std::string> known_;
 };
 
+// Whether `value` fully satisfies its reward: 1 up to rounding. Accuracy metrics, pass@k and
+// the hacking audit count a completion as correct (or well formatted) by this one test.
+inline bool reward_satisfied(double value) { return value >= 1.0 - 1e-9; }
+
 using RewardFactory = std::function<std::unique_ptr<Reward>(Params& params)>;
 
 // Registering a name twice throws grpo::Error.

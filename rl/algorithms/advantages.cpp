@@ -3,6 +3,7 @@
 #include "rl/algorithms/advantages.h"
 
 #include "core/error.h"
+#include "rl/algorithms/groups.h"
 #include "rl/algorithms/tensor_checks.h"
 
 namespace grpo::rl {
@@ -11,13 +12,16 @@ namespace {
 // verl's masked_whiten adds this to the variance.
 constexpr double kWhitenEpsilon = 1e-8;
 
-// rewards [N] → [N/G, G] float64, after checking shape, group size and finiteness.
-torch::Tensor grouped_rewards(const torch::Tensor& rewards, const AdvantageOptions& options) {
+// A batch's rewards by group, after checking shape, group size and finiteness.
+struct GroupedRewards {
+  Groups groups;
+  torch::Tensor per_row;  // [N] float64
+  torch::Tensor grouped;  // [N/G, G] float64, a view of per_row
+};
+
+GroupedRewards grouped_rewards(const torch::Tensor& rewards, const AdvantageOptions& options) {
   require_rank(rewards, 1, "rewards");
-  const int64_t n = rewards.size(0), g = options.group_size;
-  require(g >= 2, "group_size: expected at least 2 completions per prompt, got " + std::to_string(g));
-  require(n > 0 && n % g == 0,
-          "rewards: " + std::to_string(n) + " rows do not divide into groups of " + std::to_string(g));
+  const Groups groups(rewards.size(0), options.group_size, "rewards");
   auto r = rewards.detach().to(torch::kFloat64);
   auto finite = torch::isfinite(r);
   if (!finite.all().item<bool>()) {
@@ -25,15 +29,13 @@ torch::Tensor grouped_rewards(const torch::Tensor& rewards, const AdvantageOptio
     throw Error("rewards: row " + std::to_string(row) + " is not finite (" +
                 std::to_string(r[row].item<double>()) + ")");
   }
-  return r.view({n / g, g});
+  return {groups, r, groups.by_group(r)};
 }
 
-// [N/G, 1] bool: the group's rewards are all equal.
-torch::Tensor zero_variance_groups(const torch::Tensor& grouped) {
-  return (std::get<0>(grouped.max(1, true)) == std::get<0>(grouped.min(1, true)));
-}
-
-AdvantageResult finish(torch::Tensor grouped_advantages, const torch::Tensor& zero_var) {
+// Every estimator zeroes the groups that carry no signal (groups.h), so float rounding of
+// their means cannot leave noise behind.
+AdvantageResult finish(torch::Tensor grouped_advantages, const GroupedRewards& rewards) {
+  const auto zero_var = rewards.groups.zero_variance(rewards.per_row).unsqueeze(1);  // [N/G, 1]
   auto a = grouped_advantages.masked_fill(zero_var, 0.0).reshape({-1}).to(torch::kFloat32);
   Metrics m;
   m["advantages/mean"] = a.mean();
@@ -53,7 +55,8 @@ RewardScaling parse_reward_scaling(const std::string& name) {
 }
 
 AdvantageResult grpo_advantages(const torch::Tensor& rewards, const AdvantageOptions& options) {
-  auto r = grouped_rewards(rewards, options);
+  const auto grouped = grouped_rewards(rewards, options);
+  const auto& r = grouped.grouped;
   auto centered = r - r.mean(1, true);
   switch (options.scaling) {
     case RewardScaling::group:
@@ -65,18 +68,20 @@ AdvantageResult grpo_advantages(const torch::Tensor& rewards, const AdvantageOpt
     case RewardScaling::none:
       break;
   }
-  return finish(centered, zero_variance_groups(r));
+  return finish(centered, grouped);
 }
 
 AdvantageResult rloo_advantages(const torch::Tensor& rewards, const AdvantageOptions& options) {
-  auto r = grouped_rewards(rewards, options);
+  const auto grouped = grouped_rewards(rewards, options);
+  const auto& r = grouped.grouped;
   const double g = static_cast<double>(options.group_size);
-  return finish((r - r.mean(1, true)) * (g / (g - 1.0)), zero_variance_groups(r));
+  return finish((r - r.mean(1, true)) * (g / (g - 1.0)), grouped);
 }
 
 AdvantageResult reinforce_plus_plus_baseline_advantages(const torch::Tensor& rewards,
                                                         const AdvantageOptions& options) {
-  auto r = grouped_rewards(rewards, options);
+  const auto grouped = grouped_rewards(rewards, options);
+  const auto& r = grouped.grouped;
   auto centered = r - r.mean(1, true);
   torch::Tensor w = torch::ones_like(centered);
   if (options.token_counts.defined()) {
@@ -88,7 +93,7 @@ AdvantageResult reinforce_plus_plus_baseline_advantages(const torch::Tensor& rew
   auto var = (w * (centered - mean).square()).sum() / total;
   const double weight = total.item<double>();
   if (weight > 1.0) var = var * (weight / (weight - 1.0));  // Bessel's correction, as verl
-  return finish((centered - mean) * torch::rsqrt(var + kWhitenEpsilon), zero_variance_groups(r));
+  return finish((centered - mean) * torch::rsqrt(var + kWhitenEpsilon), grouped);
 }
 
 Registry<AdvantageFn>& advantage_estimators() {

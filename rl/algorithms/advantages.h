@@ -1,14 +1,14 @@
 // Advantage estimators for outcome rewards: one scalar reward per completion in, one scalar
 // advantage per completion out (the loss broadcasts it over the completion's tokens). Completions
-// arrive in groups of G consecutive rows that share a prompt. Registered by name:
+// arrive in groups of G consecutive rows that share a prompt (groups.h). Registered by name:
 //   grpo                          (r - mean_g) / (std_g + eps), std with Bessel's correction;
 //                                 scaling group | batch (TRL's batch std) | none (Dr. GRPO: r - mean_g)
 //   rloo                          G/(G-1) · (r - mean_g) = r - mean of the other G-1
 //   reinforce_plus_plus_baseline  r - mean_g, then whitened over the batch (verl: weighted by
 //                                 token counts when given, var with Bessel's correction, eps 1e-8)
-// Every estimator gives exactly zero to a group whose rewards are all equal: such a group carries
-// no learning signal, and floating-point means would otherwise leave ±1e-8 noise (or, after
-// whitening, a shift). Not here: token-level rewards, GAE/critics, NaN-as-missing rewards (a
+// Every estimator gives exactly zero to a group whose rewards are all equal
+// (Groups::zero_variance): such a group carries no learning signal, and floating-point means
+// would otherwise leave ±1e-8 noise (or, after whitening, a shift). Not here: token-level rewards, GAE/critics, NaN-as-missing rewards (a
 // non-finite reward is an error naming its row).
 #pragma once
 

@@ -14,12 +14,14 @@
 #include "datasets/reader.h"
 #include "datasets/sampler.h"
 #include "model/io/model_io.h"
+#include "policy/engine_factory.h"
+#include "policy/policy_bundle.h"
 #include "rewards/audit.h"
 #include "rl/algorithms/advantages.h"
+#include "rl/algorithms/groups.h"
 #include "rl/algorithms/kl.h"
-#include "rl/trainer/evaluation.h"
+#include "rl/trainer/evaluation_log.h"
 #include "rl/trainer/grpo_learner.h"
-#include "rl/trainer/policy_bundle.h"
 #include "rl/trainer/run_context.h"
 
 namespace grpo::rl {
@@ -46,12 +48,6 @@ struct Collected {
   double rollout_seconds = 0, reward_seconds = 0;
 };
 
-bool zero_variance(const std::vector<Scored>& c, size_t begin, size_t g) {
-  for (size_t i = begin + 1; i < begin + g; ++i)
-    if (c[i].total != c[begin].total) return false;
-  return true;
-}
-
 class GrpoRun {
  public:
   GrpoRun(const ExperimentConfig& config, RunContext& ctx) : cfg_(config), ctx_(ctx) {}
@@ -70,7 +66,7 @@ class GrpoRun {
 
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
-  std::optional<PolicyBundle> policy_;
+  std::optional<policy::PolicyBundle> policy_;
   model::CausalLM reference_{nullptr};
   bool reference_refreshed_ = false;
   std::unique_ptr<rollout::RolloutEngine> engine_;
@@ -85,14 +81,14 @@ class GrpoRun {
 void GrpoRun::setup() {
   const std::filesystem::path start = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
   require(!start.empty(), "policy.path is empty: name the Hugging Face directory of the policy");
-  PolicyLoad load;
+  policy::PolicyLoad load;
   load.model_dir = start;
   load.tokenizer = cfg_.policy.tokenizer;
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
   load.dtype = torch::kFloat32;  // the checkpoint's precision: the learner takes exact masters, then casts
-  policy_.emplace(load_policy_bundle(load));
+  policy_.emplace(policy::load_policy_bundle(load));
   policy_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   if (cfg_.rl.kl_beta > 0) {
     const auto saved_ref = ctx_.checkpoint ? *ctx_.checkpoint / "reference" : std::filesystem::path();
@@ -119,20 +115,12 @@ void GrpoRun::setup() {
                  : std::make_unique<datasets::ShuffleSampler>(static_cast<int64_t>(train_.size()),
                                                               static_cast<uint64_t>(cfg_.run.seed));
 
-  int64_t longest_prompt = 0;
-  for (const auto& r : train_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
-  for (const auto& r : eval_) longest_prompt = std::max<int64_t>(longest_prompt, policy_->encode_prompt(r).size());
   // The learner first: it repacks the policy's parameters into flat buffers, and the engine
   // (colocated: the same tensors, no copy) must see them where they will stay.
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
                                            cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
-  rollout::EngineOptions eo;
-  eo.slots = cfg_.rollout.max_batch_sequences;
-  eo.max_len = longest_prompt + cfg_.rollout.max_new_tokens;
-  eo.cuda_graphs = cfg_.rollout.cuda_graphs;
-  eo.decode = [this](const std::vector<int64_t>& ids) { return policy_->decode(ids); };
-  engine_ = std::make_unique<rollout::RolloutEngine>(policy_->model, eo);
+  engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}));
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
                           start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
                           static_cast<long long>(policy_->model->config().vocab_size), train_.size(), eval_.size(),
@@ -194,12 +182,17 @@ Collected GrpoRun::collect(int64_t step) {
     }
     out.reward_seconds += since(t0);
 
-    for (size_t b = 0; b < batch.size(); b += g) {
+    const Groups groups(static_cast<int64_t>(batch.size()), g);
+    std::vector<double> totals;
+    for (const auto& s : batch) totals.push_back(s.total);
+    const auto zero_variance = groups.zero_variance(torch::tensor(totals, torch::kFloat64));
+    for (int64_t k = 0; k < groups.count(); ++k) {
       ++out.groups_generated;
-      const bool flat = zero_variance(batch, b, g);
+      const bool flat = zero_variance[k].item<bool>();
       out.groups_zero_std += flat;
       auto& dest = (cfg_.rl.dynamic_sampling && flat) ? dropped : out.completions;
-      dest.insert(dest.end(), std::make_move_iterator(batch.begin() + b), std::make_move_iterator(batch.begin() + b + g));
+      const auto first = batch.begin() + groups.first_row(k);
+      dest.insert(dest.end(), std::make_move_iterator(first), std::make_move_iterator(first + g));
     }
     ++out.rounds;
     if (!cfg_.rl.dynamic_sampling) break;
@@ -251,7 +244,7 @@ std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const to
     for (size_t r = 0; r < names.size(); ++r) sums[r] += s.reward_values[r];
     total += s.total;
     total_sq += s.total * s.total;
-    correct += s.reward_values[correct_index_] >= 1.0 - 1e-9;
+    correct += rewards::reward_satisfied(s.reward_values[correct_index_]);
     const double len = static_cast<double>(s.completion_ids.size());
     len_sum += len;
     len_min = std::min(len_min, len);
@@ -276,17 +269,13 @@ std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const to
 // threshold is logged as a warning and a run event.
 std::map<std::string, double> GrpoRun::audit_step(int64_t step, const Collected& c) {
   const auto roles = rewards::audit_roles(rewards_->names(), static_cast<size_t>(correct_index_));
+  const Groups groups(static_cast<int64_t>(c.completions.size()), cfg_.rl.group_size);
   std::vector<rewards::AuditSample> samples;
   samples.reserve(c.completions.size());
   for (size_t i = 0; i < c.completions.size(); ++i) {
     const auto& s = c.completions[i];
-    rewards::AuditSample a;
-    a.prompt = s.prompt;
-    a.completion = s.completion;
-    a.group = i / static_cast<size_t>(cfg_.rl.group_size);
-    if (roles.format) a.format_satisfied = s.reward_values[*roles.format] >= 1.0 - 1e-9;
-    if (roles.correctness) a.correct = s.reward_values[*roles.correctness] >= 1.0 - 1e-9;
-    samples.push_back(a);
+    samples.push_back(rewards::audit_sample(s.prompt, s.completion, groups.group_of(static_cast<int64_t>(i)),
+                                            s.reward_values, roles));
   }
   auto metrics = rewards::audit_metrics(samples, {roles.answers_are_values});
   for (const auto& message : audit_alarm_.crossed(metrics)) {
@@ -299,7 +288,7 @@ std::map<std::string, double> GrpoRun::audit_step(int64_t step, const Collected&
 int64_t GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages) {
   std::vector<SampleRecord> records;
   const auto& names = rewards_->names();
-  const int64_t g = cfg_.rl.group_size;
+  const Groups groups(static_cast<int64_t>(c.completions.size()), cfg_.rl.group_size);
   int64_t dropped = 0;
   auto warn_dropped = [&](int64_t count, const std::string& why) {
     dropped += count;
@@ -311,8 +300,8 @@ int64_t GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tens
       const auto& s = c.completions[i];
       SampleRecord r;
       r.step = step;
-      r.prompt_index = i / g;
-      r.sample_index = i % g;
+      r.prompt_index = groups.group_of(i);
+      r.sample_index = groups.index_in_group(i);
       r.prompt = s.prompt;
       r.completion = s.completion;  // the store replaces bytes that are not UTF-8; the ids stay exact
       nlohmann::json reasons = nlohmann::json::object();
