@@ -1,6 +1,7 @@
-// Where the reference fixtures live, for parity tests. $GRPO_FIXTURES wins; otherwise
-// ../shared/fixtures beside the source checkout. Tests call GRPO_REQUIRE_FIXTURES() to skip
-// with a clear message when the folder is absent (e.g. a clone without ../shared).
+// Where the reference fixtures live, for parity tests: tests/fixtures in the source tree (see its
+// README.md), or $GRPO_FIXTURES when set and not empty (another set of the same layout). They
+// travel with the repository, so GRPO_REQUIRE_FIXTURES() fails, naming the folder, when there
+// are none: a missing set is a broken checkout or a wrong GRPO_FIXTURES, not a reason to skip.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,8 +15,8 @@
 namespace grpo::testing {
 
 inline std::filesystem::path fixtures_root() {
-  if (const char* env = std::getenv("GRPO_FIXTURES")) return env;
-  return std::filesystem::path(GRPO_SOURCE_DIR) / ".." / "shared" / "fixtures";
+  if (const char* env = std::getenv("GRPO_FIXTURES"); env && *env) return env;
+  return std::filesystem::path(GRPO_SOURCE_DIR) / "tests" / "fixtures";
 }
 
 // Every immediate subdirectory of fixtures_root()/kind, sorted (kind = "models" or "tokenizers").
@@ -34,6 +35,6 @@ inline std::vector<std::filesystem::path> fixture_dirs(const std::string& kind) 
 #define GRPO_REQUIRE_FIXTURES(kind)                                                         \
   do {                                                                                      \
     if (::grpo::testing::fixture_dirs(kind).empty())                                        \
-      GTEST_SKIP() << "no fixtures under " << (::grpo::testing::fixtures_root() / kind)     \
-                   << " (set GRPO_FIXTURES or place ../shared beside the checkout)";       \
+      GTEST_FAIL() << "no fixtures under " << (::grpo::testing::fixtures_root() / kind)     \
+                   << " (tests/fixtures of the checkout, or $GRPO_FIXTURES when set)";      \
   } while (0)
