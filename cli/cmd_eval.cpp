@@ -11,7 +11,8 @@
 #include "core/torch/device.h"
 #include "datasets/dataset_config.h"
 #include "datasets/reader.h"
-#include "rl/trainer/evaluation.h"
+#include "policy/engine_factory.h"
+#include "policy/evaluation.h"
 
 namespace {
 
@@ -56,11 +57,11 @@ void setup_eval(CLI::App& root) {
     ds.on_malformed = "error";
     auto records = grpo::datasets::read_dataset(a->data, grpo::datasets::read_options(ds)).records;
     if (a->limit > 0 && static_cast<int64_t>(records.size()) > a->limit) records.resize(a->limit);
-    grpo::rl::PolicyLoad load;
+    grpo::policy::PolicyLoad load;
     load.model_dir = a->model;
     load.template_name = a->template_name;
     load.device = grpo::parse_device(a->device);
-    auto policy = grpo::rl::load_policy_bundle(load);
+    auto policy = grpo::policy::load_policy_bundle(load);
     nlohmann::json params;
     try {
       params = nlohmann::json::parse(a->reward_params);
@@ -68,14 +69,11 @@ void setup_eval(CLI::App& root) {
       throw grpo::Error("--reward-params is not valid JSON: " + std::string(e.what()));
     }
     grpo::rewards::RewardSet rewards({{a->reward, 1.0, params}});
-    int64_t longest = 0;
-    for (const auto& r : records) longest = std::max<int64_t>(longest, policy.encode_prompt(r).size());
-    grpo::rollout::EngineOptions eo;
-    eo.slots = std::max(a->slots, a->k);
-    eo.max_len = longest + a->max_new_tokens;
-    eo.decode = [&policy](const std::vector<int64_t>& ids) { return policy.decode(ids); };
-    grpo::rollout::RolloutEngine engine(policy.model, eo);
-    grpo::rl::EvalOptions opts;
+    grpo::rollout::RolloutSettings rs;
+    rs.max_batch_sequences = a->slots;
+    rs.max_new_tokens = a->max_new_tokens;
+    const auto engine = grpo::policy::make_engine(policy, rs, grpo::policy::longest_prompt(policy, {&records}), a->k);
+    grpo::policy::EvalOptions opts;
     opts.k = a->k;
     opts.temperature = a->temperature >= 0 ? a->temperature : (a->k > 1 ? 1.0 : 0.0);
     opts.top_p = a->top_p;
@@ -83,7 +81,7 @@ void setup_eval(CLI::App& root) {
     opts.stop_strings = a->stop;
     opts.correct_reward = a->reward;
     opts.seed = a->seed;
-    const auto result = grpo::rl::evaluate(engine, policy, records, rewards, opts);
+    const auto result = grpo::policy::evaluate(*engine, policy, records, rewards, opts);
     std::cout << grpo::datasets::to_json(result.summary).dump(2) << "\n";
     if (!a->output.empty()) {
       std::ofstream out(a->output);

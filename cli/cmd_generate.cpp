@@ -12,8 +12,8 @@
 #include "core/text/json_lossy.h"
 #include "core/torch/device.h"
 #include "datasets/json_text.h"
-#include "rl/trainer/policy_bundle.h"
-#include "rollout/engine.h"
+#include "policy/engine_factory.h"
+#include "policy/policy_bundle.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ struct GenerateArgs {
   std::vector<std::string> stop;
 };
 
-std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& a, const grpo::rl::PolicyBundle& p) {
+std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& a, const grpo::policy::PolicyBundle& p) {
   std::ifstream in(a.input);
   if (!in) throw grpo::Error(grpo::SourceLocation{a.input, 0, 0}, "cannot open input file");
   std::vector<grpo::rollout::GenerationRequest> out;
@@ -75,26 +75,25 @@ void setup_generate(CLI::App& root) {
   cmd->add_option("--threads", a->threads, "CPU threads (0 = all)");
   cmd->callback([a] {
     grpo::set_cpu_threads(static_cast<int>(a->threads));
-    grpo::rl::PolicyLoad load;
+    grpo::policy::PolicyLoad load;
     load.model_dir = a->model;
     load.tokenizer = a->tokenizer;
     load.template_name = a->template_name;
     load.device = grpo::parse_device(a->device);
-    auto policy = grpo::rl::load_policy_bundle(load);
+    auto policy = grpo::policy::load_policy_bundle(load);
     const auto requests = read_requests(*a, policy);
     int64_t longest = 0, total = 0;
     for (const auto& q : requests) {
       longest = std::max<int64_t>(longest, q.prompt_ids.size());
       total += q.n * q.max_new_tokens;
     }
-    grpo::rollout::EngineOptions eo;
-    eo.slots = std::max(a->slots, a->n);
-    eo.max_len = longest + a->max_new_tokens;
-    eo.decode = [&policy](const std::vector<int64_t>& ids) { return policy.decode(ids); };
-    grpo::rollout::RolloutEngine engine(policy.model, eo);
+    grpo::rollout::RolloutSettings rs;
+    rs.max_batch_sequences = a->slots;
+    rs.max_new_tokens = a->max_new_tokens;
+    const auto engine = grpo::policy::make_engine(policy, rs, longest, a->n);
     grpo::Progress progress("generate", total, "tok", 5.0);
     int64_t shown = 0;
-    const auto result = engine.generate(requests, a->seed, [&](int64_t done) {
+    const auto result = engine->generate(requests, a->seed, [&](int64_t done) {
       progress.advance(done - shown);
       shown = done;
     });

@@ -71,7 +71,7 @@ struct Chunk {
   std::vector<std::string> prompts;  // rendered, for the rewards
 };
 
-Chunk make_requests(const PolicyBundle& teacher, const std::vector<datasets::Record>& records, size_t begin,
+Chunk make_requests(const policy::PolicyBundle& teacher, const std::vector<datasets::Record>& records, size_t begin,
                     size_t end, const TeacherSampling& s) {
   Chunk c;
   for (size_t i = begin; i < end; ++i) {
@@ -161,7 +161,7 @@ class SampleFilter {
 
 }  // namespace
 
-DistillData make_distill_data(rollout::RolloutEngine& engine, const PolicyBundle& teacher,
+DistillData make_distill_data(rollout::RolloutEngine& engine, const policy::PolicyBundle& teacher,
                               const std::vector<datasets::Record>& records, const rewards::RewardSet& reward_set,
                               const FilterRule& rule, const TeacherSampling& s) {
   require(!records.empty(), "distillation needs at least one prompt");

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "datasets/record.h"
+#include "policy/policy_bundle.h"
 #include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/policy_bundle.h"
 #include "rollout/engine.h"
 
 namespace grpo::rl {
@@ -67,7 +67,7 @@ struct DistillData {
 
 // Samples every record with the teacher (engine colocated with teacher.model), scores and
 // filters. Deterministic in sampling.seed.
-DistillData make_distill_data(rollout::RolloutEngine& engine, const PolicyBundle& teacher,
+DistillData make_distill_data(rollout::RolloutEngine& engine, const policy::PolicyBundle& teacher,
                               const std::vector<datasets::Record>& records, const rewards::RewardSet& reward_set,
                               const FilterRule& rule, const TeacherSampling& sampling);
 

@@ -14,9 +14,11 @@
 #include "datasets/reader.h"
 #include "datasets/sampler.h"
 #include "model/io/model_io.h"
+#include "policy/engine_factory.h"
 #include "rl/learner/grad_accumulation.h"
 #include "rl/trainer/distill_data.h"
 #include "rl/trainer/distill_trainer.h"
+#include "rl/trainer/evaluation_log.h"
 #include "rl/trainer/reverse_kl.h"
 #include "rl/trainer/sequence_batch.h"
 #include "rl/trainer/stage_optimizer.h"
@@ -37,7 +39,7 @@ torch::Tensor predicting_hidden(model::CausalLM& model, const SequenceBatch& bat
 }
 
 // The KL is per token id, so both models must give ids the same meaning.
-void require_same_tokenizer(const PolicyBundle& student, const PolicyBundle& teacher, const datasets::Record& probe) {
+void require_same_tokenizer(const policy::PolicyBundle& student, const policy::PolicyBundle& teacher, const datasets::Record& probe) {
   const auto a = student.tokenizer.vocab_size(), b = teacher.tokenizer.vocab_size();
   if (a != b)
     throw Error("on_policy_kl needs one tokenizer for student and teacher: the student's has " + std::to_string(a) +
@@ -70,7 +72,7 @@ class OnPolicyDistill {
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
   rewards::RewardSet rewards_;
-  std::optional<PolicyBundle> student_, teacher_;
+  std::optional<policy::PolicyBundle> student_, teacher_;
   std::vector<datasets::Record> train_, eval_;
   std::unique_ptr<rollout::RolloutEngine> engine_;
   std::unique_ptr<StageOptimizer> optimizer_;
@@ -78,14 +80,14 @@ class OnPolicyDistill {
 };
 
 void OnPolicyDistill::setup() {
-  PolicyLoad load;
+  policy::PolicyLoad load;
   load.model_dir = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
   load.tokenizer = ctx_.checkpoint ? "" : cfg_.policy.tokenizer;
   load.template_name = cfg_.policy.template_name;
   load.system_prompt = cfg_.policy.system_prompt;
   load.device = ctx_.device;
   load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
-  student_.emplace(load_policy_bundle(load));
+  student_.emplace(policy::load_policy_bundle(load));
   student_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
   teacher_.emplace(load_teacher(cfg_, ctx_.device, ctx_.dtype));
   train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
@@ -98,7 +100,7 @@ void OnPolicyDistill::setup() {
   // The optimizer first: it repacks the student's parameters, which the engine then shares.
   optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
-  engine_ = make_engine(*student_, {&train_, &eval_}, cfg_.rollout);
+  engine_ = policy::make_engine(*student_, cfg_.rollout, policy::longest_prompt(*student_, {&train_, &eval_}));
   const auto n = static_cast<int64_t>(train_.size());
   sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
                  ? std::make_unique<datasets::ShuffleSampler>(n, datasets::sampler_state_from_json(ctx_.state.data))

@@ -11,40 +11,28 @@
 #include "core/report.h"
 #include "core/strings.h"
 #include "datasets/reader.h"
+#include "policy/engine_factory.h"
 #include "rl/trainer/distill_data.h"
 #include "rl/trainer/distill_on_policy.h"
+#include "rl/trainer/evaluation_log.h"
 #include "rl/trainer/sft_trainer.h"
 
 namespace fs = std::filesystem;
 
 namespace grpo::rl {
 
-PolicyBundle load_teacher(const ExperimentConfig& cfg, const torch::Device& device, torch::Dtype dtype) {
-  PolicyLoad load;
+policy::PolicyBundle load_teacher(const ExperimentConfig& cfg, const torch::Device& device, torch::Dtype dtype) {
+  policy::PolicyLoad load;
   load.model_dir = cfg.distill.teacher;
   load.tokenizer = cfg.distill.teacher_tokenizer;
   load.template_name = cfg.distill.teacher_template.empty() ? cfg.policy.template_name : cfg.distill.teacher_template;
   load.system_prompt = cfg.policy.system_prompt;
   load.device = device;
   load.dtype = dtype;
-  PolicyBundle teacher = load_policy_bundle(load);
+  policy::PolicyBundle teacher = policy::load_policy_bundle(load);
   for (auto& p : teacher.model->parameters()) p.set_requires_grad(false);
   teacher.model->eval();
   return teacher;
-}
-
-std::unique_ptr<rollout::RolloutEngine> make_engine(PolicyBundle& policy,
-                                                    const std::vector<const std::vector<datasets::Record>*>& record_sets,
-                                                    const rollout::RolloutSettings& rollout) {
-  int64_t longest = 0;
-  for (const auto* records : record_sets)
-    for (const auto& r : *records) longest = std::max<int64_t>(longest, policy.encode_prompt(r).size());
-  rollout::EngineOptions eo;
-  eo.slots = rollout.max_batch_sequences;
-  eo.max_len = longest + rollout.max_new_tokens;
-  eo.cuda_graphs = rollout.cuda_graphs;
-  eo.decode = [&policy](const std::vector<int64_t>& ids) { return policy.decode(ids); };
-  return std::make_unique<rollout::RolloutEngine>(policy.model, eo);
 }
 
 namespace {
@@ -83,8 +71,8 @@ fs::path ensure_distill_data(const ExperimentConfig& cfg, RunContext& ctx, const
     return path;
   }
   const auto records = read_limited(cfg.data.train, cfg.distill.max_prompts);
-  PolicyBundle teacher = load_teacher(cfg, ctx.device, ctx.dtype);
-  auto engine = make_engine(teacher, {&records}, cfg.rollout);
+  policy::PolicyBundle teacher = load_teacher(cfg, ctx.device, ctx.dtype);
+  auto engine = policy::make_engine(teacher, cfg.rollout, policy::longest_prompt(teacher, {&records}));
   TeacherSampling sampling;
   sampling.samples_per_prompt = cfg.distill.samples_per_prompt;
   sampling.generate_batch = cfg.distill.generate_batch;
@@ -130,15 +118,15 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
   if (!cfg.data.eval.path.empty() && cfg.train.eval_every > 0) eval = read_limited(cfg.data.eval, cfg.data.eval_limit);
 
   auto evaluate_dir = [&](const fs::path& dir, const std::string& tokenizer, int64_t step) {
-    PolicyLoad load;
+    policy::PolicyLoad load;
     load.model_dir = dir;
     load.tokenizer = tokenizer;
     load.template_name = cfg.policy.template_name;
     load.system_prompt = cfg.policy.system_prompt;
     load.device = ctx.device;
     load.dtype = ctx.dtype;
-    PolicyBundle student = load_policy_bundle(load);
-    auto engine = make_engine(student, {&eval}, cfg.rollout);
+    policy::PolicyBundle student = policy::load_policy_bundle(load);
+    auto engine = policy::make_engine(student, cfg.rollout, policy::longest_prompt(student, {&eval}));
     evaluate_and_log(ctx, cfg, *engine, student, eval, reward_set, step);
   };
   if (!eval.empty() && !ctx.checkpoint && !cfg.policy.path.empty() && cfg.sft.init_config.empty())

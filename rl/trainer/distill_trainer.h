@@ -17,11 +17,10 @@
 #include <vector>
 
 #include "datasets/record.h"
+#include "policy/policy_bundle.h"
 #include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/evaluation.h"
 #include "rl/trainer/grpo_trainer.h"
-#include "rl/trainer/policy_bundle.h"
 #include "rl/trainer/run_context.h"
 #include "rollout/engine.h"
 
@@ -32,12 +31,6 @@ std::string run_distill(const ExperimentConfig& config, const RunRequest& reques
 
 // The teacher named by distill.teacher, with its tokenizer and template (distill.teacher_*,
 // falling back to policy.template), frozen (no gradients, eval mode), in the run's dtype.
-PolicyBundle load_teacher(const ExperimentConfig& config, const torch::Device& device, torch::Dtype dtype);
-
-// A rollout engine over `policy` sized for the longest prompt of `record_sets` plus
-// rollout.max_new_tokens, with rollout.max_batch_sequences slots.
-std::unique_ptr<rollout::RolloutEngine> make_engine(PolicyBundle& policy,
-                                                    const std::vector<const std::vector<datasets::Record>*>& record_sets,
-                                                    const rollout::RolloutSettings& rollout);
+policy::PolicyBundle load_teacher(const ExperimentConfig& config, const torch::Device& device, torch::Dtype dtype);
 
 }  // namespace grpo::rl

@@ -46,7 +46,7 @@ fs::path create_initial_policy(const ExperimentConfig& cfg, const std::vector<da
     fs::copy_file(cfg.sft.init_tokenizer, init / "tokenizer.json", fs::copy_options::overwrite_existing);
   } else {
     std::vector<std::string> corpus;
-    const auto tmpl = template_named(cfg.policy.template_name);
+    const auto tmpl = policy::template_named(cfg.policy.template_name);
     if (tmpl) corpus.push_back(tmpl->render_prompt(""));
     for (const auto& r : records) {
       corpus.push_back(r.prompt);
@@ -67,7 +67,7 @@ fs::path create_initial_policy(const ExperimentConfig& cfg, const std::vector<da
 
 }  // namespace
 
-std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& records, const PolicyBundle& policy,
+std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& records, const policy::PolicyBundle& policy,
                                           const SftSettings& settings) {
   std::vector<SftExample> out;
   out.reserve(records.size());
@@ -98,7 +98,7 @@ torch::Tensor sft_batch_loss(model::CausalLM& model, const SequenceBatch& batch)
   return -(lp.logprobs * batch.completion_mask).sum() / batch.completion_mask.sum().clamp_min(1.0);
 }
 
-double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size) {
+double sft_eval_loss(policy::PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   const auto device = policy.model->parameters().front().device();
   double nll = 0, tokens = 0;
@@ -118,20 +118,20 @@ double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& exampl
 
 namespace {
 
-PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const std::vector<datasets::Record>& train) {
+policy::PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const std::vector<datasets::Record>& train) {
   fs::path start;
   if (ctx.checkpoint) start = *ctx.checkpoint;
   else if (!cfg.sft.init_config.empty()) start = create_initial_policy(cfg, train, ctx.dir.path());
   else start = cfg.policy.path;
   require(!start.empty(), "neither policy.path nor sft.init_config is set: nothing to fine-tune");
-  PolicyLoad load;
+  policy::PolicyLoad load;
   load.model_dir = start;
   load.tokenizer = ctx.checkpoint || !cfg.sft.init_config.empty() ? "" : cfg.policy.tokenizer;
   load.template_name = cfg.policy.template_name;
   load.system_prompt = cfg.policy.system_prompt;
   load.device = ctx.device;
   load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
-  PolicyBundle policy = load_policy_bundle(load);
+  policy::PolicyBundle policy = policy::load_policy_bundle(load);
   policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
   return policy;
 }
@@ -140,7 +140,7 @@ PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ctx, const
 
 SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::vector<datasets::Record>& train,
                      const std::vector<datasets::Record>& eval) {
-  PolicyBundle policy = load_sft_policy(cfg, ctx, train);
+  policy::PolicyBundle policy = load_sft_policy(cfg, ctx, train);
   const auto examples = make_sft_examples(train, policy, cfg.sft);
   const auto eval_examples = make_sft_examples(eval, policy, cfg.sft);
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "policy/policy_bundle.h"
 #include "rl/experiment/experiment_config.h"
 #include "rl/trainer/grpo_trainer.h"
-#include "rl/trainer/policy_bundle.h"
 #include "rl/trainer/run_context.h"
 #include "rl/trainer/sequence_batch.h"
 
@@ -44,7 +44,7 @@ struct SftExample {
 // first token in `prompt` and every other token of prompt text + response in `target`.
 // Examples are cut to max_length tokens. A record without the response field is an error
 // naming its file:line.
-std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& records, const PolicyBundle& policy,
+std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& records, const policy::PolicyBundle& policy,
                                           const SftSettings& settings);
 
 // The SFT loss: mean negative log-likelihood over the target tokens of `batch` (completion_mask);
@@ -52,6 +52,6 @@ std::vector<SftExample> make_sft_examples(const std::vector<datasets::Record>& r
 torch::Tensor sft_batch_loss(model::CausalLM& model, const SequenceBatch& batch);
 
 // Mean negative log-likelihood per target token over `examples` (no gradient).
-double sft_eval_loss(PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size);
+double sft_eval_loss(policy::PolicyBundle& policy, const std::vector<SftExample>& examples, int64_t batch_size);
 
 }  // namespace grpo::rl

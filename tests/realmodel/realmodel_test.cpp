@@ -15,7 +15,7 @@
 #include "core/sqlite.h"
 #include "model/io/model_io.h"
 #include "model/io/safetensors.h"
-#include "rl/trainer/policy_bundle.h"
+#include "policy/policy_bundle.h"
 #include "rollout/engine.h"
 #include "tests/common/run_command.h"
 
@@ -43,12 +43,12 @@ nlohmann::json reference_json() {
   return nlohmann::json::parse(in);
 }
 
-grpo::rl::PolicyBundle load_policy() {
-  grpo::rl::PolicyLoad load;
+grpo::policy::PolicyBundle load_policy() {
+  grpo::policy::PolicyLoad load;
   load.model_dir = model_dir();
   load.template_name = "chatml";
   load.system_prompt = kSystem;
-  return grpo::rl::load_policy_bundle(load);
+  return grpo::policy::load_policy_bundle(load);
 }
 
 double relative_error(const torch::Tensor& actual, const torch::Tensor& expected) {

@@ -11,7 +11,7 @@
 #include "datasets/reader.h"
 #include "datasets/responses.h"
 #include "model/io/model_io.h"
-#include "rl/trainer/evaluation.h"
+#include "policy/evaluation.h"
 #include "rl/trainer/sft_trainer.h"
 
 namespace fs = std::filesystem;
@@ -109,26 +109,26 @@ const TinyWorld& tiny_world() {
   return world;
 }
 
-rl::PolicyBundle load_raw_policy(const fs::path& dir) {
-  rl::PolicyLoad load;
+policy::PolicyBundle load_raw_policy(const fs::path& dir) {
+  policy::PolicyLoad load;
   load.model_dir = dir;
   load.template_name = "raw";
-  return rl::load_policy_bundle(load);
+  return policy::load_policy_bundle(load);
 }
 
-double eval_pass_at_1(const rl::PolicyBundle& policy, uint64_t seed) {
+double eval_pass_at_1(const policy::PolicyBundle& policy, uint64_t seed) {
   auto records = datasets::read_dataset(tiny_world().eval_jsonl.string(), {}).records;
   rollout::EngineOptions eo;
   eo.slots = 64;
   eo.max_len = 32;
   rollout::RolloutEngine engine(policy.model, eo);
   rewards::RewardSet reward_set({{"math_accuracy", 1.0, nlohmann::json::object()}});
-  rl::EvalOptions opts;
+  policy::EvalOptions opts;
   opts.k = 4;
   opts.temperature = 1.0;
   opts.max_new_tokens = 8;
   opts.seed = seed;
-  return rl::evaluate(engine, policy, records, reward_set, opts).summary.pass_at_1;
+  return policy::evaluate(engine, policy, records, reward_set, opts).summary.pass_at_1;
 }
 
 }  // namespace grpo::testing

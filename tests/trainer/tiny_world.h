@@ -12,7 +12,7 @@
 
 #include "datasets/record.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/policy_bundle.h"
+#include "policy/policy_bundle.h"
 
 namespace grpo::testing {
 
@@ -41,10 +41,10 @@ struct TinyWorld {
 const TinyWorld& tiny_world();
 
 // Loads a HF directory as the tests use policies: raw template, CPU, float32.
-rl::PolicyBundle load_raw_policy(const std::filesystem::path& dir);
+policy::PolicyBundle load_raw_policy(const std::filesystem::path& dir);
 
 // pass@1 of `policy` on the world's eval set: 4 samples per prompt at temperature 1, scored by
 // math_accuracy.
-double eval_pass_at_1(const rl::PolicyBundle& policy, uint64_t seed);
+double eval_pass_at_1(const policy::PolicyBundle& policy, uint64_t seed);
 
 }  // namespace grpo::testing

@@ -1,7 +1,8 @@
-// A policy as the trainers use it: the model, its tokenizer, the prompt template, and the ids
+// A policy as every stage uses it: the model, its tokenizer, the prompt template, and the ids
 // that end a completion. Loaded from a Hugging Face directory (or a checkpoint of a run).
 // Prompts are rendered from dataset records with the template and encoded here, so every stage
-// (rl, sft, eval, distill, generate) tokenizes prompts the same way.
+// (rl, sft, eval, distill, generate) tokenizes prompts the same way. Not here: training state
+// (optimizer, reference model) and sampling settings.
 #pragma once
 
 #include <filesystem>
@@ -14,7 +15,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/arch/transformer.h"
 
-namespace grpo::rl {
+namespace grpo::policy {
 
 struct PolicyBundle {
   model::CausalLM model{nullptr};
@@ -45,4 +46,4 @@ PolicyBundle load_policy_bundle(const PolicyLoad& load);
 // The template named `name` ("raw" = none).
 std::optional<ChatTemplate> template_named(const std::string& name);
 
-}  // namespace grpo::rl
+}  // namespace grpo::policy

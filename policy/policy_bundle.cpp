@@ -1,11 +1,11 @@
 // Loading a policy with its tokenizer and template, and prompt encoding; see policy_bundle.h.
-#include "rl/trainer/policy_bundle.h"
+#include "policy/policy_bundle.h"
 
 #include "core/error.h"
 #include "model/io/model_io.h"
 #include "model/io/stop_tokens.h"
 
-namespace grpo::rl {
+namespace grpo::policy {
 
 std::optional<ChatTemplate> template_named(const std::string& name) {
   if (name == "raw") return std::nullopt;
@@ -63,4 +63,4 @@ PolicyBundle load_policy_bundle(const PolicyLoad& load) {
   return b;
 }
 
-}  // namespace grpo::rl
+}  // namespace grpo::policy
