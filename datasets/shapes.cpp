@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/strings.h"
 #include "datasets/answer_extract.h"
 #include "datasets/countdown.h"
@@ -16,15 +17,20 @@ namespace {
 constexpr const char* kTinyZeroNumbers = "nums";      // TinyZero's countdown files
 constexpr const char* kGeneratedNumbers = "numbers";  // grpo data generate --task countdown
 
-const std::vector<Shape>& builtin_shapes() {
-  static const std::vector<Shape> shapes = {
-      {"gsm8k", {"", "question", "", "answer", ""}, AnswerForm::kGsm8kFinal, true, false},
-      {"math", {"", "problem", "", "solution", ""}, AnswerForm::kLastBoxed, true, false},
-      {"math500", {"unique_id", "problem", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
-      {"prompt_answer", {"id", "prompt", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
-      {"chat", {"id", "", "messages", "answer", ""}, AnswerForm::kVerbatim, false, false},
-      {"countdown", {"id", "", "", "target", kTinyZeroNumbers}, AnswerForm::kVerbatim, true, true},
-  };
+const Registry<Shape>& builtin_shapes() {
+  static const Registry<Shape> shapes = [] {
+    Registry<Shape> table("dataset format");
+    for (const Shape& shape : std::vector<Shape>{
+             {"gsm8k", {"", "question", "", "answer", ""}, AnswerForm::kGsm8kFinal, true, false},
+             {"math", {"", "problem", "", "solution", ""}, AnswerForm::kLastBoxed, true, false},
+             {"math500", {"unique_id", "problem", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
+             {"prompt_answer", {"id", "prompt", "", "answer", ""}, AnswerForm::kVerbatim, true, false},
+             {"chat", {"id", "", "messages", "answer", ""}, AnswerForm::kVerbatim, false, false},
+             {"countdown", {"id", "", "", "target", kTinyZeroNumbers}, AnswerForm::kVerbatim, true, true},
+         })
+      table.add(shape.name, shape);
+    return table;
+  }();
   return shapes;
 }
 
@@ -126,19 +132,9 @@ Record countdown_record(const nlohmann::json& value, const Shape& shape, Record 
 
 }  // namespace
 
-std::vector<std::string> shape_names() {
-  std::vector<std::string> names;
-  for (const auto& s : builtin_shapes()) names.push_back(s.name);
-  return names;
-}
+std::vector<std::string> shape_names() { return builtin_shapes().names(); }
 
-Shape shape_named(const std::string& name) {
-  for (const auto& s : builtin_shapes()) {
-    if (s.name == name) return s;
-  }
-  throw Error("unknown dataset format '" + name + "'" + did_you_mean(name, shape_names()) +
-              "; valid formats: " + join(shape_names(), ", "));
-}
+Shape shape_named(const std::string& name) { return builtin_shapes().get(name); }
 
 Shape with_field_map(Shape shape, const std::vector<std::string>& entries) {
   for (const auto& entry : entries) {

@@ -38,9 +38,10 @@ struct Shape {
   bool countdown_prompt = false;   // the prompt is built from the numbers and the target
 };
 
-// The built-in shape called `name`; an unknown name is a grpo::Error listing the valid ones.
+// The built-in shape called `name` (a core/registry.h table); an unknown name is a grpo::Error
+// suggesting the closest and listing the valid ones.
 Shape shape_named(const std::string& name);
-std::vector<std::string> shape_names();
+std::vector<std::string> shape_names();  // sorted
 
 // `shape` with fields renamed by "key=field" entries (keys: id, prompt, messages, answer,
 // numbers);

@@ -2,24 +2,20 @@
 #include "rewards/reward.h"
 
 #include <algorithm>
-#include <map>
 #include <mutex>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/strings.h"
 #include "rewards/builtin.h"
 
 namespace grpo::rewards {
 namespace {
 
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, RewardFactory> factories;
-};
-
-Registry& registry() {
-  static Registry r;
-  return r;
+// Filled by register_builtin_rewards() on first use, then read only.
+Registry<RewardFactory>& factories() {
+  static Registry<RewardFactory> table("reward");
+  return table;
 }
 
 }  // namespace
@@ -62,13 +58,7 @@ std::vector<RewardResult> Reward::score_batch(const std::vector<Sample>& samples
   return out;
 }
 
-void register_reward(const std::string& name, RewardFactory factory) {
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (!r.factories.emplace(name, std::move(factory)).second) {
-    throw Error("reward '" + name + "' is registered twice");
-  }
-}
+void register_reward(const std::string& name, RewardFactory factory) { factories().add(name, std::move(factory)); }
 
 void register_builtin_rewards() {
   static std::once_flag once;
@@ -85,26 +75,12 @@ void register_builtin_rewards() {
 
 std::vector<std::string> reward_names() {
   register_builtin_rewards();
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : r.factories) names.push_back(name);
-  return names;
+  return factories().names();
 }
 
 std::unique_ptr<Reward> make_reward(const std::string& name, const nlohmann::json& params) {
   register_builtin_rewards();
-  RewardFactory factory;
-  {
-    auto& r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    const auto it = r.factories.find(name);
-    if (it != r.factories.end()) factory = it->second;
-  }
-  if (!factory) {
-    const auto names = reward_names();
-    throw Error("unknown reward '" + name + "'" + did_you_mean(name, names) + "; valid rewards: " + join(names, ", "));
-  }
+  const RewardFactory& factory = factories().get(name);
   Params p(name, params);
   auto reward = factory(p);
   p.finish();

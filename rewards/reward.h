@@ -74,11 +74,12 @@ inline bool reward_satisfied(double value) { return value >= 1.0 - 1e-9; }
 
 using RewardFactory = std::function<std::unique_ptr<Reward>(Params& params)>;
 
-// Registering a name twice throws grpo::Error.
+// The table is a core/registry.h Registry: registering a name twice throws grpo::Error, and
+// registration belongs to start-up (the table is not locked against concurrent lookups).
 void register_reward(const std::string& name, RewardFactory factory);
 // Throws grpo::Error listing the registered names when `name` is unknown, and for bad params.
 std::unique_ptr<Reward> make_reward(const std::string& name, const nlohmann::json& params);
-std::vector<std::string> reward_names();
+std::vector<std::string> reward_names();  // sorted
 
 // Registers the built-in rewards once; called by make_reward/reward_names, so a static
 // library never loses them to the linker.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/strings.h"
 #include "model/tokenizer/json_fields.h"
 
@@ -103,12 +104,9 @@ std::vector<ChatTemplate> load_chat_templates(const std::string& dir) {
 }
 
 ChatTemplate builtin_chat_template(const std::string& name, const std::string& dir) {
-  std::vector<std::string> names;
-  for (auto& t : load_chat_templates(dir)) {
-    if (t.name == name) return t;
-    names.push_back(t.name);
-  }
-  throw Error("unknown chat template '" + name + "'" + did_you_mean(name, names) + " (known: " + join(names, ", ") + ")");
+  Registry<ChatTemplate> templates("chat template");
+  for (const auto& t : load_chat_templates(dir)) templates.add(t.name, t);
+  return templates.get(name);
 }
 
 TemplateRecognition recognize_chat_template(const std::string& jinja, const std::vector<ChatTemplate>& known) {

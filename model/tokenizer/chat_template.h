@@ -49,11 +49,12 @@ ChatTemplate load_chat_template(const std::string& path);
 // Where the built-in templates live: $GRPO_TEMPLATE_DIR, else configs/templates of the
 // source tree grpo.cpp was built from.
 std::string default_template_dir();
-// `name` ("r1_zero", "chatml", "llama3", "deepseek") from `dir` (default_template_dir() if
-// empty); an unknown name lists the available ones.
-ChatTemplate builtin_chat_template(const std::string& name, const std::string& dir = "");
-// Every *.json template in `dir`, sorted by name.
+// Every *.json template in `dir` (default_template_dir() if empty), sorted by file name.
 std::vector<ChatTemplate> load_chat_templates(const std::string& dir = "");
+// `name` ("r1_zero", "chatml", "llama3", "deepseek") from `dir`, looked up by the templates'
+// `name` fields (a core/registry.h table: two files with one name are a grpo::Error); an
+// unknown name suggests the closest and lists the available ones.
+ChatTemplate builtin_chat_template(const std::string& name, const std::string& dir = "");
 
 struct TemplateRecognition {
   std::string name;         // "" when the Jinja template is none of the known formats

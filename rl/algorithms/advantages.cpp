@@ -48,10 +48,9 @@ AdvantageResult finish(torch::Tensor grouped_advantages, const GroupedRewards& r
 }  // namespace
 
 RewardScaling parse_reward_scaling(const std::string& name) {
-  if (name == "group") return RewardScaling::group;
-  if (name == "batch") return RewardScaling::batch;
-  if (name == "none") return RewardScaling::none;
-  throw Error("unknown reward scaling '" + name + "'; valid names: batch, group, none");
+  static const Registry<RewardScaling> scalings(
+      "reward scaling", {{"group", RewardScaling::group}, {"batch", RewardScaling::batch}, {"none", RewardScaling::none}});
+  return scalings.get(name);
 }
 
 AdvantageResult grpo_advantages(const torch::Tensor& rewards, const AdvantageOptions& options) {
@@ -97,13 +96,11 @@ AdvantageResult reinforce_plus_plus_baseline_advantages(const torch::Tensor& rew
 }
 
 Registry<AdvantageFn>& advantage_estimators() {
-  static Registry<AdvantageFn> registry = [] {
-    Registry<AdvantageFn> r("advantage estimator");
-    r.add("grpo", grpo_advantages);
-    r.add("rloo", rloo_advantages);
-    r.add("reinforce_plus_plus_baseline", reinforce_plus_plus_baseline_advantages);
-    return r;
-  }();
+  static Registry<AdvantageFn> registry("advantage estimator", {
+      {"grpo", grpo_advantages},
+      {"rloo", rloo_advantages},
+      {"reinforce_plus_plus_baseline", reinforce_plus_plus_baseline_advantages},
+  });
   return registry;
 }
 

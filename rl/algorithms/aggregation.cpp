@@ -42,15 +42,13 @@ torch::Tensor seq_mean_token_sum_norm(const torch::Tensor& l, const torch::Tenso
 }  // namespace
 
 Registry<Aggregation>& loss_aggregations() {
-  static Registry<Aggregation> registry = [] {
-    Registry<Aggregation> r("loss aggregation");
-    r.add("seq-mean-token-mean", {seq_mean_token_mean, AccumulationUnit::sequence});
-    r.add("token-mean", {token_mean, AccumulationUnit::token});
-    r.add("token-mean-global", {token_mean_global, AccumulationUnit::absolute});
-    r.add("seq-mean-token-sum", {seq_mean_token_sum, AccumulationUnit::sequence});
-    r.add("seq-mean-token-sum-norm", {seq_mean_token_sum_norm, AccumulationUnit::sequence});
-    return r;
-  }();
+  static Registry<Aggregation> registry("loss aggregation", {
+      {"seq-mean-token-mean", {seq_mean_token_mean, AccumulationUnit::sequence}},
+      {"token-mean", {token_mean, AccumulationUnit::token}},
+      {"token-mean-global", {token_mean_global, AccumulationUnit::absolute}},
+      {"seq-mean-token-sum", {seq_mean_token_sum, AccumulationUnit::sequence}},
+      {"seq-mean-token-sum-norm", {seq_mean_token_sum_norm, AccumulationUnit::sequence}},
+  });
   return registry;
 }
 

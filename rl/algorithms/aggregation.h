@@ -18,7 +18,7 @@
 #include <functional>
 #include <string>
 
-#include "rl/algorithms/registry.h"
+#include "core/registry.h"
 
 namespace grpo::rl {
 

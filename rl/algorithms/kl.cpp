@@ -25,13 +25,11 @@ torch::Tensor k3(const torch::Tensor& logprobs, const torch::Tensor& ref) {
 }  // namespace
 
 Registry<KlEstimatorFn>& kl_estimators() {
-  static Registry<KlEstimatorFn> registry = [] {
-    Registry<KlEstimatorFn> r("KL estimator");
-    r.add("k1", k1);
-    r.add("k2", k2);
-    r.add("k3", k3);
-    return r;
-  }();
+  static Registry<KlEstimatorFn> registry("KL estimator", {
+      {"k1", k1},
+      {"k2", k2},
+      {"k3", k3},
+  });
   return registry;
 }
 

@@ -75,12 +75,10 @@ PerTokenLoss gspo_loss(const PolicyLossInput& input, const PolicyLossOptions& op
 }
 
 Registry<PolicyLossFn>& policy_losses() {
-  static Registry<PolicyLossFn> registry = [] {
-    Registry<PolicyLossFn> r("policy loss");
-    r.add("ppo_clip", ppo_clip_loss);
-    r.add("gspo", gspo_loss);
-    return r;
-  }();
+  static Registry<PolicyLossFn> registry("policy loss", {
+      {"ppo_clip", ppo_clip_loss},
+      {"gspo", gspo_loss},
+  });
   return registry;
 }
 

@@ -21,8 +21,8 @@
 #include <functional>
 #include <string>
 
+#include "core/registry.h"
 #include "rl/algorithms/metrics.h"
-#include "rl/algorithms/registry.h"
 
 namespace grpo::rl {
 

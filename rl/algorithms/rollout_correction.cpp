@@ -53,14 +53,12 @@ RolloutCorrectionResult entry(const torch::Tensor& old_logprobs, const torch::Te
 }  // namespace
 
 Registry<RolloutCorrectionFn>& rollout_corrections() {
-  static Registry<RolloutCorrectionFn> registry = [] {
-    Registry<RolloutCorrectionFn> r("rollout correction");
-    r.add("token_truncate", entry<Level::token, Bound::truncate>);
-    r.add("token_mask", entry<Level::token, Bound::mask>);
-    r.add("sequence_truncate", entry<Level::sequence, Bound::truncate>);
-    r.add("sequence_mask", entry<Level::sequence, Bound::mask>);
-    return r;
-  }();
+  static Registry<RolloutCorrectionFn> registry("rollout correction", {
+      {"token_truncate", entry<Level::token, Bound::truncate>},
+      {"token_mask", entry<Level::token, Bound::mask>},
+      {"sequence_truncate", entry<Level::sequence, Bound::truncate>},
+      {"sequence_mask", entry<Level::sequence, Bound::mask>},
+  });
   return registry;
 }
 

@@ -113,20 +113,9 @@ void AdamW::load(const std::string& path) {
   steps_ = tensors[0].item<int64_t>();
 }
 
-ScheduleKind parse_schedule_kind(const std::string& name) {
-  if (name == "constant") return ScheduleKind::constant;
-  if (name == "cosine") return ScheduleKind::cosine;
-  throw Error("unknown lr schedule '" + name + "'; valid names: constant, cosine");
-}
+namespace {
 
-double learning_rate_at(int64_t step, const ScheduleOptions& o) {
-  require(step >= 0, "schedule step: expected >= 0, got " + std::to_string(step));
-  require(o.warmup_steps >= 0, "warmup_steps: expected >= 0, got " + std::to_string(o.warmup_steps));
-  require(o.min_lr_ratio >= 0.0 && o.min_lr_ratio <= 1.0,
-          "min_lr_ratio: expected a value in [0, 1], got " + std::to_string(o.min_lr_ratio));
-  if (step < o.warmup_steps)
-    return o.base_lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
-  if (o.kind == ScheduleKind::constant) return o.base_lr;
+double cosine_lr(int64_t step, const ScheduleOptions& o) {
   require(o.total_steps > o.warmup_steps, "total_steps: the cosine schedule needs total_steps (" +
                                               std::to_string(o.total_steps) + ") > warmup_steps (" +
                                               std::to_string(o.warmup_steps) + ")");
@@ -134,6 +123,27 @@ double learning_rate_at(int64_t step, const ScheduleOptions& o) {
   const double progress = std::min(1.0, static_cast<double>(step - o.warmup_steps) / span);
   const double min_lr = o.base_lr * o.min_lr_ratio;
   return min_lr + (o.base_lr - min_lr) * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+}  // namespace
+
+const Registry<LrScheduleFn>& lr_schedules() {
+  static const Registry<LrScheduleFn> schedules("lr schedule", {
+      {"constant", [](int64_t, const ScheduleOptions& o) { return o.base_lr; }},
+      {"cosine", cosine_lr},
+  });
+  return schedules;
+}
+
+double learning_rate_at(int64_t step, const ScheduleOptions& o) {
+  require(step >= 0, "schedule step: expected >= 0, got " + std::to_string(step));
+  require(o.warmup_steps >= 0, "warmup_steps: expected >= 0, got " + std::to_string(o.warmup_steps));
+  require(o.min_lr_ratio >= 0.0 && o.min_lr_ratio <= 1.0,
+          "min_lr_ratio: expected a value in [0, 1], got " + std::to_string(o.min_lr_ratio));
+  const auto& after_warmup = lr_schedules().get(o.kind);
+  if (step < o.warmup_steps)
+    return o.base_lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
+  return after_warmup(step, o);
 }
 
 }  // namespace grpo::rl

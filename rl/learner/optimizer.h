@@ -12,8 +12,11 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "core/registry.h"
 
 namespace grpo::rl {
 
@@ -66,22 +69,26 @@ class AdamW {
   int64_t steps_ = 0;
 };
 
-enum class ScheduleKind { constant, cosine };
-
-// "constant" | "cosine"; anything else is a grpo::Error listing the two.
-ScheduleKind parse_schedule_kind(const std::string& name);
-
 struct ScheduleOptions {
   double base_lr = 1e-6;
   int64_t warmup_steps = 0;  // linear warmup length
   int64_t total_steps = 0;   // cosine: the step at which lr reaches min (required > warmup)
-  ScheduleKind kind = ScheduleKind::constant;
-  double min_lr_ratio = 0.0;  // cosine floor as a fraction of base_lr
+  std::string kind = "constant";  // what follows warmup: a name in lr_schedules()
+  double min_lr_ratio = 0.0;      // cosine floor as a fraction of base_lr
 };
 
+// The learning rate at a step past warmup (step >= warmup_steps).
+using LrScheduleFn = std::function<double(int64_t step, const ScheduleOptions& options)>;
+
+// The schedules configs pick by name (optim.schedule):
+//   constant  base_lr
+//   cosine    min + (base - min)·½(1 + cos(π·progress)), progress = (step - warmup) /
+//             (total - warmup) clamped to [0, 1], min = base·min_lr_ratio
+const Registry<LrScheduleFn>& lr_schedules();
+
 // Learning rate for optimizer step `step` (0-based). Warmup is lr·(step+1)/warmup_steps, so the
-// first step already moves (a GRPO step costs a whole rollout; HF's schedule spends it at lr 0).
-// Cosine after warmup: min + (base - min)·½(1 + cos(π·progress)), progress clamped to [0, 1].
+// first step already moves (a GRPO step costs a whole rollout; HF's schedule spends it at lr 0);
+// then the schedule named options.kind (an unknown name is a grpo::Error listing the valid ones).
 double learning_rate_at(int64_t step, const ScheduleOptions& options);
 
 }  // namespace grpo::rl

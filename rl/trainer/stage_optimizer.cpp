@@ -22,7 +22,7 @@ StageOptimizer::StageOptimizer(model::CausalLM& model, const OptimSettings& opti
   schedule_.base_lr = optim.lr;
   schedule_.warmup_steps = optim.warmup_steps;
   schedule_.total_steps = std::max<int64_t>(total_steps, optim.warmup_steps + 1);
-  schedule_.kind = parse_schedule_kind(optim.schedule);
+  schedule_.kind = optim.schedule;
   schedule_.min_lr_ratio = optim.min_lr_ratio;
 }
 

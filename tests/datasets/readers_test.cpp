@@ -275,8 +275,8 @@ TEST(Readers, SkipModeWithNothingLeftIsAnEmptyDatasetError) {
 
 TEST(Readers, UnknownFormatAndFieldMapKeysSuggestTheValidOnes) {
   EXPECT_EQ(error_of([] { shape_named("gsm8"); }),
-            "unknown dataset format 'gsm8' (did you mean 'gsm8k'?); valid formats: gsm8k, math, math500, "
-            "prompt_answer, chat, countdown");
+            "unknown dataset format 'gsm8' (did you mean 'gsm8k'?); valid names: chat, countdown, gsm8k, math, "
+            "math500, prompt_answer");
   EXPECT_EQ(error_of([] { with_field_map(shape_named("math"), {"promt=q"}); }),
             "field map key 'promt' is not one of id, prompt, messages, answer (did you mean 'prompt'?)");
 }

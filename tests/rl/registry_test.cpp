@@ -1,7 +1,5 @@
-// Registries by name: duplicates fail, unknown names fail listing every valid name, and each
-// table holds the built-ins the configs refer to.
-#include "rl/algorithms/registry.h"
-
+// The algorithm tables (core/registry.h): each holds the built-ins the configs refer to, an
+// unknown name fails listing every valid one, and a built-in cannot be replaced.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -26,21 +24,7 @@ std::string error_of(const std::function<void()>& fn) {
   return "";
 }
 
-TEST(Registry, RegisteringANameTwiceFails) {
-  Registry<int> r("widget");
-  r.add("a", 1);
-  EXPECT_EQ(error_of([&] { r.add("a", 2); }), "widget 'a' is already registered");
-  EXPECT_EQ(r.get("a"), 1);
-}
-
-TEST(Registry, UnknownNameListsValidNamesSorted) {
-  Registry<int> r("widget");
-  r.add("zeta", 1);
-  r.add("alpha", 2);
-  EXPECT_EQ(error_of([&] { r.get("beta"); }), "unknown widget 'beta'; valid names: alpha, zeta");
-}
-
-TEST(Registry, BuiltInTablesHoldTheNamedAlgorithms) {
+TEST(AlgorithmTables, HoldTheNamedAlgorithms) {
   EXPECT_EQ(advantage_estimators().joined_names(), "grpo, reinforce_plus_plus_baseline, rloo");
   EXPECT_EQ(policy_losses().joined_names(), "gspo, ppo_clip");
   EXPECT_EQ(
@@ -51,14 +35,16 @@ TEST(Registry, BuiltInTablesHoldTheNamedAlgorithms) {
             "sequence_mask, sequence_truncate, token_mask, token_truncate");
 }
 
-TEST(Registry, UnknownBuiltInNameFailsWithTheList) {
+TEST(AlgorithmTables, UnknownNameFailsWithTheList) {
   const auto message = error_of([] { compute_advantages("grpoo", torch::zeros({4}), {}); });
   EXPECT_EQ(message,
-            "unknown advantage estimator 'grpoo'; valid names: grpo, reinforce_plus_plus_baseline, rloo");
+            "unknown advantage estimator 'grpoo' (did you mean 'grpo'?); valid names: grpo, "
+            "reinforce_plus_plus_baseline, rloo");
   EXPECT_NE(error_of([] { loss_aggregations().get("dapo"); }).find("token-mean-global"), std::string::npos);
+  EXPECT_EQ(error_of([] { parse_reward_scaling("std"); }), "unknown reward scaling 'std'; valid names: batch, group, none");
 }
 
-TEST(Registry, UserEntriesCanBeAddedButNotOverBuiltIns) {
+TEST(AlgorithmTables, UserEntriesCannotReplaceBuiltIns) {
   EXPECT_THROW(kl_estimators().add("k3", [](const torch::Tensor& a, const torch::Tensor&) { return a; }),
                Error);
 }
