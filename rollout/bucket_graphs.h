@@ -3,11 +3,11 @@
 // one graph launch instead of hundreds of kernel launches. Static shapes come from padding: a
 // decode step pads the running rows up to the bucket's row count (extra rows compute on free
 // slots and are ignored) and covers the bucket's key count with a mask; a prefill pads its rows
-// with rows of no real token and its prompts with padding tokens (decode_forward.h). All graphs
-// of one object share one memory pool; their inputs and outputs are the engine's persistent
-// tensors, so capture and replay read the same memory. The bucket functions are plain C++ (and
-// tested on CPU); the graph class exists only in CUDA builds. Not here: sampling (it draws from a
-// generator and runs eagerly after the replay).
+// with rows of no real token and its prompts with padding tokens (model/arch/cached_forward.h).
+// All graphs of one object share one memory pool; their inputs and outputs are the engine's
+// persistent tensors, so capture and replay read the same memory. The bucket functions are plain
+// C++ (and tested on CPU); the graph class exists only in CUDA builds. Not here: sampling (it
+// draws from a generator and runs eagerly after the replay).
 #pragma once
 
 #include <cstdint>

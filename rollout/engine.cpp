@@ -102,23 +102,23 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   const auto weight = model_->output_weight();
   const auto int64 = torch::TensorOptions().dtype(torch::kInt64).device(device_);
   cache_ = std::make_unique<model::InferenceCache>(model_->config(), options_.slots, options_.max_len, weight.options());
-  forward_ = std::make_unique<DecodeForward>(model_, cache_.get());
+  forward_ = std::make_unique<model::CachedForward>(model_, cache_.get());
   tokens_ = torch::zeros({options_.slots}, int64);
   lengths_ = torch::zeros({options_.slots}, int64);
   logits_ = torch::empty({options_.slots, weight.size(0)}, weight.options());
-  prefill_inputs_ = torch::zeros({PrefillInputs::numel(options_.slots, options_.max_len)}, int64);
+  prefill_inputs_ = torch::zeros({model::PrefillInputs::numel(options_.slots, options_.max_len)}, int64);
   prefill_hidden_ = torch::empty({options_.slots, weight.size(1)}, weight.options());
   if (device_.is_cuda() && options_.dense_moe) forward_->use_dense_moe();
 #ifdef GRPO_WITH_CUDA
   const int device_index = device_.has_index() ? device_.index() : 0;
-  if (device_.is_cuda() && options_.cuda_graphs && forward_->host_free())
+  if (device_.is_cuda() && options_.cuda_graphs && forward_->decode_host_free())
     decode_graphs_ = std::make_unique<BucketGraphs>(
-        [this](int64_t rows, int64_t key_len) { forward_->run(tokens_, lengths_, rows, key_len, logits_); },
+        [this](int64_t rows, int64_t key_len) { forward_->decode(tokens_, lengths_, rows, key_len, logits_); },
         device_index);
   if (device_.is_cuda() && options_.cuda_graphs && forward_->prefill_host_free())
     prefill_graphs_ = std::make_unique<BucketGraphs>(
         [this](int64_t rows, int64_t len) {
-          forward_->prefill(PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
+          forward_->prefill(model::PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
         },
         device_index);
 #endif
@@ -242,9 +242,9 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
   const bool graphed = prefill_graphed();
   const int64_t padded_rows = graphed ? bucket_rows(rows, options_.slots) : rows;
   const int64_t padded_len = graphed ? bucket_keys(longest, options_.max_len) : longest;
-  auto staged = torch::zeros({PrefillInputs::numel(padded_rows, padded_len)},
+  auto staged = torch::zeros({model::PrefillInputs::numel(padded_rows, padded_len)},
                              torch::TensorOptions().dtype(torch::kInt64).pinned_memory(device_.is_cuda()));
-  const auto inputs = PrefillInputs::view(staged, padded_rows, padded_len);
+  const auto inputs = model::PrefillInputs::view(staged, padded_rows, padded_len);
   for (int64_t i = 0; i < rows; ++i) {
     const auto& p = batch[i].req->prompt_ids;
     const int64_t n = static_cast<int64_t>(p.size());
@@ -303,7 +303,7 @@ void RolloutEngine::run_decode(int64_t key_len) {
     return;
   }
 #endif
-  forward_->run(tokens_, lengths_, active_, key_len, logits_);
+  forward_->decode(tokens_, lengths_, active_, key_len, logits_);
 }
 
 bool RolloutEngine::prefill_graphed() const {
@@ -321,7 +321,7 @@ void RolloutEngine::run_prefill(int64_t rows, int64_t len) {
     return;
   }
 #endif
-  forward_->prefill(PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
+  forward_->prefill(model::PrefillInputs::view(prefill_inputs_, rows, len), prefill_hidden_);
 }
 
 bool RolloutEngine::needs_decode_step() const {

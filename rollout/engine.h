@@ -31,9 +31,9 @@
 #include <memory>
 #include <optional>
 
-#include "model/cache/cache.h"
+#include "model/arch/cached_forward.h"
 #include "model/arch/transformer.h"
-#include "rollout/decode_forward.h"
+#include "model/cache/cache.h"
 #include "rollout/bucket_graphs.h"
 #include "rollout/generation.h"
 #include "rollout/stop_matcher.h"
@@ -110,7 +110,7 @@ class RolloutEngine {
   EngineOptions options_;
   torch::Device device_;
   std::unique_ptr<model::InferenceCache> cache_;
-  std::unique_ptr<DecodeForward> forward_;
+  std::unique_ptr<model::CachedForward> forward_;
 #ifdef GRPO_WITH_CUDA
   std::unique_ptr<BucketGraphs> decode_graphs_, prefill_graphs_;
 #endif

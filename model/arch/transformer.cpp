@@ -5,6 +5,7 @@
 #include "model/arch/activation_checkpoint.h"
 #include "model/arch/attention.h"
 #include "model/arch/mla.h"
+#include "model/arch/moe_decode.h"
 #include "model/arch/tensor_names.h"
 
 namespace grpo::model {
@@ -29,6 +30,14 @@ LayerOutput DecoderLayerImpl::forward(const torch::Tensor& x, const ForwardConte
   auto h = x + self_attn->forward(input_layernorm(x), ctx);
   auto ff = mlp->forward(post_attention_layernorm(h), ctx);
   return {h + ff.hidden, ff.aux_loss};
+}
+
+torch::Tensor DecoderLayerImpl::forward_fused_(torch::Tensor& residual, const torch::Tensor& normed,
+                                               RMSNormImpl& next_norm, const ForwardContext& ctx, bool dense_moe) {
+  const auto ff_in = add_and_norm_(residual, self_attn->forward(normed, ctx), *post_attention_layernorm);
+  if (dense_moe && moe_)  // the experts' output as partial sums, added inside the norm kernel
+    return add_sum_and_norm_(residual, all_experts_partials(*moe_, ff_in.view({-1, residual.size(-1)})), next_norm);
+  return add_and_norm_(residual, mlp->forward(ff_in, ctx).hidden, next_norm);
 }
 
 SharedHeadImpl::SharedHeadImpl(int64_t hidden, double eps) {
@@ -136,17 +145,38 @@ ForwardOutput CausalLMImpl::forward(const ForwardInput& in) {
   CacheStep step;
   torch::Tensor positions;
   const auto ctx = make_context(in, &step, &positions);
+  auto out = run_layers(in.input_ids, ctx, in.layer_loop, in.return_all_hidden);
+  if (in.cache) in.cache->commit(step);
+  return out;
+}
+
+ForwardOutput CausalLMImpl::run_layers(const torch::Tensor& ids, const ForwardContext& ctx,
+                                       const LayerLoopOptions& options, bool return_all_hidden) {
+  const bool fused = options.fuse_residual_norms;
+  require(!options.dense_moe || fused, "run_layers: dense_moe needs fuse_residual_norms");
+  require(!fused || !torch::GradMode::is_enabled(),
+          "run_layers: fuse_residual_norms updates the residual stream in place; it needs grad mode off");
+  require(!fused || !return_all_hidden, "run_layers: return_all_hidden needs fuse_residual_norms off");
+  auto& decoder = model->decoder;
+  // Fused: the norm before layer l's attention, or after the last layer the model's final norm.
+  auto norm_before = [&](size_t l) -> RMSNormImpl& {
+    return l < decoder.size() ? *decoder[l]->input_layernorm : *model->norm;
+  };
   ForwardOutput out;
-  auto h = model->embed_tokens(in.input_ids);
-  for (auto& layer : model->decoder) {
-    if (in.return_all_hidden) out.all_hidden.push_back(h);
-    auto r = run_layer(layer, h, ctx);
+  auto h = model->embed_tokens(ids);  // the residual stream [B, T, hidden]
+  torch::Tensor normed = fused ? norm_before(0).forward(h) : torch::Tensor();  // fused: norm_before(l)(h)
+  for (size_t l = 0; l < decoder.size(); ++l) {
+    if (fused) {
+      normed = decoder[l]->forward_fused_(h, normed, norm_before(l + 1), ctx, options.dense_moe);
+      continue;
+    }
+    if (return_all_hidden) out.all_hidden.push_back(h);
+    auto r = run_layer(decoder[l], h, ctx);
     h = r.hidden;
     if (r.aux_loss.defined()) out.aux_loss = out.aux_loss.defined() ? out.aux_loss + r.aux_loss : r.aux_loss;
   }
-  out.hidden = model->norm(h);
-  if (in.return_all_hidden) out.all_hidden.push_back(out.hidden);
-  if (in.cache) in.cache->commit(step);
+  out.hidden = fused ? normed : model->norm(h);
+  if (return_all_hidden) out.all_hidden.push_back(out.hidden);
   return out;
 }
 

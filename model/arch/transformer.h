@@ -7,6 +7,8 @@
 // positions and a validity mask, optionally through an InferenceCache (prefill or decode; each
 // row names its cache slot). It returns hidden states after the final norm; logits() is
 // separate so callers can project in chunks and never hold full-vocabulary logits for a batch.
+// Its one layer loop, run_layers(), is also what the rollout engine's host-free decode step and
+// prefill run (cached_forward.h); fused residual norms and dense MoE decode are modes of it.
 // Loading and saving are in model_io.h.
 #pragma once
 
@@ -22,6 +24,18 @@
 
 namespace grpo::model {
 
+// How the decoder layers run. Both modes are one loop (CausalLMImpl::run_layers) over the same
+// layers; they differ in how a residual add meets the norm after it.
+struct LayerLoopOptions {
+  // Inference only (grad mode off): each residual add fused with the norm after it, the residual
+  // stream updated in place (add_and_norm_: one kernel on CUDA in bf16, exactly the unfused ops
+  // elsewhere). Off: out-of-place ops that autograd and activation checkpointing record.
+  bool fuse_residual_norms = false;
+  // With fuse_residual_norms: MoE layers run every expert on every token (moe_decode.h), which
+  // reads nothing on the host in any dtype, so a CUDA graph can capture it; no router statistics.
+  bool dense_moe = false;
+};
+
 struct ForwardInput {
   torch::Tensor input_ids;       // [B, T] int64
   torch::Tensor positions;       // [B, T] int64; undefined = cache length + t (or t without a cache)
@@ -31,6 +45,7 @@ struct ForwardInput {
   bool return_all_hidden = false;
   bool record_router_stats = false;  // accumulate MoE per-expert load (see moe.h)
   double balance_loss_alpha = 0.0;   // DeepSeek-V3 sequence-wise balance loss weight (training)
+  LayerLoopOptions layer_loop;       // unfused (the training mode) unless set
 };
 
 struct ForwardOutput {
@@ -44,7 +59,15 @@ struct ForwardOutput {
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const ModelConfig& config, int64_t layer, bool moe);
+  // x: [B, T, hidden] -> x + attn(input_layernorm(x)), then + mlp(post_attention_layernorm(.)),
+  // out of place (autograd, activation checkpointing).
   LayerOutput forward(const torch::Tensor& x, const ForwardContext& ctx);
+  // The same layer with each residual add fused with the norm after it (inference): `residual`
+  // [B, T, hidden] becomes the layer's output in place; `normed` must be input_layernorm(residual).
+  // Returns next_norm(the layer's output): the next layer's input norm or the model's final norm.
+  // dense_moe: a MoE feed-forward runs every expert (all_experts_partials). No auxiliary loss.
+  torch::Tensor forward_fused_(torch::Tensor& residual, const torch::Tensor& normed, RMSNormImpl& next_norm,
+                               const ForwardContext& ctx, bool dense_moe);
   MoeFeedForward* moe() const { return moe_; }
 
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -95,6 +118,13 @@ class CausalLMImpl : public torch::nn::Module {
   const ModelConfig& config() const { return config_; }
 
   ForwardOutput forward(const ForwardInput& input);
+  // The one layer loop, for forward() and for callers that build their own context (the host-free
+  // decode step and prefill, cached_forward.h): embeds ids [B, T] int64 and runs every decoder
+  // layer under ctx in options' mode. Returns the final-norm hidden states [B, T, hidden], the
+  // summed balance losses and, with return_all_hidden (unfused mode only), all_hidden as
+  // ForwardOutput describes it.
+  ForwardOutput run_layers(const torch::Tensor& ids, const ForwardContext& ctx, const LayerLoopOptions& options,
+                           bool return_all_hidden = false);
   // hidden: [..., hidden] -> logits [..., vocab] in hidden's dtype.
   torch::Tensor logits(const torch::Tensor& hidden);
   torch::Tensor output_weight();  // [vocab, hidden]: lm_head, or the embedding when tied

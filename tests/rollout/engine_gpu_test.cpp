@@ -5,10 +5,10 @@
 // eagerly writes: the last hidden states and the prompts' cache rows.
 #include <gtest/gtest.h>
 
+#include "model/arch/cached_forward.h"
 #include "model/io/model_io.h"
 #include "model/io/safetensors.h"
 #include "rollout/bucket_graphs.h"
-#include "rollout/decode_forward.h"
 #include "rollout/engine.h"
 #include "tests/common/cuda.h"
 #include "tests/common/fixtures.h"
@@ -85,10 +85,10 @@ TEST(GpuPrefillGraph, ReplayWritesWhatTheEagerPrefillWrites) {
   const std::vector<int64_t> lengths = {5, 17, 40}, slot_of = {4, 1, 2};  // row 3: no real token
   const auto options = torch::TensorOptions().dtype(torch::kBFloat16).device(kCuda);
   model::InferenceCache eager_cache(m->config(), slots, max_len, options), graph_cache(m->config(), slots, max_len, options);
-  DecodeForward eager(m, &eager_cache), graphed(m, &graph_cache);
+  model::CachedForward eager(m, &eager_cache), graphed(m, &graph_cache);
   ASSERT_TRUE(graphed.prefill_host_free());
-  auto staged = torch::zeros({PrefillInputs::numel(rows, len)}, torch::kInt64);
-  const auto in = PrefillInputs::view(staged, rows, len);
+  auto staged = torch::zeros({model::PrefillInputs::numel(rows, len)}, torch::kInt64);
+  const auto in = model::PrefillInputs::view(staged, rows, len);
   for (size_t i = 0; i < lengths.size(); ++i) {
     in.ids[i].narrow(0, 0, lengths[i]).copy_(torch::randint(0, 256, {lengths[i]}, torch::kInt64));
     in.valid[i].narrow(0, 0, lengths[i]).fill_(1);
@@ -97,9 +97,10 @@ TEST(GpuPrefillGraph, ReplayWritesWhatTheEagerPrefillWrites) {
   }
   const auto flat = staged.to(kCuda);
   auto eager_hidden = torch::zeros({rows, 64}, options), graph_hidden = torch::zeros({rows, 64}, options);
-  eager.prefill(PrefillInputs::view(flat, rows, len), eager_hidden);
-  BucketGraphs graphs([&](int64_t r, int64_t l) { graphed.prefill(PrefillInputs::view(flat, r, l), graph_hidden); },
-                      kCuda.index());
+  eager.prefill(model::PrefillInputs::view(flat, rows, len), eager_hidden);
+  BucketGraphs graphs(
+      [&](int64_t r, int64_t l) { graphed.prefill(model::PrefillInputs::view(flat, r, l), graph_hidden); },
+      kCuda.index());
   graphs.run(rows, len);  // captures (after an eager run) and replays
   graph_hidden.zero_();  // what the replay below leaves is its own
   for (auto& t : graph_cache.latents()) t.zero_();

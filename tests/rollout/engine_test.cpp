@@ -1,7 +1,10 @@
 // The rollout engine against references it did not compute: greedy completions equal the
 // fixtures' transformers continuations, continuous batching equals generating each request
 // alone, returned log-probs equal a full forward's, the first sampled token follows the
-// model's softmax(logits / T), and a seed fixes the samples.
+// model's softmax(logits / T), and a seed fixes the samples. Also: CUDA graph buckets cover what
+// they must, and an engine running its own copy in another dtype follows the learner after
+// refresh_weights without reallocating. (The host-free forwards it runs are tested with the
+// model, tests/model/cached_forward_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include "core/torch/device.h"
 #include "model/io/model_io.h"
 #include "model/io/safetensors.h"
+#include "rollout/bucket_graphs.h"
 #include "rollout/engine.h"
 #include "tests/common/fixtures.h"
 
@@ -41,6 +45,16 @@ GenerationRequest greedy_request(std::vector<int64_t> prompt, int64_t new_tokens
   q.max_new_tokens = new_tokens;
   q.sampling.temperature = 0.0;
   return q;
+}
+
+// The first sample's greedy tokens for each prompt (8 new tokens).
+std::vector<std::vector<int64_t>> greedy(RolloutEngine& engine, const std::vector<std::vector<int64_t>>& prompts) {
+  std::vector<GenerationRequest> requests;
+  for (const auto& p : prompts) requests.push_back(greedy_request(p, 8));
+  const auto result = engine.generate(requests, 0);
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& c : result.completions) out.push_back(c[0].token_ids);
+  return out;
 }
 
 }  // namespace
@@ -200,4 +214,42 @@ TEST(RolloutEngine, SameSeedSameCompletionsAndStopTokensEndSequences) {
   EXPECT_EQ(std::count(ids.begin(), ids.end(), stop), 1);
   EXPECT_EQ(ids.back(), stop);
   EXPECT_EQ(c.completions[0][0].finish_reason, grpo::rollout::FinishReason::kStop);
+}
+
+TEST(BucketGraphs, BucketsCoverTheBatchAndStayInBounds) {
+  EXPECT_EQ(grpo::rollout::bucket_rows(1, 256), 1);
+  EXPECT_EQ(grpo::rollout::bucket_rows(5, 256), 8);
+  EXPECT_EQ(grpo::rollout::bucket_rows(129, 256), 256);
+  EXPECT_EQ(grpo::rollout::bucket_rows(129, 200), 200);
+  EXPECT_EQ(grpo::rollout::bucket_keys(1, 384), 64);
+  EXPECT_EQ(grpo::rollout::bucket_keys(129, 384), 192);
+  EXPECT_EQ(grpo::rollout::bucket_keys(383, 384), 384);
+  EXPECT_EQ(grpo::rollout::bucket_keys(100, 90), 90);
+}
+
+TEST(RolloutEngine, OwnDtypeCopyFollowsTheLearnerAfterRefreshInPlace) {
+  GRPO_REQUIRE_FIXTURES("models");
+  for (const auto& dir : grpo::testing::fixture_dirs("models")) {
+    auto learner = grpo::model::load_model(dir);
+    const std::vector<std::vector<int64_t>> prompts = {{5, 9, 33, 71, 2}, {11, 42, 7}};
+    auto options = engine_options(2, 24);
+    RolloutEngine colocated(learner, options);
+    options.dtype = torch::kFloat64;
+    RolloutEngine copy(learner, options);
+    ASSERT_NE(copy.policy().get(), learner.get());
+    EXPECT_EQ(copy.policy()->output_weight().scalar_type(), torch::kFloat64);
+    EXPECT_EQ(greedy(copy, prompts), greedy(colocated, prompts)) << dir.filename();
+
+    std::vector<const void*> before;
+    for (const auto& p : copy.policy()->parameters()) before.push_back(p.data_ptr());
+    grpo::model::init_weights(learner, 11, 0.5);  // new weights, so greedy output changes
+    const auto stale = greedy(copy, prompts);
+    copy.refresh_weights(learner);
+    const auto fresh = greedy(copy, prompts);
+    EXPECT_EQ(fresh, greedy(colocated, prompts)) << dir.filename();
+    EXPECT_NE(fresh, stale) << dir.filename() << ": the new weights did not change the output";
+    std::vector<const void*> after;
+    for (const auto& p : copy.policy()->parameters()) after.push_back(p.data_ptr());
+    EXPECT_EQ(before, after) << dir.filename() << ": refresh reallocated parameters";
+  }
 }

@@ -1,28 +1,26 @@
-// The engine's two host-free forwards of a CausalLM over its InferenceCache: a decode step (one
-// token per row, row b is slot b, each slot's cache length read from a device tensor) and a
-// prefill (whole prompts written into fresh slots from position 0). Nothing goes to or from the
-// host and every shape depends only on (rows, key_len) or (rows, len), so a CUDA graph can capture
-// either (see bucket_graphs.h). Both run CausalLM::forward's layer loop without the host-side
-// bookkeeping that InferenceCache::begin does (the caller keeps the slots' lengths), with each
-// residual add fused with the norm after it (model::add_and_norm_: one kernel on CUDA in bf16,
-// the same ops otherwise). MoE layers run the module's own grouped path, or in a decode step
-// every expert densely (moe_decode.h): the module's path reads per-expert counts on the host
-// unless a grouped GEMM exists for the dtype and device.
-// Not here: sampling, advancing lengths (the caller does both), MTP modules.
+// The two host-free forwards of a CausalLM over its InferenceCache that the rollout engine runs:
+// a decode step (one token per row, row b is slot b, each slot's cache length read from a device
+// tensor) and a prefill (whole prompts written into any slots from position 0). Nothing goes to
+// or from the host and every shape depends only on (rows, key_len) or (rows, len), so a CUDA
+// graph can capture either (rollout/bucket_graphs.h). Both run the model's one layer loop
+// (CausalLMImpl::run_layers) with fused residual norms, and without the host-side bookkeeping
+// that InferenceCache::begin does (the caller keeps the slots' lengths). MoE layers run the
+// module's own grouped path, or in a decode step every expert densely (moe_decode.h): the
+// module's path reads per-expert counts on the host unless a grouped GEMM exists for the dtype
+// and device.
+// Not here: sampling, advancing lengths (the caller does both), MTP modules, autograd (grad mode
+// must be off).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <map>
-#include <memory>
-#include <vector>
 
-#include "model/cache/cache.h"
 #include "model/arch/rope.h"
 #include "model/arch/transformer.h"
-#include "model/arch/moe_decode.h"
+#include "model/cache/cache.h"
 
-namespace grpo::rollout {
+namespace grpo::model {
 
 // A prefill batch's inputs as views of one flat int64 tensor, so that one host copy fills them
 // all: token ids [rows, len], valid [rows, len] (1 = a real token; a row's real tokens are a
@@ -34,46 +32,45 @@ struct PrefillInputs {
   static PrefillInputs view(const torch::Tensor& flat, int64_t rows, int64_t len);
 };
 
-class DecodeForward {
+class CachedForward {
  public:
   // The model and cache must outlive this object; tensors are created on the model's device.
-  DecodeForward(model::CausalLM model, model::InferenceCache* cache);
+  CachedForward(CausalLM model, InferenceCache* cache);
 
   // tokens: [S] int64, each slot's input token; lengths: [S] int64, each slot's cache length
   // (the new token's position); logits: [S, V] in the model's dtype, rows [0, rows) overwritten.
   // key_len >= max over rows of length + 1 (rows needing fewer keys are masked).
-  void run(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
-           torch::Tensor& logits);
+  void decode(const torch::Tensor& tokens, const torch::Tensor& lengths, int64_t rows, int64_t key_len,
+              torch::Tensor& logits);
 
   // Writes each row's prompt into its slot's cache rows [0, len) (the slots' previous contents
   // are ignored: attention sees only this call's tokens) and the final-norm hidden state of its
   // last real token into last_hidden [>= rows, hidden] (model dtype), rows [0, rows).
   void prefill(const PrefillInputs& in, torch::Tensor& last_hidden);
 
-  // Routes MoE decode layers through all_experts_forward (no host reads in any dtype; capturable).
+  // Decode steps run MoE layers through all_experts_partials (no host reads in any dtype; capturable).
   void use_dense_moe() { dense_moe_ = true; }
   // True when a decode step, or a prefill, reads nothing on the host: capturable.
-  bool host_free() const { return dense_moe_ || moe_modules_host_free(); }
+  bool decode_host_free() const { return dense_moe_ || moe_modules_host_free(); }
   bool prefill_host_free() const { return moe_modules_host_free(); }
 
  private:
   bool moe_modules_host_free() const;
-  // The decoder layers over the embedded `ids` [rows, T] with ctx's cache step; returns the
-  // final-norm hidden states [rows, T, hidden]. dense_moe: MoE layers run every expert.
-  torch::Tensor layers(const torch::Tensor& ids, model::ForwardContext& ctx, bool dense_moe);
   // The additive attention mask [rows, 1, T, key_len] of `positions` [rows, T]: 0 where the key's
   // position is <= the query's, -inf after it.
   torch::Tensor causal_mask(const torch::Tensor& positions, int64_t key_len, torch::Dtype dtype);
+  // The context of one step over `step`, its RoPE tables in `dtype`.
+  ForwardContext context(const CacheStep& step, int64_t key_len, torch::Dtype dtype);
   // 0, 1, ..., n - 1 on the device, made once per n (outside any graph: a bucket's step runs
   // eagerly before it is captured), so a step launches no arange.
   const torch::Tensor& counting(int64_t n, const torch::TensorOptions& options);
 
-  model::CausalLM model_;
-  model::InferenceCache* cache_;
-  model::RopeFrequencies rope_;  // inv_freq on the model's device
+  CausalLM model_;
+  InferenceCache* cache_;
+  RopeFrequencies rope_;  // inv_freq on the model's device
   bool dense_moe_ = false;
   std::map<int64_t, torch::Tensor> counting_;
   torch::Tensor mask_values_;  // {0, -inf} in the compute dtype: the additive mask's two values
 };
 
-}  // namespace grpo::rollout
+}  // namespace grpo::model
