@@ -61,8 +61,8 @@ void setup_model(CLI::App& root) {
     if (std::filesystem::exists(path / "tokenizer.json")) {
       const auto tokenizer = grpo::Tokenizer::from_file(path.string());
       const auto eos = tokenizer.special_ids().eos;
-      const auto stops = grpo::model::end_of_sequence_ids(path, eos ? std::optional<int64_t>(*eos) : std::nullopt,
-                                                          config.vocab_size);
+      const auto stops =
+          grpo::model::end_of_sequence_ids(path, config, eos ? std::optional<int64_t>(*eos) : std::nullopt);
       std::cout << "stop tokens:       " << format_stop_tokens(stops, tokenizer) << "\n";
     }
   });

@@ -58,8 +58,8 @@ PolicyBundle load_policy_bundle(const PolicyLoad& load) {
   b.chat_template = template_named(load.template_name);
   b.system_prompt = load.system_prompt;
   const auto tokenizer_eos = b.tokenizer.special_ids().eos;
-  b.stop_token_ids = model::end_of_sequence_ids(
-      load.model_dir, tokenizer_eos ? std::optional<int64_t>(*tokenizer_eos) : std::nullopt, vocab);
+  b.stop_token_ids = model::end_of_sequence_ids(load.model_dir, b.model->config(),
+                                                tokenizer_eos ? std::optional<int64_t>(*tokenizer_eos) : std::nullopt);
   return b;
 }
 
