@@ -9,18 +9,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/common/error_of.h"
 
 namespace grpo {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using grpo::testing::error_of;
 
 TEST(Registry, RegisteringANameTwiceFailsAndKeepsTheFirstEntry) {
   Registry<int> r("widget");

@@ -8,18 +8,12 @@
 #include "core/error.h"
 #include "rewards/reward_config.h"
 #include "rewards/reward_set.h"
+#include "tests/common/error_of.h"
 
 namespace grpo::rewards {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using grpo::testing::error_of;
 
 TEST(Registry, BuiltinsAreRegistered) {
   const auto names = reward_names();

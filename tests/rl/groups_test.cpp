@@ -8,18 +8,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/common/error_of.h"
 
 namespace grpo::rl {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using grpo::testing::error_of;
 
 std::vector<bool> bools(const torch::Tensor& t) {
   std::vector<bool> out;

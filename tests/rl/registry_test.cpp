@@ -11,18 +11,12 @@
 #include "rl/algorithms/kl.h"
 #include "rl/algorithms/policy_loss.h"
 #include "rl/algorithms/rollout_correction.h"
+#include "tests/common/error_of.h"
 
 namespace grpo::rl {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using grpo::testing::error_of;
 
 TEST(AlgorithmTables, HoldTheNamedAlgorithms) {
   EXPECT_EQ(advantage_estimators().joined_names(), "grpo, reinforce_plus_plus_baseline, rloo");
