@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "model/tokenizer/chat_template.h"
 #include "model/tokenizer/tokenizer.h"
+#include "tests/common/error_of.h"
 #include "tests/tokenizer/test_data.h"
 
 namespace grpo {
@@ -51,7 +52,8 @@ TEST(ChatTemplate, DeepSeekUsesFullWidthMarkers) {
 }
 
 TEST(ChatTemplate, UnknownNamesAndRolesAreErrors) {
-  EXPECT_THROW(builtin_chat_template("chatm"), Error);
+  EXPECT_EQ(testing::error_of([] { builtin_chat_template("chatm"); }),
+            "unknown chat template 'chatm' (did you mean 'chatml'?); valid names: chatml, deepseek, llama3, r1_zero");
   EXPECT_THROW(builtin_chat_template("chatml").render({{"tool", "x"}}, false), Error);
 }
 
