@@ -9,7 +9,7 @@
 #include "core/progress.h"
 #include "core/strings.h"
 #include "core/text/json_lossy.h"
-#include "rl/trainer/run_context.h"
+#include "rl/stage/run_context.h"
 
 namespace grpo::rl {
 

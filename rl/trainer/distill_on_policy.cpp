@@ -10,15 +10,11 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "core/logging.h"
-#include "core/progress.h"
-#include "datasets/reader.h"
-#include "datasets/sampler.h"
-#include "model/io/model_io.h"
 #include "policy/engine_factory.h"
 #include "rl/learner/grad_accumulation.h"
-#include "rl/trainer/distill_data.h"
-#include "rl/trainer/distill_trainer.h"
-#include "rl/trainer/evaluation_log.h"
+#include "rl/stage/evaluation_log.h"
+#include "rl/stage/stage_loop.h"
+#include "rl/stage/stage_setup.h"
 #include "rl/trainer/reverse_kl.h"
 #include "rl/trainer/sequence_batch.h"
 #include "rl/trainer/stage_optimizer.h"
@@ -64,10 +60,10 @@ class OnPolicyDistill {
 
  private:
   void setup();
+  std::string train_step(int64_t step);
   StepSamples sample(int64_t step);
   double learn(const StepSamples& s, int64_t step, std::map<std::string, double>& metrics);
   void score_metrics(const StepSamples& s, std::map<std::string, double>& metrics);
-  void save(int64_t step);
 
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
@@ -76,37 +72,24 @@ class OnPolicyDistill {
   std::vector<datasets::Record> train_, eval_;
   std::unique_ptr<rollout::RolloutEngine> engine_;
   std::unique_ptr<StageOptimizer> optimizer_;
-  std::unique_ptr<datasets::ShuffleSampler> sampler_;
+  std::optional<datasets::ShuffleSampler> sampler_;
 };
 
 void OnPolicyDistill::setup() {
-  policy::PolicyLoad load;
-  load.model_dir = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
-  load.tokenizer = ctx_.checkpoint ? "" : cfg_.policy.tokenizer;
-  load.template_name = cfg_.policy.template_name;
-  load.system_prompt = cfg_.policy.system_prompt;
-  load.device = ctx_.device;
-  load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
-  student_.emplace(policy::load_policy_bundle(load));
-  student_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
-  teacher_.emplace(load_teacher(cfg_, ctx_.device, ctx_.dtype));
-  train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
-  if (!cfg_.data.eval.path.empty() && cfg_.train.eval_every > 0) {
-    eval_ = datasets::read_dataset(cfg_.data.eval.path, datasets::read_options(cfg_.data.eval)).records;
-    if (cfg_.data.eval_limit > 0 && static_cast<int64_t>(eval_.size()) > cfg_.data.eval_limit)
-      eval_.resize(cfg_.data.eval_limit);
-  }
+  const auto start = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
+  student_.emplace(load_trained_policy(cfg_.policy, start, ctx_.checkpoint ? "" : cfg_.policy.tokenizer, ctx_.device));
+  teacher_.emplace(load_teacher(cfg_, ctx_));
+  train_ = read_records(cfg_.data.train);
+  if (cfg_.train.eval_every > 0) eval_ = read_eval_records(cfg_.data);
   require_same_tokenizer(*student_, *teacher_, train_.front());
   // The optimizer first: it repacks the student's parameters, which the engine then shares.
   optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
   engine_ = policy::make_engine(*student_, cfg_.rollout, policy::longest_prompt(*student_, {&train_, &eval_}));
   const auto n = static_cast<int64_t>(train_.size());
-  sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
-                 ? std::make_unique<datasets::ShuffleSampler>(n, datasets::sampler_state_from_json(ctx_.state.data))
-                 : std::make_unique<datasets::ShuffleSampler>(n, static_cast<uint64_t>(cfg_.run.seed));
+  sampler_.emplace(start_sampler(ctx_, n, cfg_.run.seed));
   logging::info(strformat("on-policy distillation: student %s (%lld layers), teacher %s (%lld layers), %lld prompts",
-                          load.model_dir.string().c_str(),
+                          start.string().c_str(),
                           static_cast<long long>(student_->model->config().num_hidden_layers),
                           cfg_.distill.teacher.c_str(),
                           static_cast<long long>(teacher_->model->config().num_hidden_layers),
@@ -196,46 +179,33 @@ void OnPolicyDistill::score_metrics(const StepSamples& s, std::map<std::string, 
   metrics["completion/truncated_frac"] = truncated / n;
 }
 
-void OnPolicyDistill::save(int64_t step) {
-  TrainerState state;
-  state.step = step;
-  state.data = datasets::to_json(sampler_->state());
-  CheckpointContents contents;
-  contents.policy = &student_->model;
-  contents.optimizer = optimizer_.get();
-  contents.tokenizer_source = student_->source_dir;
-  ctx_.save_checkpoint(state, contents, cfg_.train.keep_last);
+std::string OnPolicyDistill::train_step(int64_t step) {
+  const auto t_step = Clock::now();
+  std::map<std::string, double> metrics;
+  const auto samples = sample(step);
+  metrics["time/rollout_s"] = since(t_step);
+  score_metrics(samples, metrics);
+  const auto t_learn = Clock::now();
+  const double loss = learn(samples, step, metrics);
+  metrics["time/learner_s"] = since(t_learn);
+  metrics["time/step_s"] = since(t_step);
+  metrics["perf/rollout_tok_per_s"] = samples.generated_tokens / std::max(1e-9, metrics["time/rollout_s"]);
+  ctx_.log(step, metrics);
+  if (step % 10 == 0 || step == cfg_.train.steps)
+    logging::info(strformat("distill step %lld/%lld | reverse KL %.4f | acc %.3f | len %.1f",
+                            static_cast<long long>(step), static_cast<long long>(cfg_.train.steps), loss,
+                            metrics["reward/accuracy"], metrics["completion/length_mean"]));
+  return "KL " + std::to_string(loss).substr(0, 6);
 }
 
 void OnPolicyDistill::run() {
   setup();
-  const int64_t total = cfg_.train.steps, start = ctx_.state.step;
-  const bool evaluating = !eval_.empty();
-  if (evaluating && start == 0) evaluate_and_log(ctx_, cfg_, *engine_, *student_, eval_, rewards_, 0);
-  Progress progress("distill", total - start, "steps", 30.0);
-  for (int64_t step = start + 1; step <= total; ++step) {
-    const auto t_step = Clock::now();
-    std::map<std::string, double> metrics;
-    const auto samples = sample(step);
-    metrics["time/rollout_s"] = since(t_step);
-    score_metrics(samples, metrics);
-    const auto t_learn = Clock::now();
-    const double loss = learn(samples, step, metrics);
-    metrics["time/learner_s"] = since(t_learn);
-    metrics["time/step_s"] = since(t_step);
-    metrics["perf/rollout_tok_per_s"] = samples.generated_tokens / std::max(1e-9, metrics["time/rollout_s"]);
-    ctx_.log(step, metrics);
-    if (step % 10 == 0 || step == total)
-      logging::info(strformat("distill step %lld/%lld | reverse KL %.4f | acc %.3f | len %.1f",
-                              static_cast<long long>(step), static_cast<long long>(total), loss,
-                              metrics["reward/accuracy"], metrics["completion/length_mean"]));
-    if (step == total || (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0)) save(step);
-    if (evaluating && (step == total || step % cfg_.train.eval_every == 0))
-      evaluate_and_log(ctx_, cfg_, *engine_, *student_, eval_, rewards_, step);
-    progress.advance(1, "KL " + std::to_string(loss).substr(0, 6));
-  }
-  progress.finish();
-  logging::info("final student: " + save_final_policy(student_->model, ctx_.dir.path(), student_->source_dir).string());
+  EvalFn evaluate;
+  if (!eval_.empty())
+    evaluate = [this](int64_t step) { evaluate_and_log(ctx_, cfg_, *engine_, *student_, eval_, rewards_, step); };
+  run_stage_loop(ctx_, StageLoop("distill", cfg_.train), {&*student_, optimizer_.get()}, *sampler_,
+                 [this](int64_t step) { return train_step(step); }, evaluate);
+  save_final_policy(ctx_, *student_, "student");
 }
 
 }  // namespace

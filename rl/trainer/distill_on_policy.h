@@ -12,7 +12,7 @@
 #pragma once
 
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/run_context.h"
+#include "rl/stage/run_context.h"
 
 namespace grpo::rl {
 

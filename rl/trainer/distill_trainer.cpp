@@ -12,38 +12,19 @@
 #include "core/strings.h"
 #include "datasets/reader.h"
 #include "policy/engine_factory.h"
+#include "rl/stage/evaluation_log.h"
+#include "rl/stage/stage_setup.h"
 #include "rl/trainer/distill_data.h"
 #include "rl/trainer/distill_on_policy.h"
-#include "rl/trainer/evaluation_log.h"
 #include "rl/trainer/sft_trainer.h"
 
 namespace fs = std::filesystem;
 
 namespace grpo::rl {
 
-policy::PolicyBundle load_teacher(const ExperimentConfig& cfg, const torch::Device& device, torch::Dtype dtype) {
-  policy::PolicyLoad load;
-  load.model_dir = cfg.distill.teacher;
-  load.tokenizer = cfg.distill.teacher_tokenizer;
-  load.template_name = cfg.distill.teacher_template.empty() ? cfg.policy.template_name : cfg.distill.teacher_template;
-  load.system_prompt = cfg.policy.system_prompt;
-  load.device = device;
-  load.dtype = dtype;
-  policy::PolicyBundle teacher = policy::load_policy_bundle(load);
-  for (auto& p : teacher.model->parameters()) p.set_requires_grad(false);
-  teacher.model->eval();
-  return teacher;
-}
-
 namespace {
 
 constexpr const char* kDataFile = "distill_data.jsonl";
-
-std::vector<datasets::Record> read_limited(const datasets::DataSourceSettings& source, int64_t limit) {
-  auto records = datasets::read_dataset(source.path, datasets::read_options(source)).records;
-  if (limit > 0 && static_cast<int64_t>(records.size()) > limit) records.resize(limit);
-  return records;
-}
 
 void log_teacher_samples(RunContext& ctx, const std::vector<nlohmann::json>& logged) {
   std::vector<SampleRecord> out;
@@ -70,8 +51,8 @@ fs::path ensure_distill_data(const ExperimentConfig& cfg, RunContext& ctx, const
     logging::info("reusing " + path.string() + " from the interrupted run");
     return path;
   }
-  const auto records = read_limited(cfg.data.train, cfg.distill.max_prompts);
-  policy::PolicyBundle teacher = load_teacher(cfg, ctx.device, ctx.dtype);
+  const auto records = read_records(cfg.data.train, cfg.distill.max_prompts);
+  policy::PolicyBundle teacher = load_teacher(cfg, ctx);
   auto engine = policy::make_engine(teacher, cfg.rollout, policy::longest_prompt(teacher, {&records}));
   TeacherSampling sampling;
   sampling.samples_per_prompt = cfg.distill.samples_per_prompt;
@@ -115,7 +96,7 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
   ro.shape = datasets::shape_named(cfg.data.train.format == "chat" ? "chat" : "prompt_answer");
   const auto train = datasets::read_dataset(data_path.string(), ro).records;
   std::vector<datasets::Record> eval;
-  if (!cfg.data.eval.path.empty() && cfg.train.eval_every > 0) eval = read_limited(cfg.data.eval, cfg.data.eval_limit);
+  if (cfg.train.eval_every > 0) eval = read_eval_records(cfg.data);
 
   auto evaluate_dir = [&](const fs::path& dir, const std::string& tokenizer, int64_t step) {
     policy::PolicyLoad load;

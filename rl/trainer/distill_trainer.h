@@ -14,23 +14,13 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
-#include "datasets/record.h"
-#include "policy/policy_bundle.h"
-#include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
 #include "rl/trainer/grpo_trainer.h"
-#include "rl/trainer/run_context.h"
-#include "rollout/engine.h"
 
 namespace grpo::rl {
 
 // Returns the run directory used.
 std::string run_distill(const ExperimentConfig& config, const RunRequest& request);
-
-// The teacher named by distill.teacher, with its tokenizer and template (distill.teacher_*,
-// falling back to policy.template), frozen (no gradients, eval mode), in the run's dtype.
-policy::PolicyBundle load_teacher(const ExperimentConfig& config, const torch::Device& device, torch::Dtype dtype);
 
 }  // namespace grpo::rl

@@ -9,20 +9,15 @@
 #include "core/logging.h"
 #include "core/strings.h"
 #include "core/torch/device.h"
-#include "core/progress.h"
-#include "core/report.h"
-#include "datasets/reader.h"
-#include "datasets/sampler.h"
-#include "model/io/model_io.h"
 #include "policy/engine_factory.h"
-#include "policy/policy_bundle.h"
 #include "rewards/audit.h"
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/groups.h"
 #include "rl/algorithms/kl.h"
-#include "rl/trainer/evaluation_log.h"
+#include "rl/stage/evaluation_log.h"
+#include "rl/stage/stage_loop.h"
+#include "rl/stage/stage_setup.h"
 #include "rl/trainer/grpo_learner.h"
-#include "rl/trainer/run_context.h"
 
 namespace grpo::rl {
 namespace {
@@ -55,25 +50,24 @@ class GrpoRun {
 
  private:
   void setup();
+  void train_step(int64_t step);
   Collected collect(int64_t step);
   LearnerBatch learner_batch(const Collected& c, torch::Tensor advantages);
   std::map<std::string, double> step_metrics(const Collected& c, const torch::Tensor& advantages);
   std::map<std::string, double> audit_step(int64_t step, const Collected& c);
   // Returns how many samples could not be logged (each a warning): logging never ends a run.
   int64_t log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
-  void save(int64_t step);
-  void maybe_eval(int64_t step, bool force);
 
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
   std::optional<policy::PolicyBundle> policy_;
   model::CausalLM reference_{nullptr};
-  bool reference_refreshed_ = false;
+  CheckpointContents checkpoint_;  // holds the reference once it differs from the initial policy
   std::unique_ptr<rollout::RolloutEngine> engine_;
   std::unique_ptr<GrpoLearner> learner_;
   std::unique_ptr<rewards::RewardSet> rewards_;
   std::vector<datasets::Record> train_, eval_;
-  std::unique_ptr<datasets::ShuffleSampler> sampler_;
+  std::optional<datasets::ShuffleSampler> sampler_;
   int64_t correct_index_ = 0;
   rewards::AuditAlarm audit_alarm_{cfg_.audit};
 };
@@ -81,45 +75,27 @@ class GrpoRun {
 void GrpoRun::setup() {
   const std::filesystem::path start = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
   require(!start.empty(), "policy.path is empty: name the Hugging Face directory of the policy");
-  policy::PolicyLoad load;
-  load.model_dir = start;
-  load.tokenizer = cfg_.policy.tokenizer;
-  load.template_name = cfg_.policy.template_name;
-  load.system_prompt = cfg_.policy.system_prompt;
-  load.device = ctx_.device;
-  load.dtype = torch::kFloat32;  // the checkpoint's precision: the learner takes exact masters, then casts
-  policy_.emplace(policy::load_policy_bundle(load));
-  policy_->model->set_activation_checkpointing(cfg_.policy.gradient_checkpointing);
+  policy_.emplace(load_trained_policy(cfg_.policy, start, cfg_.policy.tokenizer, ctx_.device));
   if (cfg_.rl.kl_beta > 0) {
     const auto saved_ref = ctx_.checkpoint ? *ctx_.checkpoint / "reference" : std::filesystem::path();
-    reference_refreshed_ = !saved_ref.empty() && std::filesystem::exists(saved_ref);
-    model::LoadOptions lo;
-    lo.device = ctx_.device;
-    lo.dtype = ctx_.dtype;
-    reference_ = model::load_model(reference_refreshed_ ? saved_ref : std::filesystem::path(cfg_.policy.path), lo);
-    for (auto& p : reference_->parameters()) p.set_requires_grad(false);
-    reference_->eval();
+    const bool refreshed = !saved_ref.empty() && std::filesystem::exists(saved_ref);
+    reference_ = load_frozen_model(refreshed ? saved_ref : std::filesystem::path(cfg_.policy.path), ctx_);
+    if (refreshed) checkpoint_.reference = &reference_;
   }
 
   rewards_ = std::make_unique<rewards::RewardSet>(cfg_.rewards);
   correct_index_ = static_cast<int64_t>(rewards_->correctness_index());
-  train_ = datasets::read_dataset(cfg_.data.train.path, datasets::read_options(cfg_.data.train)).records;
-  if (!cfg_.data.eval.path.empty()) {
-    eval_ = datasets::read_dataset(cfg_.data.eval.path, datasets::read_options(cfg_.data.eval)).records;
-    if (cfg_.data.eval_limit > 0 && static_cast<int64_t>(eval_.size()) > cfg_.data.eval_limit)
-      eval_.resize(cfg_.data.eval_limit);
-  }
-  sampler_ = ctx_.checkpoint && !ctx_.state.data.empty()
-                 ? std::make_unique<datasets::ShuffleSampler>(static_cast<int64_t>(train_.size()),
-                                                              datasets::sampler_state_from_json(ctx_.state.data))
-                 : std::make_unique<datasets::ShuffleSampler>(static_cast<int64_t>(train_.size()),
-                                                              static_cast<uint64_t>(cfg_.run.seed));
+  train_ = read_records(cfg_.data.train);
+  eval_ = read_eval_records(cfg_.data);
+  sampler_.emplace(start_sampler(ctx_, static_cast<int64_t>(train_.size()), cfg_.run.seed));
 
   // The learner first: it repacks the policy's parameters into flat buffers, and the engine
   // (colocated: the same tensors, no copy) must see them where they will stay.
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
                                            cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
+  checkpoint_.policy = &*policy_;
+  checkpoint_.optimizer = &learner_->optimizer();
   engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}));
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
                           start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
@@ -326,94 +302,74 @@ int64_t GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tens
   return dropped;
 }
 
-void GrpoRun::save(int64_t step) {
-  TrainerState state;
-  state.step = step;
-  state.data = datasets::to_json(sampler_->state());
-  CheckpointContents contents;
-  contents.policy = &policy_->model;
-  contents.optimizer = &learner_->optimizer();
-  contents.reference = reference_refreshed_ ? &reference_ : nullptr;
-  contents.tokenizer_source = policy_->source_dir;
-  ctx_.save_checkpoint(state, contents, cfg_.train.keep_last);
-}
-
-void GrpoRun::maybe_eval(int64_t step, bool force) {
-  if (eval_.empty() || cfg_.train.eval_every <= 0) return;
-  if (!force && step % cfg_.train.eval_every != 0) return;
-  evaluate_and_log(ctx_, cfg_, *engine_, *policy_, eval_, *rewards_, step);
-}
-
 void GrpoRun::run() {
   setup();
-  const int64_t start = ctx_.state.step;
-  if (start == 0) maybe_eval(0, true);
-  Progress progress("grpo", cfg_.train.steps - start, "steps", 30.0);
-  for (int64_t step = start + 1; step <= cfg_.train.steps; ++step) {
-    const auto t_step = Clock::now();
-    Collected c = collect(step);
-    auto rewards = torch::empty({static_cast<int64_t>(c.completions.size())}, torch::kFloat32);
-    for (size_t i = 0; i < c.completions.size(); ++i) rewards[i] = static_cast<float>(c.completions[i].total);
-    auto t0 = Clock::now();
-    LearnerBatch batch = learner_batch(c, torch::zeros_like(rewards));
-    std::map<std::string, double> metrics;
-    if (cfg_.rl.kl_beta > 0) {
-      batch.ref_logprobs = learner_->score(reference_, batch.sequences);
-      if (cfg_.rl.kl_in_reward) {
-        auto current = learner_->score(policy_->model, batch.sequences);
-        auto kl = kl_estimate(cfg_.rl.kl_estimator, current, batch.ref_logprobs);
-        auto shaped = subtract_kl_from_rewards(rewards.to(ctx_.device), kl, batch.loss_mask, cfg_.rl.kl_beta);
-        rewards = shaped.rewards.cpu();
-        for (const auto& [k, v] : metric_values(shaped.metrics)) metrics[k] = v;
-      }
+  EvalFn evaluate;
+  if (!eval_.empty())
+    evaluate = [this](int64_t step) { evaluate_and_log(ctx_, cfg_, *engine_, *policy_, eval_, *rewards_, step); };
+  auto step = [this](int64_t step) { train_step(step); return std::string(); };
+  run_stage_loop(ctx_, StageLoop("grpo", cfg_.train), checkpoint_, *sampler_, step, evaluate);
+  save_final_policy(ctx_, *policy_, "policy");
+}
+
+void GrpoRun::train_step(int64_t step) {
+  const auto t_step = Clock::now();
+  Collected c = collect(step);
+  auto rewards = torch::empty({static_cast<int64_t>(c.completions.size())}, torch::kFloat32);
+  for (size_t i = 0; i < c.completions.size(); ++i) rewards[i] = static_cast<float>(c.completions[i].total);
+  auto t0 = Clock::now();
+  LearnerBatch batch = learner_batch(c, torch::zeros_like(rewards));
+  std::map<std::string, double> metrics;
+  if (cfg_.rl.kl_beta > 0) {
+    batch.ref_logprobs = learner_->score(reference_, batch.sequences);
+    if (cfg_.rl.kl_in_reward) {
+      auto current = learner_->score(policy_->model, batch.sequences);
+      auto kl = kl_estimate(cfg_.rl.kl_estimator, current, batch.ref_logprobs);
+      auto shaped = subtract_kl_from_rewards(rewards.to(ctx_.device), kl, batch.loss_mask, cfg_.rl.kl_beta);
+      rewards = shaped.rewards.cpu();
+      for (const auto& [k, v] : metric_values(shaped.metrics)) metrics[k] = v;
     }
-    AdvantageOptions ao;
-    ao.group_size = cfg_.rl.group_size;
-    ao.epsilon = cfg_.rl.advantage_epsilon;
-    ao.scaling = parse_reward_scaling(cfg_.rl.reward_scaling);
-    ao.token_counts = batch.sequences.completion_mask.sum(1).cpu();
-    auto adv = compute_advantages(cfg_.rl.advantage, rewards, ao);
-    batch.advantages = adv.advantages.to(ctx_.device);
-    for (const auto& [k, v] : metric_values(adv.metrics)) metrics[k] = v;
-    const auto report = learner_->update(batch, step - 1);
-    engine_->refresh_weights(policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
-    const double learn_s = since(t0);
-    for (const auto& [k, v] : report.metrics) metrics[k] = v;
-    for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;
-    for (const auto& [k, v] : audit_step(step, c)) metrics[k] = v;
-    const double step_s = since(t_step);
-    metrics["time/rollout_s"] = c.rollout_seconds;
-    metrics["time/reward_s"] = c.reward_seconds;
-    metrics["time/learner_s"] = learn_s;
-    metrics["time/step_s"] = step_s;
-    metrics["memory/peak_gib"] = peak_memory_gib(ctx_.device);
-    metrics["perf/rollout_tok_per_s"] = c.generated_tokens / std::max(1e-9, c.rollout_seconds);
-    metrics["perf/learner_tok_per_s"] = report.trained_tokens * cfg_.rl.num_iterations / std::max(1e-9, learn_s);
-    if (report.skipped_steps > 0)
-      ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient: optimizer step skipped", step);
-    if (cfg_.rl.kl_beta > 0 && cfg_.rl.ref_refresh_steps > 0 && step % cfg_.rl.ref_refresh_steps == 0) {
-      torch::NoGradGuard no_grad;
-      auto src = policy_->model->parameters();
-      auto dst = reference_->parameters();
-      for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-      reference_refreshed_ = true;
-      ctx_.store->log_event("info", "reference_refresh", "reference model := policy", step);
-    }
-    metrics["log/samples_dropped"] = static_cast<double>(log_samples(step, c, adv.advantages));
-    ctx_.log(step, metrics);
-    logging::info(strformat("step %lld/%lld | reward %.3f | acc %.3f | len %.1f | entropy %.3f | %.1fs (rollout %.1f, "
-                            "reward %.1f, learner %.1f)",
-                            static_cast<long long>(step), static_cast<long long>(cfg_.train.steps),
-                            metrics["reward/total_mean"], metrics["reward/accuracy"], metrics["completion/length_mean"],
-                            metrics.count("actor/entropy") ? metrics["actor/entropy"] : 0.0, step_s, c.rollout_seconds,
-                            c.reward_seconds, learn_s));
-    const bool last = step == cfg_.train.steps;
-    if (last || (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0)) save(step);
-    maybe_eval(step, last);
-    progress.advance(1);
   }
-  progress.finish();
-  logging::info("final policy: " + save_final_policy(policy_->model, ctx_.dir.path(), policy_->source_dir).string());
+  AdvantageOptions ao;
+  ao.group_size = cfg_.rl.group_size;
+  ao.epsilon = cfg_.rl.advantage_epsilon;
+  ao.scaling = parse_reward_scaling(cfg_.rl.reward_scaling);
+  ao.token_counts = batch.sequences.completion_mask.sum(1).cpu();
+  auto adv = compute_advantages(cfg_.rl.advantage, rewards, ao);
+  batch.advantages = adv.advantages.to(ctx_.device);
+  for (const auto& [k, v] : metric_values(adv.metrics)) metrics[k] = v;
+  const auto report = learner_->update(batch, step - 1);
+  engine_->refresh_weights(policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
+  const double learn_s = since(t0);
+  for (const auto& [k, v] : report.metrics) metrics[k] = v;
+  for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;
+  for (const auto& [k, v] : audit_step(step, c)) metrics[k] = v;
+  const double step_s = since(t_step);
+  metrics["time/rollout_s"] = c.rollout_seconds;
+  metrics["time/reward_s"] = c.reward_seconds;
+  metrics["time/learner_s"] = learn_s;
+  metrics["time/step_s"] = step_s;
+  metrics["memory/peak_gib"] = peak_memory_gib(ctx_.device);
+  metrics["perf/rollout_tok_per_s"] = c.generated_tokens / std::max(1e-9, c.rollout_seconds);
+  metrics["perf/learner_tok_per_s"] = report.trained_tokens * cfg_.rl.num_iterations / std::max(1e-9, learn_s);
+  if (report.skipped_steps > 0)
+    ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient: optimizer step skipped", step);
+  if (cfg_.rl.kl_beta > 0 && cfg_.rl.ref_refresh_steps > 0 && step % cfg_.rl.ref_refresh_steps == 0) {
+    torch::NoGradGuard no_grad;
+    auto src = policy_->model->parameters();
+    auto dst = reference_->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+    checkpoint_.reference = &reference_;
+    ctx_.store->log_event("info", "reference_refresh", "reference model := policy", step);
+  }
+  metrics["log/samples_dropped"] = static_cast<double>(log_samples(step, c, adv.advantages));
+  ctx_.log(step, metrics);
+  logging::info(strformat("step %lld/%lld | reward %.3f | acc %.3f | len %.1f | entropy %.3f | %.1fs (rollout %.1f, "
+                          "reward %.1f, learner %.1f)",
+                          static_cast<long long>(step), static_cast<long long>(cfg_.train.steps),
+                          metrics["reward/total_mean"], metrics["reward/accuracy"], metrics["completion/length_mean"],
+                          metrics.count("actor/entropy") ? metrics["actor/entropy"] : 0.0, step_s, c.rollout_seconds,
+                          c.reward_seconds, learn_s));
 }
 
 }  // namespace

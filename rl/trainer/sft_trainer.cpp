@@ -9,14 +9,12 @@
 #include "core/strings.h"
 #include "core/logging.h"
 #include "core/torch/device.h"
-#include "core/progress.h"
-#include "core/report.h"
-#include "datasets/reader.h"
-#include "datasets/sampler.h"
 #include "model/arch/config.h"
 #include "model/io/model_io.h"
 #include "model/tokenizer/bpe_trainer.h"
 #include "rl/learner/grad_accumulation.h"
+#include "rl/stage/stage_loop.h"
+#include "rl/stage/stage_setup.h"
 #include "rl/trainer/stage_optimizer.h"
 
 namespace fs = std::filesystem;
@@ -124,16 +122,8 @@ policy::PolicyBundle load_sft_policy(const ExperimentConfig& cfg, RunContext& ct
   else if (!cfg.sft.init_config.empty()) start = create_initial_policy(cfg, train, ctx.dir.path());
   else start = cfg.policy.path;
   require(!start.empty(), "neither policy.path nor sft.init_config is set: nothing to fine-tune");
-  policy::PolicyLoad load;
-  load.model_dir = start;
-  load.tokenizer = ctx.checkpoint || !cfg.sft.init_config.empty() ? "" : cfg.policy.tokenizer;
-  load.template_name = cfg.policy.template_name;
-  load.system_prompt = cfg.policy.system_prompt;
-  load.device = ctx.device;
-  load.dtype = torch::kFloat32;  // the checkpoint's precision: the optimizer takes exact masters, then casts
-  policy::PolicyBundle policy = policy::load_policy_bundle(load);
-  policy.model->set_activation_checkpointing(cfg.policy.gradient_checkpointing);
-  return policy;
+  const bool own_tokenizer = ctx.checkpoint || !cfg.sft.init_config.empty();
+  return load_trained_policy(cfg.policy, start, own_tokenizer ? "" : cfg.policy.tokenizer, ctx.device);
 }
 
 }  // namespace
@@ -151,31 +141,17 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
   StageOptimizer optimizer(policy.model, cfg.optim, total, ctx.dtype);
   if (ctx.checkpoint) optimizer.load(*ctx.checkpoint);
 
-  datasets::ShuffleSampler sampler = ctx.checkpoint && !ctx.state.data.empty()
-                                         ? datasets::ShuffleSampler(n, datasets::sampler_state_from_json(ctx.state.data))
-                                         : datasets::ShuffleSampler(n, static_cast<uint64_t>(cfg.run.seed));
+  auto sampler = start_sampler(ctx, n, cfg.run.seed);
   const int64_t micro = cfg.sft.micro_batch_size > 0 ? cfg.sft.micro_batch_size : cfg.sft.batch_size;
   logging::info(strformat("sft: %lld examples (%zu eval), %lld steps of %lld (%lld per epoch), mode %s", static_cast<long long>(n), eval_examples.size(), static_cast<long long>(total),
                static_cast<long long>(cfg.sft.batch_size), static_cast<long long>(per_epoch), cfg.sft.mode.c_str()));
-  auto save = [&](int64_t step) {
-    TrainerState state;
-    state.step = step;
-    state.data = datasets::to_json(sampler.state());
-    CheckpointContents contents;
-    contents.policy = &policy.model;
-    contents.optimizer = &optimizer;
-    contents.tokenizer_source = policy.source_dir;
-    ctx.save_checkpoint(state, contents, cfg.train.keep_last);
-  };
   auto eval_loss = [&](int64_t step) {
     if (eval_examples.empty()) return;
     const double loss = sft_eval_loss(policy, eval_examples, micro);
     ctx.log(step, {{"eval/loss", loss}});
     logging::info(strformat("eval step %lld: loss %.4f", static_cast<long long>(step), loss));
   };
-  policy.model->train();
-  Progress progress("sft", total - ctx.state.step, "steps", 30.0);
-  for (int64_t step = ctx.state.step + 1; step <= total; ++step) {
+  auto train_step = [&](int64_t step) {
     const auto t0 = Clock::now();
     const auto indices = sampler.next_batch(cfg.sft.batch_size);
     std::vector<std::vector<int64_t>> prompts, targets;
@@ -202,27 +178,22 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
                    {"memory/peak_gib", peak_memory_gib(ctx.device)}});
     if (sr.skipped) ctx.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
     if (step % 25 == 0 || step == total) logging::info(strformat("sft step %lld/%lld | loss %.4f | lr %.2e", static_cast<long long>(step), static_cast<long long>(total), loss_sum, lr));
-    if (cfg.sft.eval_every > 0 && step % cfg.sft.eval_every == 0) eval_loss(step);
-    if (step == total || (cfg.train.save_every > 0 && step % cfg.train.save_every == 0)) save(step);
-    progress.advance(1, "loss " + std::to_string(loss_sum).substr(0, 6));
-  }
-  progress.finish();
+    return "loss " + std::to_string(loss_sum).substr(0, 6);
+  };
+  StageLoop loop("sft", cfg.train);
+  loop.steps = total;
+  loop.eval_every = cfg.sft.eval_every;
+  loop.eval_at_ends = false;  // the final eval loss comes after the loop, in eval mode
+  policy.model->train();
+  run_stage_loop(ctx, loop, {&policy, &optimizer}, sampler, train_step, eval_loss);
   policy.model->eval();
   eval_loss(total);
-  SftOutcome outcome{save_final_policy(policy.model, ctx.dir.path(), policy.source_dir), total};
-  logging::info("final policy: " + outcome.final_dir.string());
-  return outcome;
+  return {save_final_policy(ctx, policy, "policy"), total};
 }
 
 std::string run_sft(const ExperimentConfig& cfg, const RunRequest& request) {
   return run_stage(cfg, request.run_dir, request.resume, request.config_text, "sft", [&](RunContext& ctx) {
-    const auto train = datasets::read_dataset(cfg.data.train.path, datasets::read_options(cfg.data.train)).records;
-    std::vector<datasets::Record> eval;
-    if (!cfg.data.eval.path.empty())
-      eval = datasets::read_dataset(cfg.data.eval.path, datasets::read_options(cfg.data.eval)).records;
-    if (cfg.data.eval_limit > 0 && static_cast<int64_t>(eval.size()) > cfg.data.eval_limit)
-      eval.resize(cfg.data.eval_limit);
-    train_sft(cfg, ctx, train, eval);
+    train_sft(cfg, ctx, read_records(cfg.data.train), read_eval_records(cfg.data));
   });
 }
 

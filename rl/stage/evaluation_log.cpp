@@ -1,5 +1,5 @@
 // The in-training evaluation and its logging; see evaluation_log.h.
-#include "rl/trainer/evaluation_log.h"
+#include "rl/stage/evaluation_log.h"
 
 #include "core/logging.h"
 #include "core/strings.h"

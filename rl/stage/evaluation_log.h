@@ -11,7 +11,7 @@
 #include "policy/policy_bundle.h"
 #include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/run_context.h"
+#include "rl/stage/run_context.h"
 #include "rollout/engine.h"
 
 namespace grpo::rl {

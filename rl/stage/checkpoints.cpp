@@ -1,6 +1,6 @@
 // Atomic training checkpoints with pruning; see checkpoints.h.
 #include "core/filesystem.h"
-#include "rl/trainer/checkpoints.h"
+#include "rl/stage/checkpoints.h"
 
 #include <algorithm>
 #include <fstream>
@@ -45,8 +45,8 @@ fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& st
   remove_tree(tmp);
   fs::create_directories(tmp);
   model::SaveOptions save;
-  save.source_dir = contents.tokenizer_source;
-  model::save_model(*contents.policy, tmp, save);
+  save.source_dir = contents.policy->source_dir;
+  model::save_model(contents.policy->model, tmp, save);
   if (contents.reference) model::save_model(*contents.reference, tmp / "reference", save);
   if (contents.optimizer) contents.optimizer->save(tmp);
   nlohmann::json js = {{"version", kTrainerStateVersion}, {"step", state.step}, {"data", state.data},
@@ -84,15 +84,6 @@ TrainerState read_trainer_state(const fs::path& checkpoint_dir) {
   s.data = js.value("data", nlohmann::json::object());
   s.extra = js.value("extra", nlohmann::json::object());
   return s;
-}
-
-std::filesystem::path save_final_policy(model::CausalLM& policy, const std::filesystem::path& run_dir,
-                                        const std::filesystem::path& tokenizer_source) {
-  const auto dir = run_dir / "final";
-  model::SaveOptions so;
-  so.source_dir = tokenizer_source;
-  model::save_model(policy, dir, so);
-  return dir;
 }
 
 }  // namespace grpo::rl

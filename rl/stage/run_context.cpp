@@ -1,5 +1,5 @@
 // Run setup shared by the training stages; see run_context.h.
-#include "rl/trainer/run_context.h"
+#include "rl/stage/run_context.h"
 
 
 #include "core/error.h"

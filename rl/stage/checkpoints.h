@@ -14,6 +14,7 @@
 #include <string>
 
 #include "model/arch/transformer.h"
+#include "policy/policy_bundle.h"
 #include "rl/trainer/stage_optimizer.h"
 
 namespace grpo::rl {
@@ -27,10 +28,9 @@ struct TrainerState {
 };
 
 struct CheckpointContents {
-  model::CausalLM* policy = nullptr;
+  policy::PolicyBundle* policy = nullptr;  // its model, and the tokenizer files of its source_dir
   const StageOptimizer* optimizer = nullptr;
   model::CausalLM* reference = nullptr;  // saved only when given (it differs from the initial policy)
-  std::filesystem::path tokenizer_source; // directory whose tokenizer files are copied
 };
 
 // Writes checkpoints_dir/step-{state.step}, then deletes all but the newest keep_last.
@@ -39,11 +39,6 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_d
 
 // The newest complete checkpoint, if any (leftover *.tmp directories are ignored).
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& checkpoints_dir);
-
-// A stage's result: run_dir/final, a Hugging Face directory (model, config, generation config,
-// the tokenizer files of `tokenizer_source`). Returns its path.
-std::filesystem::path save_final_policy(model::CausalLM& policy, const std::filesystem::path& run_dir,
-                                        const std::filesystem::path& tokenizer_source);
 
 TrainerState read_trainer_state(const std::filesystem::path& checkpoint_dir);
 

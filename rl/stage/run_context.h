@@ -14,7 +14,7 @@
 #include "core/run_directory.h"
 #include "core/run_store.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/checkpoints.h"
+#include "rl/stage/checkpoints.h"
 
 namespace grpo::rl {
 

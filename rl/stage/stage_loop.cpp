@@ -1,0 +1,53 @@
+// The training loop shared by every stage; see stage_loop.h.
+#include "rl/stage/stage_loop.h"
+
+#include "core/logging.h"
+#include "core/progress.h"
+#include "model/io/model_io.h"
+
+namespace grpo::rl {
+
+StageLoop::StageLoop(std::string name, const TrainSettings& train)
+    : name(std::move(name)),
+      steps(train.steps),
+      save_every(train.save_every),
+      keep_last(train.keep_last),
+      eval_every(train.eval_every) {}
+
+bool StageLoop::eval_due(int64_t step) const {
+  if (eval_every <= 0) return false;
+  if (step == 0) return eval_at_ends;
+  return step % eval_every == 0 || (eval_at_ends && step == steps);
+}
+
+bool StageLoop::save_due(int64_t step) const { return step == steps || (save_every > 0 && step % save_every == 0); }
+
+void run_stage_loop(RunContext& run, const StageLoop& loop, const CheckpointContents& checkpoint,
+                    const datasets::ShuffleSampler& sampler, const StepFn& step, const EvalFn& evaluate) {
+  const int64_t start = run.state.step;
+  if (evaluate && start == 0 && loop.eval_due(0)) evaluate(0);
+  Progress progress(loop.name, loop.steps - start, "steps", 30.0);
+  for (int64_t s = start + 1; s <= loop.steps; ++s) {
+    const std::string note = step(s);
+    if (evaluate && loop.eval_due(s)) evaluate(s);
+    if (loop.save_due(s)) {
+      TrainerState state;
+      state.step = s;
+      state.data = datasets::to_json(sampler.state());
+      run.save_checkpoint(state, checkpoint, loop.keep_last);
+    }
+    progress.advance(1, note);
+  }
+  progress.finish();
+}
+
+std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role) {
+  const auto dir = std::filesystem::path(run.dir.path()) / "final";
+  model::SaveOptions so;
+  so.source_dir = policy.source_dir;
+  model::save_model(policy.model, dir, so);
+  logging::info("final " + role + ": " + dir.string());
+  return dir;
+}
+
+}  // namespace grpo::rl

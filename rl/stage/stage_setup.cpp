@@ -1,0 +1,66 @@
+// Datasets, trained and frozen models, and the sampler of a training stage; see stage_setup.h.
+#include "rl/stage/stage_setup.h"
+
+#include "model/io/model_io.h"
+
+namespace grpo::rl {
+
+std::vector<datasets::Record> read_records(const datasets::DataSourceSettings& source, int64_t limit) {
+  auto records = datasets::read_dataset(source.path, datasets::read_options(source)).records;
+  if (limit > 0 && static_cast<int64_t>(records.size()) > limit) records.resize(limit);
+  return records;
+}
+
+std::vector<datasets::Record> read_eval_records(const DataSettings& data) {
+  if (data.eval.path.empty()) return {};
+  return read_records(data.eval, data.eval_limit);
+}
+
+policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
+                                         const std::string& tokenizer, const torch::Device& device) {
+  policy::PolicyLoad load;
+  load.model_dir = model_dir;
+  load.tokenizer = tokenizer;
+  load.template_name = settings.template_name;
+  load.system_prompt = settings.system_prompt;
+  load.device = device;
+  load.dtype = torch::kFloat32;
+  auto policy = policy::load_policy_bundle(load);
+  policy.model->set_activation_checkpointing(settings.gradient_checkpointing);
+  return policy;
+}
+
+void freeze(model::CausalLM& model) {
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  model->eval();
+}
+
+model::CausalLM load_frozen_model(const std::filesystem::path& dir, const RunContext& run) {
+  model::LoadOptions lo;
+  lo.device = run.device;
+  lo.dtype = run.dtype;
+  auto model = model::load_model(dir, lo);
+  freeze(model);
+  return model;
+}
+
+policy::PolicyBundle load_teacher(const ExperimentConfig& cfg, const RunContext& run) {
+  policy::PolicyLoad load;
+  load.model_dir = cfg.distill.teacher;
+  load.tokenizer = cfg.distill.teacher_tokenizer;
+  load.template_name = cfg.distill.teacher_template.empty() ? cfg.policy.template_name : cfg.distill.teacher_template;
+  load.system_prompt = cfg.policy.system_prompt;
+  load.device = run.device;
+  load.dtype = run.dtype;
+  auto teacher = policy::load_policy_bundle(load);
+  freeze(teacher.model);
+  return teacher;
+}
+
+datasets::ShuffleSampler start_sampler(const RunContext& run, int64_t dataset_size, int64_t seed) {
+  if (run.checkpoint && !run.state.data.empty())
+    return datasets::ShuffleSampler(dataset_size, datasets::sampler_state_from_json(run.state.data));
+  return datasets::ShuffleSampler(dataset_size, static_cast<uint64_t>(seed));
+}
+
+}  // namespace grpo::rl
