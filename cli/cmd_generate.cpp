@@ -3,10 +3,13 @@
 // the model's tokenizer) or `prompt_ids`. Output records: prompt_index, sample, completion,
 // completion_ids, logprobs (log softmax(logits / T) of each sampled token), finish_reason.
 // `completion` is valid UTF-8 (U+FFFD where the tokens' bytes are not); completion_ids are exact.
+// Sampling follows the `rollout:` settings of the experiment config, as in training
+// (--config FILE, key=value, and the sampling flags as shorthands: experiment_args.h).
 #include <fstream>
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/experiment_args.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/text/json_lossy.h"
@@ -18,14 +21,13 @@
 namespace {
 
 struct GenerateArgs {
-  std::string model, input, output, tokenizer, template_name = "raw", device = "auto";
-  int64_t n = 1, max_new_tokens = 256, top_k = 0, slots = 64, threads = 0;
-  double temperature = 1.0, top_p = 1.0, min_p = 0.0;
-  uint64_t seed = 0;
-  std::vector<std::string> stop;
+  std::string model, input, output, tokenizer, template_name = "raw";
+  int64_t n = 1;
+  grpo::cli::ExperimentArgs experiment;
 };
 
-std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& a, const grpo::policy::PolicyBundle& p) {
+std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& a, const grpo::rollout::RolloutSettings& rs,
+                                                            const grpo::policy::PolicyBundle& p) {
   std::ifstream in(a.input);
   if (!in) throw grpo::Error(grpo::SourceLocation{a.input, 0, 0}, "cannot open input file");
   std::vector<grpo::rollout::GenerationRequest> out;
@@ -44,10 +46,10 @@ std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& 
       throw grpo::Error(grpo::SourceLocation{a.input, line_no, 0}, "record has neither 'prompt' (string) nor 'prompt_ids'");
     }
     q.n = a.n;
-    q.max_new_tokens = a.max_new_tokens;
-    q.sampling = {a.temperature, a.top_k, a.top_p, a.min_p};
-    q.stop_token_ids = p.stop_token_ids;
-    q.stop_strings = a.stop;
+    q.max_new_tokens = rs.max_new_tokens;
+    q.sampling = {rs.temperature, rs.top_k, rs.top_p, rs.min_p};
+    if (rs.stop_at_eos) q.stop_token_ids = p.stop_token_ids;
+    q.stop_strings = rs.stop_strings;
     out.push_back(std::move(q));
   }
   if (out.empty()) throw grpo::Error(grpo::SourceLocation{a.input, 0, 0}, "no prompts in input file");
@@ -61,39 +63,29 @@ void setup_generate(CLI::App& root) {
   cmd->add_option("--input", a->input, "JSONL with prompt or prompt_ids per line")->required();
   cmd->add_option("--output", a->output, "JSONL output")->required();
   cmd->add_option("--n", a->n, "Samples per prompt");
-  cmd->add_option("--temperature", a->temperature, "0 = greedy");
-  cmd->add_option("--top-p", a->top_p, "Nucleus mass");
-  cmd->add_option("--top-k", a->top_k, "0 = off");
-  cmd->add_option("--min-p", a->min_p, "0 = off");
-  cmd->add_option("--max-new-tokens", a->max_new_tokens, "Completion length cap");
-  cmd->add_option("--seed", a->seed, "Sampling seed");
-  cmd->add_option("--stop", a->stop, "Stop strings (repeatable)");
   cmd->add_option("--template", a->template_name, "Prompt template for text prompts (raw, r1_zero, chatml, ...)");
   cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json or directory (default: the model's)");
-  cmd->add_option("--device", a->device, "auto, cpu, cuda");
-  cmd->add_option("--slots", a->slots, "Sequences decoded at once");
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = all)");
+  grpo::cli::add_experiment_options(cmd, a->experiment);
+  grpo::cli::add_sampling_shorthands(cmd, a->experiment);
   cmd->callback([a] {
-    grpo::set_cpu_threads(static_cast<int>(a->threads));
+    const auto cfg = grpo::cli::load_experiment(a->experiment);
+    grpo::set_cpu_threads(static_cast<int>(cfg.run.threads));
     grpo::policy::PolicyLoad load;
     load.model_dir = a->model;
     load.tokenizer = a->tokenizer;
     load.template_name = a->template_name;
-    load.device = grpo::parse_device(a->device);
+    load.device = grpo::parse_device(cfg.run.device);
     auto policy = grpo::policy::load_policy_bundle(load);
-    const auto requests = read_requests(*a, policy);
+    const auto requests = read_requests(*a, cfg.rollout, policy);
     int64_t longest = 0, total = 0;
     for (const auto& q : requests) {
       longest = std::max<int64_t>(longest, q.prompt_ids.size());
       total += q.n * q.max_new_tokens;
     }
-    grpo::rollout::RolloutSettings rs;
-    rs.max_batch_sequences = a->slots;
-    rs.max_new_tokens = a->max_new_tokens;
-    const auto engine = grpo::policy::make_engine(policy, rs, longest, a->n);
+    const auto engine = grpo::policy::make_engine(policy, cfg.rollout, longest, a->n);
     grpo::Progress progress("generate", total, "tok", 5.0);
     int64_t shown = 0;
-    const auto result = engine->generate(requests, a->seed, [&](int64_t done) {
+    const auto result = engine->generate(requests, static_cast<uint64_t>(cfg.run.seed), [&](int64_t done) {
       progress.advance(done - shown);
       shown = done;
     });

@@ -26,6 +26,20 @@ std::vector<int64_t> reported_ks(int64_t k) {
   return ks;
 }
 
+EvalOptions eval_options(const rollout::RolloutSettings& rollout, int64_t samples, uint64_t seed) {
+  EvalOptions eo;
+  eo.k = samples;
+  eo.temperature = samples > 1 ? rollout.temperature : 0.0;
+  eo.top_p = rollout.top_p;
+  eo.top_k = rollout.top_k;
+  eo.min_p = rollout.min_p;
+  eo.max_new_tokens = rollout.max_new_tokens;
+  eo.stop_strings = rollout.stop_strings;
+  eo.stop_at_eos = rollout.stop_at_eos;
+  eo.seed = seed;
+  return eo;
+}
+
 std::map<std::string, double> EvalResult::metrics(const std::string& prefix) const {
   std::map<std::string, double> m;
   m[prefix + "/pass@1"] = summary.pass_at_1;
@@ -55,9 +69,8 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
     q.prompt_ids = policy.encode_prompt(r);
     q.n = options.k;
     q.max_new_tokens = options.max_new_tokens;
-    q.sampling.temperature = options.temperature;
-    q.sampling.top_p = options.top_p;
-    q.stop_token_ids = policy.stop_token_ids;
+    q.sampling = {options.temperature, options.top_k, options.top_p, options.min_p};
+    if (options.stop_at_eos) q.stop_token_ids = policy.stop_token_ids;
     q.stop_strings = options.stop_strings;
     requests.push_back(std::move(q));
     prompts.push_back(policy.render_prompt(r));

@@ -17,6 +17,7 @@
 #include "policy/policy_bundle.h"
 #include "rewards/reward_set.h"
 #include "rollout/engine.h"
+#include "rollout/generation.h"
 
 namespace grpo::policy {
 
@@ -24,11 +25,19 @@ struct EvalOptions {
   int64_t k = 1;                 // samples per prompt
   double temperature = 0.0;      // 0 = greedy (then k must be 1)
   double top_p = 1.0;
+  int64_t top_k = 0;             // 0 = off
+  double min_p = 0.0;            // 0 = off
   int64_t max_new_tokens = 256;
   std::vector<std::string> stop_strings;
+  bool stop_at_eos = true;       // stop at the policy's end-of-sequence ids
   std::string correct_reward;    // "" = the set's correctness reward (RewardSet::correctness_index)
   uint64_t seed = 0;
 };
+
+// The evaluation of `samples` samples per prompt under the `rollout:` settings, the one rule of
+// `grpo eval` and in-training evaluation: one sample per prompt is greedy, more are drawn at
+// rollout.temperature with its top_p, top_k and min_p.
+EvalOptions eval_options(const rollout::RolloutSettings& rollout, int64_t samples, uint64_t seed);
 
 struct EvalResult {
   datasets::EvalSummary summary;

@@ -1,5 +1,7 @@
 // What the rollout engine is asked for and what it returns. A request is one prompt sampled
-// n times (the GRPO group); every sample shares the prompt's prefilled cache.
+// n times (the GRPO group); every sample shares the prompt's prefilled cache. Also the
+// `rollout:` config section (RolloutSettings), described and validated here; policy/
+// engine_factory.h turns it into an engine.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +29,9 @@ struct RolloutSettings {
 
 inline void describe(config::Fields& f, RolloutSettings& s) {
   f.field("max_new_tokens", s.max_new_tokens, 256, "Completion length cap (tokens); longer completions are truncated.");
-  f.field("temperature", s.temperature, 1.0, "Sampling temperature; 0 = greedy. The learner divides logits by the same value.");
+  f.field("temperature", s.temperature, 1.0,
+          "Sampling temperature; 0 = greedy. The learner divides logits by the same value. Evaluation with one sample "
+          "per prompt (train.eval_samples, `grpo eval --k`) is greedy; more samples are drawn at this temperature.");
   f.field("top_p", s.top_p, 1.0, "Nucleus sampling mass; 1 = off.");
   f.field("top_k", s.top_k, 0, "Keep the k most likely tokens; 0 = off.");
   f.field("min_p", s.min_p, 0.0, "Drop tokens below min_p times the most likely token's probability; 0 = off.");
@@ -37,8 +41,22 @@ inline void describe(config::Fields& f, RolloutSettings& s) {
   f.field("max_batch_sequences", s.max_batch_sequences, 256,
           "Sequences decoded at once (continuous batching slots); also bounds the cache size.");
   f.field("cache_memory_gb", s.cache_memory_gb, 0.0,
-          "KV/latent cache budget in GiB; 0 = sized from max_batch_sequences x (longest prompt + max_new_tokens).");
+          "KV/latent cache budget in GiB: fewer slots than max_batch_sequences when that many sequences of (longest "
+          "prompt + max_new_tokens) tokens would not fit; 0 = no bound (max_batch_sequences slots).");
   f.field("cuda_graphs", s.cuda_graphs, true, "Capture decode steps as CUDA graphs per batch-size bucket (GPU only).");
+}
+
+// Every problem of the section, one message each naming its key ('rollout.top_p'); empty = valid.
+inline std::vector<std::string> validate(const RolloutSettings& s) {
+  std::vector<std::string> problems;
+  if (s.max_new_tokens < 1) problems.push_back("'rollout.max_new_tokens' must be >= 1");
+  if (s.temperature < 0) problems.push_back("'rollout.temperature' must be >= 0");
+  if (s.top_p <= 0 || s.top_p > 1) problems.push_back("'rollout.top_p' must be in (0, 1]");
+  if (s.top_k < 0) problems.push_back("'rollout.top_k' must be >= 0 (0 = off)");
+  if (s.min_p < 0 || s.min_p > 1) problems.push_back("'rollout.min_p' must be in [0, 1] (0 = off)");
+  if (s.max_batch_sequences < 1) problems.push_back("'rollout.max_batch_sequences' must be >= 1");
+  if (s.cache_memory_gb < 0) problems.push_back("'rollout.cache_memory_gb' must be >= 0 (0 = no bound)");
+  return problems;
 }
 
 struct GenerationRequest {

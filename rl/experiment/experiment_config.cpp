@@ -3,7 +3,6 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "rewards/reward.h"
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/aggregation.h"
 #include "rl/algorithms/kl.h"
@@ -41,33 +40,19 @@ void check_rl(const rl::GrpoSettings& s, std::vector<std::string>& p) {
   if (s.rollout_correction != "none") check_name(p, "rl.rollout_correction", s.rollout_correction, rl::rollout_corrections());
 }
 
-void check_rewards(const std::vector<rewards::RewardSpec>& specs, std::vector<std::string>& p) {
-  const auto names = rewards::reward_names();
-  for (size_t i = 0; i < specs.size(); ++i) {
-    const std::string key = "rewards[" + std::to_string(i) + "]";
-    try {
-      rewards::make_reward(specs[i].name, specs[i].params);
-    } catch (const Error& e) {
-      p.push_back("'" + key + "': " + e.message());
-    }
-  }
-}
-
 }  // namespace
 
 void validate(const ExperimentConfig& config) {
   std::vector<std::string> problems;
+  auto add = [&problems](const std::vector<std::string>& section) {
+    problems.insert(problems.end(), section.begin(), section.end());
+  };
   if (config.run.threads < 0) problems.push_back("'run.threads' must be >= 0");
   if (config.run.output_dir.empty()) problems.push_back("'run.output_dir' must not be empty");
-  if (config.rollout.max_new_tokens < 1) problems.push_back("'rollout.max_new_tokens' must be >= 1");
-  if (config.rollout.temperature < 0) problems.push_back("'rollout.temperature' must be >= 0");
-  if (config.rollout.top_p <= 0 || config.rollout.top_p > 1) problems.push_back("'rollout.top_p' must be in (0, 1]");
-  if (config.rollout.max_batch_sequences < 1) problems.push_back("'rollout.max_batch_sequences' must be >= 1");
+  add(rollout::validate(config.rollout));
   check_rl(config.rl, problems);
-  check_rewards(config.rewards, problems);
-  for (const auto& [metric, threshold] : rewards::audit_thresholds(config.audit)) {
-    if (threshold < 0) problems.push_back("'audit." + metric.substr(6) + "' must be >= 0 (a fraction; 1 = never warn)");
-  }
+  add(rewards::validate(config.rewards));
+  add(rewards::validate(config.audit));
   if (config.optim.betas.size() != 2) problems.push_back("'optim.betas' must hold two numbers");
   if (config.optim.lr <= 0) problems.push_back("'optim.lr' must be > 0");
   if (config.train.steps < 0) problems.push_back("'train.steps' must be >= 0");
@@ -77,10 +62,12 @@ void validate(const ExperimentConfig& config) {
 }
 
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
-  ExperimentConfig config = config::load_file<ExperimentConfig>(path, overrides);
+  ExperimentConfig config = path.empty() ? config::load_string<ExperimentConfig>("", "<command line>", overrides)
+                                         : config::load_file<ExperimentConfig>(path, overrides);
   try {
     validate(config);
   } catch (const Error& e) {
+    if (path.empty()) throw;
     std::vector<std::string> lines;
     for (const auto& line : split(e.message(), '\n')) lines.push_back(path + ": " + line);
     throw Error(join(lines, "\n"));

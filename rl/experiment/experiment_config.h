@@ -10,19 +10,11 @@
 #include "core/run_settings.h"
 #include "datasets/dataset_config.h"
 #include "rewards/audit.h"
-#include "rewards/reward_set.h"
+#include "rewards/reward_settings.h"
 #include "rl/trainer/distill_settings.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sft_settings.h"
 #include "rollout/generation.h"
-
-namespace grpo::rewards {
-inline void describe(config::Fields& f, RewardSpec& s) {
-  f.field("name", s.name, "", "Registered reward name (see `grpo reward --list`).");
-  f.field("weight", s.weight, 1.0, "Weight of this reward in the total.");
-  f.field("params", s.params, nlohmann::json::object(), "The reward's own parameters (checked by the reward).");
-}
-}  // namespace grpo::rewards
 
 namespace grpo {
 
@@ -70,11 +62,13 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
   f.section("distill", c.distill, "Distillation from a teacher (`grpo distill`).");
 }
 
-// Cross-field checks that a single key's type cannot express (group size, divisibility,
-// registered names). Throws one grpo::Error listing every problem.
+// Checks that a single key's type cannot express (ranges, group size, divisibility, registered
+// names): each module's own validate() for its section, plus the sections whose modules keep
+// no validation of their own. Throws one grpo::Error listing every problem.
 void validate(const ExperimentConfig& config);
 
-// Loads FILE with key=value overrides, then validates. Errors name file:line:column.
+// Loads FILE (none when `path` is empty: the defaults) with key=value overrides, then
+// validates. Errors name file:line:column or the override.
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides);
 
 // docs/config.md, generated from the descriptions above.
