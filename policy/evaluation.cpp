@@ -99,7 +99,7 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
   double reward_sum = 0;
   for (size_t j = 0; j < samples.size(); ++j) {
     const size_t i = j / options.k;
-    const bool correct = scores.values[j][correct_index] >= 1.0 - 1e-9;
+    const bool correct = rewards::reward_satisfied(scores.values[j][correct_index]);
     problems[i].correct.push_back(correct);
     problems[i].answers.push_back(extracted_answer(samples[j].completion));
     problems[i].lengths.push_back(*samples[j].completion_tokens);
