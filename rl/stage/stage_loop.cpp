@@ -1,8 +1,9 @@
-// The training loop shared by every stage; see stage_loop.h.
+// The training loop shared by every stage and its in-training evaluation; see stage_loop.h.
 #include "rl/stage/stage_loop.h"
 
 #include "core/logging.h"
 #include "core/progress.h"
+#include "core/strings.h"
 #include "model/io/model_io.h"
 
 namespace grpo::rl {
@@ -39,6 +40,24 @@ void run_stage_loop(RunContext& run, const StageLoop& loop, const CheckpointCont
     progress.advance(1, note);
   }
   progress.finish();
+}
+
+policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& cfg, rollout::RolloutEngine& engine,
+                                    const policy::PolicyBundle& policy, const std::vector<datasets::Record>& records,
+                                    const rewards::RewardSet& reward_set, int64_t step) {
+  policy::EvalOptions eo;
+  eo.k = cfg.train.eval_samples;
+  eo.temperature = eo.k > 1 ? cfg.rollout.temperature : 0.0;
+  eo.top_p = cfg.rollout.top_p;
+  eo.max_new_tokens = cfg.rollout.max_new_tokens;
+  eo.stop_strings = cfg.rollout.stop_strings;
+  eo.seed = step_seed(cfg.run.seed, step, 255);
+  auto result = policy::evaluate(engine, policy, records, reward_set, eo);
+  run.log(step, result.metrics("eval"));
+  logging::info(strformat("eval step %lld: pass@1 %.3f over %lld prompts, mean length %.1f", static_cast<long long>(step),
+                          result.summary.pass_at_1, static_cast<long long>(result.summary.problems),
+                          result.summary.mean_length));
+  return result;
 }
 
 std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role) {

@@ -1,20 +1,26 @@
 // The loop every training stage runs around its own step function: steps run.state.step + 1 ..
 // loop.steps (a resumed run continues after its checkpoint), each followed by the evaluation
-// when due and then the checkpoint when due, under one progress line; and the stage's final
-// save. A step's evaluation is logged before its checkpoint flushes the run store, so a resumed
-// run never lacks the evaluation of a step it does not replay. Not here: what a step does and
-// logs (the stage), evaluation after the loop (SFT's final eval loss).
+// when due and then the checkpoint when due, under one progress line; the pass@k evaluation the
+// sampling stages run in it; and the stage's final save. A step's evaluation is logged before
+// its checkpoint flushes the run store, so a resumed run never lacks the evaluation of a step it
+// does not replay. Not here: what a step does and logs (the stage), the evaluation itself
+// (policy/evaluation.h), evaluation after the loop (SFT's final eval loss).
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <string>
 
+#include "datasets/record.h"
 #include "datasets/sampler.h"
+#include "policy/evaluation.h"
 #include "policy/policy_bundle.h"
+#include "rewards/reward_set.h"
+#include "rl/experiment/experiment_config.h"
 #include "rl/stage/checkpoints.h"
 #include "rl/stage/run_context.h"
 #include "rl/trainer/grpo_settings.h"
+#include "rollout/engine.h"
 
 namespace grpo::rl {
 
@@ -44,6 +50,13 @@ using EvalFn = std::function<void(int64_t step)>;
 // checkpoint records. evaluate: empty = the stage has nothing to evaluate on.
 void run_stage_loop(RunContext& run, const StageLoop& loop, const CheckpointContents& checkpoint,
                     const datasets::ShuffleSampler& sampler, const StepFn& step, const EvalFn& evaluate);
+
+// pass@1/pass@k/maj@k of the policy on `records` (train.eval_samples samples per prompt at
+// rollout.temperature, greedy for one sample; correct = the set's correctness reward), logged
+// as eval/* at `step` and as one console line.
+policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& config, rollout::RolloutEngine& engine,
+                                    const policy::PolicyBundle& policy, const std::vector<datasets::Record>& records,
+                                    const rewards::RewardSet& reward_set, int64_t step);
 
 // The stage's result: RUN_DIR/final, a Hugging Face directory of `policy` with its tokenizer
 // files, logged as "final <role>: <dir>". Returns the directory.

@@ -16,16 +16,21 @@ std::vector<datasets::Record> read_eval_records(const DataSettings& data) {
   return read_records(data.eval, data.eval_limit);
 }
 
-policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
-                                         const std::string& tokenizer, const torch::Device& device) {
+policy::PolicyBundle load_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
+                                 const std::string& tokenizer, const torch::Device& device, torch::Dtype dtype) {
   policy::PolicyLoad load;
   load.model_dir = model_dir;
   load.tokenizer = tokenizer;
   load.template_name = settings.template_name;
   load.system_prompt = settings.system_prompt;
   load.device = device;
-  load.dtype = torch::kFloat32;
-  auto policy = policy::load_policy_bundle(load);
+  load.dtype = dtype;
+  return policy::load_policy_bundle(load);
+}
+
+policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
+                                         const std::string& tokenizer, const torch::Device& device) {
+  auto policy = load_policy(settings, model_dir, tokenizer, device, torch::kFloat32);
   policy.model->set_activation_checkpointing(settings.gradient_checkpointing);
   return policy;
 }

@@ -28,10 +28,14 @@ std::vector<datasets::Record> read_records(const datasets::DataSourceSettings& s
 // data.eval cut to data.eval_limit; empty when data.eval.path is.
 std::vector<datasets::Record> read_eval_records(const DataSettings& data);
 
+// The policy of `model_dir` with policy.template and policy.system_prompt, in `device` and
+// `dtype`. tokenizer: as policy::PolicyLoad::tokenizer ("" = model_dir's).
+policy::PolicyBundle load_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
+                                 const std::string& tokenizer, const torch::Device& device, torch::Dtype dtype);
+
 // The policy a stage trains, from `model_dir` (the resume checkpoint or the stage's start), with
-// policy.template, policy.system_prompt and policy.gradient_checkpointing. Loaded in float32,
-// the checkpoint's precision: the optimizer takes exact masters, then casts to the run's dtype.
-// tokenizer: as policy::PolicyLoad::tokenizer ("" = model_dir's).
+// policy.gradient_checkpointing. Loaded in float32, the checkpoint's precision: the optimizer
+// takes exact masters, then casts to the run's dtype.
 policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
                                          const std::string& tokenizer, const torch::Device& device);
 

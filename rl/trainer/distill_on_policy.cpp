@@ -12,7 +12,7 @@
 #include "core/logging.h"
 #include "policy/engine_factory.h"
 #include "rl/learner/grad_accumulation.h"
-#include "rl/stage/evaluation_log.h"
+#include "rl/stage/completion_metrics.h"
 #include "rl/stage/stage_loop.h"
 #include "rl/stage/stage_setup.h"
 #include "rl/trainer/reverse_kl.h"
@@ -161,22 +161,14 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
 }
 
 void OnPolicyDistill::score_metrics(const StepSamples& s, std::map<std::string, double>& metrics) {
-  const auto scores = rewards_.score(s.scored);
-  const auto& names = rewards_.names();
-  const size_t accuracy = rewards_.correctness_index();
-  const double n = static_cast<double>(s.scored.size());
-  double correct = 0, length = 0, truncated = 0;
-  std::vector<double> sums(names.size(), 0.0);
-  for (size_t j = 0; j < s.scored.size(); ++j) {
-    for (size_t q = 0; q < names.size(); ++q) sums[q] += scores.values[j][q];
-    correct += scores.values[j][accuracy] >= 1.0 - 1e-9;
-    length += static_cast<double>(*s.scored[j].completion_tokens);
-    truncated += s.scored[j].truncated;
+  std::vector<int64_t> lengths;
+  std::vector<bool> truncated;
+  for (const auto& sample : s.scored) {
+    lengths.push_back(*sample.completion_tokens);
+    truncated.push_back(sample.truncated);
   }
-  for (size_t q = 0; q < names.size(); ++q) metrics["reward/" + names[q] + "/mean"] = sums[q] / n;
-  metrics["reward/accuracy"] = correct / n;
-  metrics["completion/length_mean"] = length / n;
-  metrics["completion/truncated_frac"] = truncated / n;
+  for (const auto& [k, v] : completion_metrics(rewards_, rewards_.score(s.scored).values, lengths, truncated))
+    metrics[k] = v;
 }
 
 std::string OnPolicyDistill::train_step(int64_t step) {

@@ -12,7 +12,7 @@
 #include "core/strings.h"
 #include "datasets/reader.h"
 #include "policy/engine_factory.h"
-#include "rl/stage/evaluation_log.h"
+#include "rl/stage/stage_loop.h"
 #include "rl/stage/stage_setup.h"
 #include "rl/trainer/distill_data.h"
 #include "rl/trainer/distill_on_policy.h"
@@ -99,14 +99,7 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
   if (cfg.train.eval_every > 0) eval = read_eval_records(cfg.data);
 
   auto evaluate_dir = [&](const fs::path& dir, const std::string& tokenizer, int64_t step) {
-    policy::PolicyLoad load;
-    load.model_dir = dir;
-    load.tokenizer = tokenizer;
-    load.template_name = cfg.policy.template_name;
-    load.system_prompt = cfg.policy.system_prompt;
-    load.device = ctx.device;
-    load.dtype = ctx.dtype;
-    policy::PolicyBundle student = policy::load_policy_bundle(load);
+    policy::PolicyBundle student = load_policy(cfg.policy, dir, tokenizer, ctx.device, ctx.dtype);
     auto engine = policy::make_engine(student, cfg.rollout, policy::longest_prompt(student, {&eval}));
     evaluate_and_log(ctx, cfg, *engine, student, eval, reward_set, step);
   };

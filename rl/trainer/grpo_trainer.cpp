@@ -2,6 +2,7 @@
 #include "rl/trainer/grpo_trainer.h"
 
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -14,7 +15,7 @@
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/groups.h"
 #include "rl/algorithms/kl.h"
-#include "rl/stage/evaluation_log.h"
+#include "rl/stage/completion_metrics.h"
 #include "rl/stage/stage_loop.h"
 #include "rl/stage/stage_setup.h"
 #include "rl/trainer/grpo_learner.h"
@@ -210,33 +211,25 @@ LearnerBatch GrpoRun::learner_batch(const Collected& c, torch::Tensor advantages
 }
 
 std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const torch::Tensor& advantages) {
-  std::map<std::string, double> m;
-  const auto& names = rewards_->names();
-  const double n = static_cast<double>(c.completions.size());
-  std::vector<double> sums(names.size(), 0.0);
-  double total = 0, total_sq = 0, correct = 0, len_sum = 0, truncated = 0;
-  double len_min = 1e300, len_max = 0;
+  std::vector<std::vector<double>> values;
+  std::vector<int64_t> lengths;
+  std::vector<bool> truncated;
+  double total = 0, total_sq = 0;
   for (const auto& s : c.completions) {
-    for (size_t r = 0; r < names.size(); ++r) sums[r] += s.reward_values[r];
+    values.push_back(s.reward_values);
+    lengths.push_back(static_cast<int64_t>(s.completion_ids.size()));
+    truncated.push_back(s.truncated);
     total += s.total;
     total_sq += s.total * s.total;
-    correct += rewards::reward_satisfied(s.reward_values[correct_index_]);
-    const double len = static_cast<double>(s.completion_ids.size());
-    len_sum += len;
-    len_min = std::min(len_min, len);
-    len_max = std::max(len_max, len);
-    truncated += s.truncated;
   }
-  for (size_t r = 0; r < names.size(); ++r) m["reward/" + names[r] + "/mean"] = sums[r] / n;
+  auto m = completion_metrics(*rewards_, values, lengths, truncated);
+  const double n = static_cast<double>(c.completions.size());
   m["reward/total_mean"] = total / n;
   m["reward/total_std"] = std::sqrt(std::max(0.0, total_sq / n - (total / n) * (total / n)));
-  m["reward/accuracy"] = correct / n;
+  m["completion/length_min"] = static_cast<double>(*std::min_element(lengths.begin(), lengths.end()));
+  m["completion/length_max"] = static_cast<double>(*std::max_element(lengths.begin(), lengths.end()));
   m["groups/zero_std_frac"] = static_cast<double>(c.groups_zero_std) / std::max<int64_t>(1, c.groups_generated);
   m["groups/generation_rounds"] = static_cast<double>(c.rounds);
-  m["completion/length_mean"] = len_sum / n;
-  m["completion/length_min"] = len_min;
-  m["completion/length_max"] = len_max;
-  m["completion/truncated_frac"] = truncated / n;
   m["advantages/abs_mean"] = advantages.abs().mean().item<double>();
   return m;
 }
