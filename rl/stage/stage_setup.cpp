@@ -4,6 +4,15 @@
 #include "model/io/model_io.h"
 
 namespace grpo::rl {
+namespace {
+
+// A model that only scores or samples: no gradients, eval mode.
+void freeze(model::CausalLM& model) {
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  model->eval();
+}
+
+}  // namespace
 
 std::vector<datasets::Record> read_records(const datasets::DataSourceSettings& source, int64_t limit) {
   auto records = datasets::read_dataset(source.path, datasets::read_options(source)).records;
@@ -33,11 +42,6 @@ policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const s
   auto policy = load_policy(settings, model_dir, tokenizer, device, torch::kFloat32);
   policy.model->set_activation_checkpointing(settings.gradient_checkpointing);
   return policy;
-}
-
-void freeze(model::CausalLM& model) {
-  for (auto& p : model->parameters()) p.set_requires_grad(false);
-  model->eval();
 }
 
 model::CausalLM load_frozen_model(const std::filesystem::path& dir, const RunContext& run) {

@@ -3,7 +3,7 @@
 // directory), frozen models beside it (a reference or a teacher: no gradients, eval mode, the
 // run's device and dtype), and the training sampler at the checkpoint's position. Not here: the
 // stage's own settings checks, the optimizer (stage_optimizer.h), the rollout engine
-// (policy/engine.h).
+// (policy/engine_factory.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -38,9 +38,6 @@ policy::PolicyBundle load_policy(const PolicySettings& settings, const std::file
 // takes exact masters, then casts to the run's dtype.
 policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
                                          const std::string& tokenizer, const torch::Device& device);
-
-// A model that only scores or samples: no gradients, eval mode.
-void freeze(model::CausalLM& model);
 
 // The model of `dir` (no tokenizer), frozen, in the run's device and dtype: GRPO's reference.
 model::CausalLM load_frozen_model(const std::filesystem::path& dir, const RunContext& run);

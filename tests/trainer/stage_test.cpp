@@ -1,6 +1,7 @@
 // The stage layer's pieces on their own: data.eval cut to data.eval_limit, the training sampler
 // restored from a checkpoint's trainer state, the loop's evaluation and checkpoint schedule
-// (including a resumed run, which replays nothing), and the final save. A two-layer model with
+// (including a resumed run, which replays nothing), the final save, a frozen reference, and a
+// step's reward and length metrics. A two-layer model with
 // a byte-level tokenizer made in the test; no training.
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include "core/run_store.h"
 #include "model/io/model_io.h"
 #include "model/tokenizer/bpe_trainer.h"
+#include "rl/stage/completion_metrics.h"
 #include "rl/stage/stage_loop.h"
 #include "rl/stage/stage_setup.h"
 #include "tests/trainer/tiny_world.h"
@@ -79,6 +81,18 @@ TEST(StageSampler, ResumedSamplerDrawsWhatTheUninterruptedOneDrawsNext) {
   run->state.data = datasets::to_json(whole.state());
   auto resumed = start_sampler(*run, 7, /*seed ignored on resume*/ 99);
   EXPECT_EQ(resumed.next_batch(6), whole.next_batch(6));
+}
+
+TEST(StageModels, FrozenReferenceTakesNoGradientsIsInEvalModeAndHasTheRunsDtype) {
+  const auto dir = testing::fresh_dir("stage_frozen");
+  auto run = open_test_run(dir / "run", false);
+  run->dtype = torch::kBFloat16;
+  auto reference = load_frozen_model(write_tiny_policy(dir / "policy"), *run);
+  EXPECT_FALSE(reference->is_training());
+  for (const auto& p : reference->parameters()) {
+    EXPECT_FALSE(p.requires_grad());
+    EXPECT_EQ(p.scalar_type(), torch::kBFloat16);
+  }
 }
 
 TEST(StageLoopSchedule, EvaluatesAtStartEveryNAndLastAndSavesEveryNAndLast) {
@@ -176,6 +190,20 @@ TEST(StageLoopRun, ResumedRunReplaysOnlyTheStepsAfterItsNewestCheckpoint) {
   EXPECT_TRUE(fs::exists(final_dir / "tokenizer.json"));
   auto reloaded = model::load_model(final_dir);
   EXPECT_TRUE(torch::equal(reloaded->parameters().front(), policy.model->parameters().front()));
+}
+
+TEST(StageMetrics, RewardMeansAccuracyAndLengthsOfAStepMatchHandComputedValues) {
+  const rewards::RewardSet reward_set({{"math_accuracy", 1.0, nlohmann::json::object()},
+                                       {"format", 0.5, nlohmann::json::object()}});
+  // [completion][math_accuracy, format]: two of three correct; format 0.5 + 1 + 1.
+  const std::vector<std::vector<double>> values = {{1.0, 0.5}, {0.0, 1.0}, {1.0, 1.0}};
+  const auto m = completion_metrics(reward_set, values, {4, 6, 11}, {false, true, false});
+  EXPECT_DOUBLE_EQ(m.at("reward/math_accuracy/mean"), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("reward/format/mean"), 2.5 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("reward/accuracy"), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("completion/length_mean"), 7.0);  // (4 + 6 + 11) / 3
+  EXPECT_DOUBLE_EQ(m.at("completion/truncated_frac"), 1.0 / 3.0);
+  EXPECT_EQ(m.size(), 5u);
 }
 
 }  // namespace
