@@ -127,10 +127,10 @@ std::pair<std::string, bool> read_pattern(const Json& j, const Fields& f, const 
 std::unique_ptr<Normalizer> make_normalizer(const Json& j, const Fields& f, const std::string& path) {
   if (j.is_null()) return nullptr;
   const std::string type = section_type(j, f, path);
-  if (type == "NFC") return std::make_unique<UnicodeForm>(NormalForm::NFC);
-  if (type == "NFD") return std::make_unique<UnicodeForm>(NormalForm::NFD);
-  if (type == "NFKC") return std::make_unique<UnicodeForm>(NormalForm::NFKC);
-  if (type == "NFKD") return std::make_unique<UnicodeForm>(NormalForm::NFKD);
+  if (type == "NFC") return std::make_unique<UnicodeForm>(NormalForm::kNfc);
+  if (type == "NFD") return std::make_unique<UnicodeForm>(NormalForm::kNfd);
+  if (type == "NFKC") return std::make_unique<UnicodeForm>(NormalForm::kNfkc);
+  if (type == "NFKD") return std::make_unique<UnicodeForm>(NormalForm::kNfkd);
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "Strip")
     return std::make_unique<Strip>(f.boolean_or(j, "strip_left", path, true), f.boolean_or(j, "strip_right", path, true));

@@ -21,7 +21,7 @@ size_t utf8_sequence_length(unsigned char lead);
 // Validity and U+FFFD replacement of whole strings: core/text/utf8.h (grpo::is_valid_utf8,
 // grpo::to_valid_utf8), the same maximal-subpart rule as next_code_point.
 
-enum class NormalForm { NFC, NFD, NFKC, NFKD };
+enum class NormalForm { kNfc, kNfd, kNfkc, kNfkd };
 // Throws grpo::Error when `s` is not valid UTF-8.
 std::string normalize(std::string_view s, NormalForm form);
 

@@ -200,9 +200,9 @@ class ExternalReward : public Reward {
                                                             std::chrono::duration<double>(options_.timeout_s));
     auto io = worker.write(payload, deadline);
     std::string line;
-    while (io == WorkerProcess::Io::ok && !in_flight.empty()) {
+    while (io == WorkerProcess::Io::kOk && !in_flight.empty()) {
       io = worker.read_line(line, deadline);
-      if (io != WorkerProcess::Io::ok) break;
+      if (io != WorkerProcess::Io::kOk) break;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string violation = take_reply(line, in_flight, out);
       if (violation.empty()) continue;
@@ -212,12 +212,12 @@ class ExternalReward : public Reward {
       fail_in_flight(in_flight, why, out);
       return;
     }
-    if (io == WorkerProcess::Io::timed_out) {
+    if (io == WorkerProcess::Io::kTimedOut) {
       const std::string how = worker.kill_and_reap();
       const std::string why = "worker timed out after " + format_number(options_.timeout_s) + " s (" + how + ", restarted)";
       logging::warn(options_.label + ": " + why);
       fail_in_flight(in_flight, why, out);
-    } else if (io == WorkerProcess::Io::closed) {
+    } else if (io == WorkerProcess::Io::kClosed) {
       const std::string how = worker.kill_and_reap(std::chrono::milliseconds(100));
       const std::string why = "worker stopped before replying (its output closed; " + how + ", restarted)";
       logging::warn(options_.label + ": " + why);

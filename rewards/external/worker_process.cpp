@@ -139,14 +139,14 @@ WorkerProcess::Io WorkerProcess::write(const std::string& data, Clock::time_poin
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Io::closed;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Io::kClosed;
     // Full: keep draining stdout and stderr, so a worker that answers while it still reads
     // cannot wedge on its own full pipe while grpo waits to write.
     const bool room = stdout_buffer_.size() < kMaxLineBytes;  // full: stop reading rather than spin
     pollfd fds[3] = {{stdin_fd_, POLLOUT, 0}, {room ? stdout_fd_ : -1, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 3, remaining_ms(deadline));
-    if (ready < 0 && errno != EINTR) return Io::closed;
-    if (ready == 0 && Clock::now() >= deadline) return Io::timed_out;
+    if (ready < 0 && errno != EINTR) return Io::kClosed;
+    if (ready == 0 && Clock::now() >= deadline) return Io::kTimedOut;
     if (fds[1].revents) {
       char buf[65536];
       const ssize_t got = ::read(stdout_fd_, buf, sizeof buf);
@@ -154,7 +154,7 @@ WorkerProcess::Io WorkerProcess::write(const std::string& data, Clock::time_poin
     }
     if (fds[2].revents) log_stderr(false);
   }
-  return Io::ok;
+  return Io::kOk;
 }
 
 WorkerProcess::Io WorkerProcess::read_line(std::string& line, Clock::time_point deadline) {
@@ -164,18 +164,18 @@ WorkerProcess::Io WorkerProcess::read_line(std::string& line, Clock::time_point 
       const size_t length = std::min(newline, kMaxLineBytes);
       line = stdout_buffer_.substr(0, length);
       stdout_buffer_.erase(0, newline == std::string::npos ? length : newline + 1);
-      return Io::ok;
+      return Io::kOk;
     }
     pollfd fds[2] = {{stdout_fd_, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 2, remaining_ms(deadline));
-    if (ready < 0 && errno != EINTR) return Io::closed;
-    if (ready == 0 && Clock::now() >= deadline) return Io::timed_out;
+    if (ready < 0 && errno != EINTR) return Io::kClosed;
+    if (ready == 0 && Clock::now() >= deadline) return Io::kTimedOut;
     if (fds[1].revents) log_stderr(false);
     if (!fds[0].revents) continue;
     char buf[65536];
     const ssize_t got = ::read(stdout_fd_, buf, sizeof buf);
     if (got > 0) stdout_buffer_.append(buf, static_cast<size_t>(got));
-    else if (got == 0 || (errno != EINTR && errno != EAGAIN)) return Io::closed;
+    else if (got == 0 || (errno != EINTR && errno != EAGAIN)) return Io::kClosed;
   }
 }
 

@@ -21,7 +21,7 @@ std::string resolve_executable(const std::string& program);
 class WorkerProcess {
  public:
   using Clock = std::chrono::steady_clock;
-  enum class Io { ok, timed_out, closed };
+  enum class Io { kOk, kTimedOut, kClosed };
 
   // argv[0] must be an absolute path (resolve_executable); `label` prefixes logged stderr lines.
   WorkerProcess(std::vector<std::string> argv, std::string label);

@@ -49,7 +49,7 @@ AdvantageResult finish(torch::Tensor grouped_advantages, const GroupedRewards& r
 
 RewardScaling parse_reward_scaling(const std::string& name) {
   static const Registry<RewardScaling> scalings(
-      "reward scaling", {{"group", RewardScaling::group}, {"batch", RewardScaling::batch}, {"none", RewardScaling::none}});
+      "reward scaling", {{"group", RewardScaling::kGroup}, {"batch", RewardScaling::kBatch}, {"none", RewardScaling::kNone}});
   return scalings.get(name);
 }
 
@@ -58,13 +58,13 @@ AdvantageResult grpo_advantages(const torch::Tensor& rewards, const AdvantageOpt
   const auto& r = grouped.grouped;
   auto centered = r - r.mean(1, true);
   switch (options.scaling) {
-    case RewardScaling::group:
+    case RewardScaling::kGroup:
       centered = centered / (r.std(1, /*unbiased=*/true, /*keepdim=*/true) + options.epsilon);
       break;
-    case RewardScaling::batch:
+    case RewardScaling::kBatch:
       centered = centered / (r.std(/*unbiased=*/true) + options.epsilon);
       break;
-    case RewardScaling::none:
+    case RewardScaling::kNone:
       break;
   }
   return finish(centered, grouped);

@@ -22,7 +22,7 @@
 
 namespace grpo::rl {
 
-enum class RewardScaling { group, batch, none };
+enum class RewardScaling { kGroup, kBatch, kNone };
 
 // "group" | "batch" | "none"; anything else is a grpo::Error listing the three.
 RewardScaling parse_reward_scaling(const std::string& name);
@@ -30,7 +30,7 @@ RewardScaling parse_reward_scaling(const std::string& name);
 struct AdvantageOptions {
   int64_t group_size = 0;                        // G >= 2; the number of rows must divide by it
   double epsilon = 1e-6;                         // added to the std before dividing (TRL uses 1e-4)
-  RewardScaling scaling = RewardScaling::group;  // read by grpo only
+  RewardScaling scaling = RewardScaling::kGroup;  // read by grpo only
   // reinforce_plus_plus_baseline only: [N] completion token counts, the whitening weights
   // (verl whitens over tokens). Undefined: each completion weighs 1.
   torch::Tensor token_counts;

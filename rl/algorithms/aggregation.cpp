@@ -43,11 +43,11 @@ torch::Tensor seq_mean_token_sum_norm(const torch::Tensor& l, const torch::Tenso
 
 Registry<Aggregation>& loss_aggregations() {
   static Registry<Aggregation> registry("loss aggregation", {
-      {"seq-mean-token-mean", {seq_mean_token_mean, AccumulationUnit::sequence}},
-      {"token-mean", {token_mean, AccumulationUnit::token}},
-      {"token-mean-global", {token_mean_global, AccumulationUnit::absolute}},
-      {"seq-mean-token-sum", {seq_mean_token_sum, AccumulationUnit::sequence}},
-      {"seq-mean-token-sum-norm", {seq_mean_token_sum_norm, AccumulationUnit::sequence}},
+      {"seq-mean-token-mean", {seq_mean_token_mean, AccumulationUnit::kSequence}},
+      {"token-mean", {token_mean, AccumulationUnit::kToken}},
+      {"token-mean-global", {token_mean_global, AccumulationUnit::kAbsolute}},
+      {"seq-mean-token-sum", {seq_mean_token_sum, AccumulationUnit::kSequence}},
+      {"seq-mean-token-sum-norm", {seq_mean_token_sum_norm, AccumulationUnit::kSequence}},
   });
   return registry;
 }

@@ -34,9 +34,9 @@ struct AggregationContext {
 
 // What a micro-batch's share of the step is proportional to.
 enum class AccumulationUnit {
-  sequence,  // the value is a mean over rows: weigh by rows
-  token,     // the value is a mean over active tokens: weigh by active tokens
-  absolute,  // the normaliser is already global: weigh 1
+  kSequence,  // the value is a mean over rows: weigh by rows
+  kToken,     // the value is a mean over active tokens: weigh by active tokens
+  kAbsolute,  // the normaliser is already global: weigh 1
 };
 
 // per_token: [N, T] float32; mask: [N, T] bool or float 0/1. Returns a 0-dim float32 tensor.

@@ -23,9 +23,9 @@ std::vector<MicroBatch> plan_micro_batches(const torch::Tensor& mask, int64_t mi
   std::vector<MicroBatch> plan;
   for (int64_t a = 0; a < n; a += micro_batch_rows) {
     MicroBatch mb{a, std::min(n, a + micro_batch_rows), 1.0};
-    if (unit == AccumulationUnit::sequence) {
+    if (unit == AccumulationUnit::kSequence) {
       mb.loss_weight = static_cast<double>(mb.end - mb.begin) / static_cast<double>(n);
-    } else if (unit == AccumulationUnit::token) {
+    } else if (unit == AccumulationUnit::kToken) {
       const double tokens = tokens_per_row.slice(0, mb.begin, mb.end).sum().item<double>();
       mb.loss_weight = total_tokens > 0.0 ? tokens / total_tokens : 0.0;
     }

@@ -19,7 +19,7 @@ std::vector<float> values(const torch::Tensor& t) {
 
 torch::Tensor rewards(std::vector<float> r) { return torch::tensor(r); }
 
-AdvantageOptions groups_of(int64_t g, double eps = 0.0, RewardScaling s = RewardScaling::group) {
+AdvantageOptions groups_of(int64_t g, double eps = 0.0, RewardScaling s = RewardScaling::kGroup) {
   AdvantageOptions o;
   o.group_size = g;
   o.epsilon = eps;
@@ -56,7 +56,7 @@ TEST(GrpoAdvantages, ZeroVarianceGroupGetsExactlyZero) {
 TEST(GrpoAdvantages, BatchScalingDividesByTheWholeBatchStd) {
   // centred by group mean: 1,0 → ±.5; 1,1 → 0,0. batch std of (1,0,1,1): mean .75,
   // var = (3·.0625 + .5625)/3 = .25 → std .5 → advantages 1, -1, 0, 0
-  auto a = values(grpo_advantages(rewards({1, 0, 1, 1}), groups_of(2, 0.0, RewardScaling::batch)).advantages);
+  auto a = values(grpo_advantages(rewards({1, 0, 1, 1}), groups_of(2, 0.0, RewardScaling::kBatch)).advantages);
   EXPECT_NEAR(a[0], 1.0, 1e-6);
   EXPECT_NEAR(a[1], -1.0, 1e-6);
   EXPECT_EQ(a[2], 0.0f);
@@ -64,7 +64,7 @@ TEST(GrpoAdvantages, BatchScalingDividesByTheWholeBatchStd) {
 }
 
 TEST(GrpoAdvantages, NoScalingIsDrGrpoMeanCentering) {
-  auto a = values(grpo_advantages(rewards({1, 0, 3, 1}), groups_of(2, 1e-6, RewardScaling::none)).advantages);
+  auto a = values(grpo_advantages(rewards({1, 0, 3, 1}), groups_of(2, 1e-6, RewardScaling::kNone)).advantages);
   EXPECT_NEAR(a[0], 0.5, 1e-7);  // 1 - .5
   EXPECT_NEAR(a[1], -0.5, 1e-7);
   EXPECT_NEAR(a[2], 1.0, 1e-7);  // 3 - 2
@@ -123,7 +123,7 @@ TEST(AdvantageErrors, BadGroupingAndRewardsAreNamed) {
     EXPECT_EQ(std::string(e.what()).rfind("rewards: row 2 is not finite", 0), 0u) << e.what();
   }
   EXPECT_THROW(parse_reward_scaling("std"), Error);
-  EXPECT_EQ(parse_reward_scaling("none"), RewardScaling::none);
+  EXPECT_EQ(parse_reward_scaling("none"), RewardScaling::kNone);
 }
 
 TEST(Advantages, RegistryDispatchesByName) {

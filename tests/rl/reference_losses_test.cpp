@@ -202,7 +202,7 @@ TEST(ReferenceLosses, TrlGrpoLossType) {
   o.aggregation = "seq-mean-token-mean";
   o.kl_beta = 0.04;
   o.kl_estimator = "k3";
-  auto in = batch_under_test("grpo", advantage_options(1e-4, RewardScaling::group));
+  auto in = batch_under_test("grpo", advantage_options(1e-4, RewardScaling::kGroup));
   in.entropy = torch::Tensor();
   EXPECT_NEAR(actor_loss(in, o).loss.item<double>(), expected, kTolerance);
 }
@@ -217,7 +217,7 @@ TEST(ReferenceLosses, TrlDapoLossType) {
   o.clip.epsilon_high = 0.28;
   o.aggregation = "token-mean-global";
   o.aggregation_context.global_token_count = 40.0;
-  auto in = batch_under_test("grpo", advantage_options(1e-4, RewardScaling::group));
+  auto in = batch_under_test("grpo", advantage_options(1e-4, RewardScaling::kGroup));
   EXPECT_NEAR(actor_loss(in, o).loss.item<double>(), expected, kTolerance);
 }
 
@@ -238,7 +238,7 @@ TEST(ReferenceLosses, VerlSeqMeanTokenMean) {
   o.kl_beta = 0.001;
   o.kl_estimator = "k3";
   o.entropy_coef = 0.01;
-  auto in = batch_under_test("grpo", advantage_options(1e-6, RewardScaling::group));
+  auto in = batch_under_test("grpo", advantage_options(1e-6, RewardScaling::kGroup));
   EXPECT_NEAR(actor_loss(in, o).loss.item<double>(), expected, kTolerance);
 }
 
@@ -251,7 +251,7 @@ TEST(ReferenceLosses, VerlSeqMeanTokenSumNormIsDrGrpo) {
   o.clip.dual_clip_c = 3.0;
   o.aggregation = "seq-mean-token-sum-norm";
   o.aggregation_context.max_completion_length = 8.0;
-  auto in = batch_under_test("grpo", advantage_options(1e-6, RewardScaling::none));
+  auto in = batch_under_test("grpo", advantage_options(1e-6, RewardScaling::kNone));
   in.entropy = torch::Tensor();
   in.ref_logprobs = torch::Tensor();
   EXPECT_NEAR(actor_loss(in, o).loss.item<double>(), expected, kTolerance);
@@ -262,7 +262,7 @@ TEST(ReferenceLosses, TheBatchExercisesEveryClipRegion) {
   ActorLossOptions o;
   o.clip.epsilon_high = 0.28;
   o.clip.dual_clip_c = 3.0;
-  auto out = actor_loss(batch_under_test("grpo", advantage_options(1e-6, RewardScaling::group)), o);
+  auto out = actor_loss(batch_under_test("grpo", advantage_options(1e-6, RewardScaling::kGroup)), o);
   EXPECT_GT(out.metrics.at("actor/clip_frac_high").item<float>(), 0.0f);
   EXPECT_GT(out.metrics.at("actor/clip_frac_low").item<float>(), 0.0f);
   EXPECT_GT(out.metrics.at("actor/clip_frac_dual").item<float>(), 0.0f);
