@@ -34,10 +34,10 @@ std::filesystem::path RunContext::save_checkpoint(const TrainerState& state, con
   return path;
 }
 
-std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
-                                     const std::string& config_text, const std::string& stage) {
-  const std::string path = run_dir.empty() ? config.run.output_dir : run_dir;
-  auto ctx = std::make_unique<RunContext>(RunDirectory::open(path, resume));
+std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRequest& request,
+                                     const std::string& stage) {
+  const std::string path = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
+  auto ctx = std::make_unique<RunContext>(RunDirectory::open(path, request.resume));
   logging::set_level(config.run.log_level);
   logging::attach_file(ctx->dir.log_path());
   set_cpu_threads(static_cast<int>(config.run.threads));
@@ -46,7 +46,7 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::
                                                        : config.run.dtype;
   ctx->dtype = parse_dtype(dtype);
   ctx->store = std::make_unique<RunStoreWriter>(ctx->dir.db_path());
-  if (resume) {
+  if (request.resume) {
     RunStoreReader reader(ctx->dir.db_path());
     const auto recorded = reader.meta("stage");
     if (recorded && *recorded != stage)
@@ -62,20 +62,19 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::
     ctx->store->truncate_after(ctx->state.step);
     ctx->store->log_event("info", "resume", "resumed at step " + std::to_string(ctx->state.step), ctx->state.step);
   }
-  ctx->dir.save_config(config_text);
+  ctx->dir.save_config(request.config_text);
   ctx->store->set_meta("run_name", config.run.name);
   ctx->store->set_meta("stage", stage);
-  ctx->store->set_meta("config", config_text);
+  ctx->store->set_meta("config", request.config_text);
   ctx->store->set_meta("status", "running");
   ctx->store->flush();
   logging::info("run directory " + path + " (" + stage + " on " + describe_device(ctx->device) + ", " + dtype_name(ctx->dtype) + ")");
   return ctx;
 }
 
-std::string run_stage(const ExperimentConfig& config, const std::string& run_dir, bool resume,
-                      const std::string& config_text, const std::string& stage,
+std::string run_stage(const ExperimentConfig& config, const RunRequest& request, const std::string& stage,
                       const std::function<void(RunContext&)>& body) {
-  auto ctx = open_run(config, run_dir, resume, config_text, stage);
+  auto ctx = open_run(config, request, stage);
   try {
     body(*ctx);
   } catch (...) {

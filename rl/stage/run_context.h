@@ -39,14 +39,21 @@ struct RunContext {
                                         int64_t keep_last);
 };
 
-// stage: "grpo" or "sft" (recorded, and checked on resume so one stage cannot resume another).
-std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const std::string& run_dir, bool resume,
-                                     const std::string& config_text, const std::string& stage);
+// How a stage command was asked to run (`grpo rl|sft|distill`).
+struct RunRequest {
+  std::string run_dir;  // "" = config.run.output_dir
+  bool resume = false;
+  std::string config_text;  // resolved config YAML, saved into the run
+};
+
+// stage: "grpo", "sft" or "distill" (recorded, and checked on resume so one stage cannot resume
+// another).
+std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRequest& request,
+                                     const std::string& stage);
 
 // Runs one stage end to end: opens the run, calls `body`, marks the run finished (or failed, and
 // rethrows), renders report.html. Returns the run directory.
-std::string run_stage(const ExperimentConfig& config, const std::string& run_dir, bool resume,
-                      const std::string& config_text, const std::string& stage,
+std::string run_stage(const ExperimentConfig& config, const RunRequest& request, const std::string& stage,
                       const std::function<void(RunContext&)>& body);
 
 // A seed for draw `stream` of step `step`, from the run seed (splitmix64 mixing).

@@ -113,7 +113,7 @@ void run_sft_mode(const ExperimentConfig& cfg, RunContext& ctx) {
 
 std::string run_distill(const ExperimentConfig& config, const RunRequest& request) {
   check_distill_settings(config);
-  return run_stage(config, request.run_dir, request.resume, request.config_text, "distill", [&](RunContext& ctx) {
+  return run_stage(config, request, "distill", [&](RunContext& ctx) {
     if (config.distill.mode == "on_policy_kl") run_on_policy_distill(config, ctx);
     else run_sft_mode(config, ctx);
   });

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/grpo_trainer.h"
+#include "rl/stage/run_context.h"
 
 namespace grpo::rl {
 

@@ -368,7 +368,7 @@ void GrpoRun::train_step(int64_t step) {
 }  // namespace
 
 std::string run_grpo(const ExperimentConfig& config, const RunRequest& request) {
-  return run_stage(config, request.run_dir, request.resume, request.config_text, "grpo", [&](RunContext& ctx) {
+  return run_stage(config, request, "grpo", [&](RunContext& ctx) {
     GrpoRun run(config, ctx);
     run.run();
   });

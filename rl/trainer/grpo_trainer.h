@@ -10,14 +10,9 @@
 #include <string>
 
 #include "rl/experiment/experiment_config.h"
+#include "rl/stage/run_context.h"
 
 namespace grpo::rl {
-
-struct RunRequest {
-  std::string run_dir;  // "" = config.run.output_dir
-  bool resume = false;
-  std::string config_text;  // resolved config YAML, saved into the run
-};
 
 // Returns the run directory used.
 std::string run_grpo(const ExperimentConfig& config, const RunRequest& request);

@@ -192,7 +192,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
 }
 
 std::string run_sft(const ExperimentConfig& cfg, const RunRequest& request) {
-  return run_stage(cfg, request.run_dir, request.resume, request.config_text, "sft", [&](RunContext& ctx) {
+  return run_stage(cfg, request, "sft", [&](RunContext& ctx) {
     train_sft(cfg, ctx, read_records(cfg.data.train), read_eval_records(cfg.data));
   });
 }

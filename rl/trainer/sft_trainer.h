@@ -13,7 +13,6 @@
 
 #include "policy/policy_bundle.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/trainer/grpo_trainer.h"
 #include "rl/stage/run_context.h"
 #include "rl/trainer/sequence_batch.h"
 

@@ -53,7 +53,7 @@ std::unique_ptr<RunContext> open_test_run(const fs::path& dir, bool resume) {
   config.run.dtype = "float32";
   config.run.log_level = "warn";
   config.run.threads = 1;
-  return open_run(config, dir.string(), resume, "run: {}\n", "test");
+  return open_run(config, {dir.string(), resume, "run: {}\n"}, "test");
 }
 
 TEST(StageData, EvalRecordsAreTheFirstEvalLimitOfDataEval) {
