@@ -16,6 +16,7 @@
 #include "core/torch/device.h"
 #include "datasets/json_text.h"
 #include "policy/engine_factory.h"
+#include "policy/sampling_request.h"
 #include "policy/policy_bundle.h"
 
 namespace {
@@ -35,22 +36,17 @@ std::vector<grpo::rollout::GenerationRequest> read_requests(const GenerateArgs& 
   for (int line_no = 1; std::getline(in, line); ++line_no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const nlohmann::json js = grpo::datasets::parse_json_line(line, a.input, line_no);
-    grpo::rollout::GenerationRequest q;
+    std::vector<int64_t> prompt_ids;
     if (js.contains("prompt_ids")) {
-      q.prompt_ids = js["prompt_ids"].get<std::vector<int64_t>>();
+      prompt_ids = js["prompt_ids"].get<std::vector<int64_t>>();
     } else if (js.contains("prompt") && js["prompt"].is_string()) {
       grpo::datasets::Record r;
       r.prompt = js["prompt"].get<std::string>();
-      q.prompt_ids = p.encode_prompt(r);
+      prompt_ids = p.encode_prompt(r);
     } else {
       throw grpo::Error(grpo::SourceLocation{a.input, line_no, 0}, "record has neither 'prompt' (string) nor 'prompt_ids'");
     }
-    q.n = a.n;
-    q.max_new_tokens = rs.max_new_tokens;
-    q.sampling = {rs.temperature, rs.top_k, rs.top_p, rs.min_p};
-    if (rs.stop_at_eos) q.stop_token_ids = p.stop_token_ids;
-    q.stop_strings = rs.stop_strings;
-    out.push_back(std::move(q));
+    out.push_back(grpo::policy::sampling_request(rs, p, std::move(prompt_ids), a.n));
   }
   if (out.empty()) throw grpo::Error(grpo::SourceLocation{a.input, 0, 0}, "no prompts in input file");
   return out;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "policy/sampling_request.h"
 #include "rewards/math/extract.h"
 #include "rewards/math/normalize.h"
 
@@ -29,13 +30,8 @@ std::vector<int64_t> reported_ks(int64_t k) {
 EvalOptions eval_options(const rollout::RolloutSettings& rollout, int64_t samples, uint64_t seed) {
   EvalOptions eo;
   eo.k = samples;
-  eo.temperature = samples > 1 ? rollout.temperature : 0.0;
-  eo.top_p = rollout.top_p;
-  eo.top_k = rollout.top_k;
-  eo.min_p = rollout.min_p;
-  eo.max_new_tokens = rollout.max_new_tokens;
-  eo.stop_strings = rollout.stop_strings;
-  eo.stop_at_eos = rollout.stop_at_eos;
+  eo.sampling = rollout;
+  eo.sampling.temperature = samples > 1 ? rollout.temperature : 0.0;
   eo.seed = seed;
   return eo;
 }
@@ -55,7 +51,7 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
                     const EvalOptions& options) {
   require(!records.empty(), "evaluation needs at least one record");
   require(options.k >= 1, "evaluation needs k >= 1");
-  require(options.temperature > 0 || options.k == 1, "greedy evaluation (temperature 0) takes one sample per prompt");
+  require(options.sampling.temperature > 0 || options.k == 1, "greedy evaluation (temperature 0) takes one sample per prompt");
   const auto& names = reward_set.names();
   const std::string correct_name = options.correct_reward.empty() ? names[reward_set.correctness_index()] : options.correct_reward;
   const auto it = std::find(names.begin(), names.end(), correct_name);
@@ -65,14 +61,7 @@ EvalResult evaluate(rollout::RolloutEngine& engine, const PolicyBundle& policy,
   std::vector<rollout::GenerationRequest> requests;
   std::vector<std::string> prompts;
   for (const auto& r : records) {
-    rollout::GenerationRequest q;
-    q.prompt_ids = policy.encode_prompt(r);
-    q.n = options.k;
-    q.max_new_tokens = options.max_new_tokens;
-    q.sampling = {options.temperature, options.top_k, options.top_p, options.min_p};
-    if (options.stop_at_eos) q.stop_token_ids = policy.stop_token_ids;
-    q.stop_strings = options.stop_strings;
-    requests.push_back(std::move(q));
+    requests.push_back(sampling_request(options.sampling, policy, policy.encode_prompt(r), options.k));
     prompts.push_back(policy.render_prompt(r));
   }
   const auto generated = engine.generate(requests, options.seed);

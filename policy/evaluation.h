@@ -3,7 +3,7 @@
 // (math_accuracy, countdown and code give exactly 1 for a right answer). Reports pass@1 (mean
 // over samples), unbiased pass@k, maj@k over extracted answers, mean length, mean reward; keeps
 // per-sample records for JSONL output. Used by `grpo eval` and by every training stage.
-// Not here: logging to a run (rl/trainer/evaluation_log.h), reading the data set.
+// Not here: logging to a run (evaluate_and_log in rl/stage/stage_loop.h), reading the data set.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,15 +22,9 @@
 namespace grpo::policy {
 
 struct EvalOptions {
-  int64_t k = 1;                 // samples per prompt
-  double temperature = 0.0;      // 0 = greedy (then k must be 1)
-  double top_p = 1.0;
-  int64_t top_k = 0;             // 0 = off
-  double min_p = 0.0;            // 0 = off
-  int64_t max_new_tokens = 256;
-  std::vector<std::string> stop_strings;
-  bool stop_at_eos = true;       // stop at the policy's end-of-sequence ids
-  std::string correct_reward;    // "" = the set's correctness reward (RewardSet::correctness_index)
+  int64_t k = 1;                       // samples per prompt
+  rollout::RolloutSettings sampling;   // temperature 0 = greedy (then k must be 1); the engine keys are unused
+  std::string correct_reward;          // "" = the set's correctness reward (RewardSet::correctness_index)
   uint64_t seed = 0;
 };
 

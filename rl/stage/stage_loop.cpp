@@ -47,10 +47,10 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& cfg
                                     const rewards::RewardSet& reward_set, int64_t step) {
   policy::EvalOptions eo;
   eo.k = cfg.train.eval_samples;
-  eo.temperature = eo.k > 1 ? cfg.rollout.temperature : 0.0;
-  eo.top_p = cfg.rollout.top_p;
-  eo.max_new_tokens = cfg.rollout.max_new_tokens;
-  eo.stop_strings = cfg.rollout.stop_strings;
+  eo.sampling.temperature = eo.k > 1 ? cfg.rollout.temperature : 0.0;
+  eo.sampling.top_p = cfg.rollout.top_p;
+  eo.sampling.max_new_tokens = cfg.rollout.max_new_tokens;
+  eo.sampling.stop_strings = cfg.rollout.stop_strings;
   eo.seed = step_seed(cfg.run.seed, step, 255);
   auto result = policy::evaluate(engine, policy, records, reward_set, eo);
   run.log(step, result.metrics("eval"));

@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/strings.h"
 #include "core/text/json_lossy.h"
+#include "policy/sampling_request.h"
 #include "rl/stage/run_context.h"
 
 namespace grpo::rl {
@@ -75,14 +76,8 @@ Chunk make_requests(const policy::PolicyBundle& teacher, const std::vector<datas
                     size_t end, const TeacherSampling& s) {
   Chunk c;
   for (size_t i = begin; i < end; ++i) {
-    rollout::GenerationRequest q;
-    q.prompt_ids = teacher.encode_prompt(records[i]);
-    q.n = s.samples_per_prompt;
-    q.max_new_tokens = s.rollout.max_new_tokens;
-    q.sampling = {s.rollout.temperature, s.rollout.top_k, s.rollout.top_p, s.rollout.min_p};
-    if (s.rollout.stop_at_eos) q.stop_token_ids = teacher.stop_token_ids;
-    q.stop_strings = s.rollout.stop_strings;
-    c.requests.push_back(std::move(q));
+    c.requests.push_back(
+        policy::sampling_request(s.rollout, teacher, teacher.encode_prompt(records[i]), s.samples_per_prompt));
     c.prompts.push_back(teacher.render_prompt(records[i]));
   }
   return c;

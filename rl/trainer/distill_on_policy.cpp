@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "core/logging.h"
 #include "policy/engine_factory.h"
+#include "policy/sampling_request.h"
 #include "rl/learner/grad_accumulation.h"
 #include "rl/stage/completion_metrics.h"
 #include "rl/stage/stage_loop.h"
@@ -98,18 +99,10 @@ void OnPolicyDistill::setup() {
 
 StepSamples OnPolicyDistill::sample(int64_t step) {
   const auto indices = sampler_->next_batch(cfg_.distill.prompts_per_step);
-  const auto& r = cfg_.rollout;
   std::vector<rollout::GenerationRequest> requests;
-  for (int64_t idx : indices) {
-    rollout::GenerationRequest q;
-    q.prompt_ids = student_->encode_prompt(train_[idx]);
-    q.n = cfg_.distill.samples_per_prompt;
-    q.max_new_tokens = r.max_new_tokens;
-    q.sampling = {r.temperature, r.top_k, r.top_p, r.min_p};
-    if (r.stop_at_eos) q.stop_token_ids = student_->stop_token_ids;
-    q.stop_strings = r.stop_strings;
-    requests.push_back(std::move(q));
-  }
+  for (int64_t idx : indices)
+    requests.push_back(policy::sampling_request(cfg_.rollout, *student_, student_->encode_prompt(train_[idx]),
+                                                cfg_.distill.samples_per_prompt));
   const auto gen = engine_->generate(requests, step_seed(cfg_.run.seed, step, 0));
   StepSamples s;
   s.generated_tokens = gen.stats.generated_tokens;

@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "core/torch/device.h"
 #include "policy/engine_factory.h"
+#include "policy/sampling_request.h"
 #include "rewards/audit.h"
 #include "rl/algorithms/advantages.h"
 #include "rl/algorithms/groups.h"
@@ -112,16 +113,8 @@ Collected GrpoRun::collect(int64_t step) {
     const int64_t need = prompts - static_cast<int64_t>(out.completions.size()) / g;
     const auto indices = sampler_->next_batch(need);
     std::vector<rollout::GenerationRequest> requests;
-    for (int64_t idx : indices) {
-      rollout::GenerationRequest q;
-      q.prompt_ids = policy_->encode_prompt(train_[idx]);
-      q.n = g;
-      q.max_new_tokens = cfg_.rollout.max_new_tokens;
-      q.sampling = {cfg_.rollout.temperature, cfg_.rollout.top_k, cfg_.rollout.top_p, cfg_.rollout.min_p};
-      if (cfg_.rollout.stop_at_eos) q.stop_token_ids = policy_->stop_token_ids;
-      q.stop_strings = cfg_.rollout.stop_strings;
-      requests.push_back(std::move(q));
-    }
+    for (int64_t idx : indices)
+      requests.push_back(policy::sampling_request(cfg_.rollout, *policy_, policy_->encode_prompt(train_[idx]), g));
     auto t0 = Clock::now();
     const auto gen = engine_->generate(requests, step_seed(cfg_.run.seed, step, out.rounds));
     out.rollout_seconds += since(t0);

@@ -125,8 +125,8 @@ double eval_pass_at_1(const policy::PolicyBundle& policy, uint64_t seed) {
   rewards::RewardSet reward_set({{"math_accuracy", 1.0, nlohmann::json::object()}});
   policy::EvalOptions opts;
   opts.k = 4;
-  opts.temperature = 1.0;
-  opts.max_new_tokens = 8;
+  opts.sampling.temperature = 1.0;
+  opts.sampling.max_new_tokens = 8;
   opts.seed = seed;
   return policy::evaluate(engine, policy, records, reward_set, opts).summary.pass_at_1;
 }
