@@ -45,14 +45,8 @@ void run_stage_loop(RunContext& run, const StageLoop& loop, const CheckpointCont
 policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& cfg, rollout::RolloutEngine& engine,
                                     const policy::PolicyBundle& policy, const std::vector<datasets::Record>& records,
                                     const rewards::RewardSet& reward_set, int64_t step) {
-  policy::EvalOptions eo;
-  eo.k = cfg.train.eval_samples;
-  eo.sampling.temperature = eo.k > 1 ? cfg.rollout.temperature : 0.0;
-  eo.sampling.top_p = cfg.rollout.top_p;
-  eo.sampling.max_new_tokens = cfg.rollout.max_new_tokens;
-  eo.sampling.stop_strings = cfg.rollout.stop_strings;
-  eo.seed = step_seed(cfg.run.seed, step, 255);
-  auto result = policy::evaluate(engine, policy, records, reward_set, eo);
+  const auto options = policy::eval_options(cfg.rollout, cfg.train.eval_samples, step_seed(cfg.run.seed, step, 255));
+  auto result = policy::evaluate(engine, policy, records, reward_set, options);
   run.log(step, result.metrics("eval"));
   logging::info(strformat("eval step %lld: pass@1 %.3f over %lld prompts, mean length %.1f", static_cast<long long>(step),
                           result.summary.pass_at_1, static_cast<long long>(result.summary.problems),

@@ -51,9 +51,9 @@ using EvalFn = std::function<void(int64_t step)>;
 void run_stage_loop(RunContext& run, const StageLoop& loop, const CheckpointContents& checkpoint,
                     const datasets::ShuffleSampler& sampler, const StepFn& step, const EvalFn& evaluate);
 
-// pass@1/pass@k/maj@k of the policy on `records` (train.eval_samples samples per prompt at
-// rollout.temperature, greedy for one sample; correct = the set's correctness reward), logged
-// as eval/* at `step` and as one console line.
+// pass@1/pass@k/maj@k of the policy on `records` under policy::eval_options, the rule `grpo eval`
+// follows (train.eval_samples samples per prompt with the rollout: sampling keys, greedy for one
+// sample; correct = the set's correctness reward), logged as eval/* at `step` and as one line.
 policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& config, rollout::RolloutEngine& engine,
                                     const policy::PolicyBundle& policy, const std::vector<datasets::Record>& records,
                                     const rewards::RewardSet& reward_set, int64_t step);
