@@ -1,10 +1,14 @@
 // math_accuracy against math-verify on the corpus of math_verify_corpus.py, in one run:
-// agreement (overall, and with the verdict by construction) under each `answer_form`
+// agreement with math-verify (overall, and on the pairs where math-verify gives the verdict by
+// construction) and accuracy against the verdict by construction, under each `answer_form`
 // (value, the default, and equivalent), every class of disagreement with an example, and
 // scores per second on one thread and on all threads beside math-verify's pairs per second.
 // `value` rejects expressions by design (e.g. the corpus's "power" pairs, 2^{8} for 256),
-// which math-verify accepts; those classes show in its disagreements. Usage: math_accuracy_bench [CORPUS.jsonl] (generated when absent; needs
-// python3 with math-verify). Prints one JSON object.
+// which math-verify accepts; those classes show in its disagreements.
+// Usage: math_accuracy_bench [CORPUS.jsonl]; the default is the committed corpus
+// (tests/rewards/data/math_verify_corpus.jsonl); a path that does not exist is generated there
+// (needs python3 with math-verify), and math-verify's own speed is timed only where python3
+// can import it. Prints one JSON object.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -74,7 +78,7 @@ double rate(const grpo::rewards::Reward& reward, const std::vector<Row>& rows, s
 // Agreement of `reward` with math-verify and with the verdict by construction, and every
 // class of disagreement with math-verify with one example.
 nlohmann::json agreement(const grpo::rewards::Reward& reward, const std::vector<Row>& rows) {
-  size_t agree_mv = 0, agree_truth = 0, mv_truth = 0;
+  size_t agree_mv = 0, agree_truth = 0, mv_truth = 0, agree_mv_where_right = 0;
   std::map<std::string, std::pair<size_t, nlohmann::json>> classes;  // "style ours=x mv=y" -> count, example
   for (const auto& r : rows) {
     const auto result = reward.score(r.sample);
@@ -82,6 +86,7 @@ nlohmann::json agreement(const grpo::rewards::Reward& reward, const std::vector<
     agree_mv += ours == r.math_verify;
     agree_truth += ours == r.expected;
     mv_truth += r.math_verify == r.expected;
+    agree_mv_where_right += r.math_verify == r.expected && ours == r.math_verify;
     if (ours != r.math_verify) {
       auto& c = classes[r.style + " ours=" + (ours ? "equal" : "different") + " math_verify=" +
                         (r.math_verify ? "equal" : "different")];
@@ -92,6 +97,7 @@ nlohmann::json agreement(const grpo::rewards::Reward& reward, const std::vector<
   for (const auto& [key, value] : classes) disagreements.push_back({{"class", key}, {"count", value.first}, {"example", value.second}});
   return {{"agreement_with_math_verify", static_cast<double>(agree_mv) / rows.size()},
           {"agreement_with_construction", static_cast<double>(agree_truth) / rows.size()},
+          {"agreement_with_math_verify_where_it_matches_construction", static_cast<double>(agree_mv_where_right) / mv_truth},
           {"math_verify_agreement_with_construction", static_cast<double>(mv_truth) / rows.size()},
           {"disagreements", disagreements}};
 }
@@ -100,7 +106,8 @@ nlohmann::json agreement(const grpo::rewards::Reward& reward, const std::vector<
 
 int main(int argc, char** argv) {
   const std::string script = std::string(GRPO_SOURCE_DIR) + "/bench/rewards/math_verify_corpus.py";
-  std::string corpus = argc > 1 ? argv[1] : "math_verify_corpus.jsonl";
+  const std::string corpus =
+      argc > 1 ? argv[1] : std::string(GRPO_SOURCE_DIR) + "/tests/rewards/data/math_verify_corpus.jsonl";
   if (!std::ifstream(corpus)) shell("python3 " + script + " --out " + corpus);
   const auto rows = load(corpus);
   if (rows.empty()) {

@@ -54,6 +54,80 @@ bool wraps_whole(std::string_view s) {
   return false;
 }
 
+// One letter, or one letter with a subscript ("x", "x_1"): the unknown of an inequality.
+bool is_bare_variable(const std::string& s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return s.size() == 1 || (s[1] == '_' && s.find_first_of("+-*/^<>=\\", 2) == std::string::npos);
+}
+
+// "x>3" is (3, \infty), "3<=x" is [3, \infty), "-1<x<=5" is (-1, 5]: an inequality in one bare
+// variable is the interval it describes, so it compares with intervals and with other
+// inequalities (normalization already wrote \le, \geq, ≤ as "<=" and ">="). False, and `c`
+// untouched, for anything else ("x+1>3", "a<b", "1<x>2").
+bool inequality_as_interval(const std::string& s, Compound& c) {
+  if (s.find_first_of("<>") == std::string::npos) return false;
+  // One direction only: "1<x>2" is no interval. Each relation is "<" or "<=" (">" or ">=").
+  auto parts = split_top(s, "<");
+  const bool less = parts.size() > 1;
+  if (less == (split_top(s, ">").size() > 1)) return false;
+  if (!less) parts = split_top(s, ">");
+  std::vector<bool> strict;  // strict[k]: the relation before parts[k + 1]
+  for (size_t k = 1; k < parts.size(); ++k) {
+    strict.push_back(parts[k].empty() || parts[k][0] != '=');
+    if (!strict.back()) parts[k].erase(0, 1);
+  }
+  for (const auto& part : parts) {
+    if (part.empty()) return false;
+  }
+  std::string lo = "-\\infty", hi = "\\infty";
+  char open = '(', close = ')';
+  if (parts.size() == 2) {
+    // Read "3<x" as "x>3": the variable on the left.
+    const bool variable_left = is_bare_variable(parts[0]);
+    if (variable_left == is_bare_variable(parts[1])) return false;  // no variable, or two ("a<b")
+    const std::string& bound = variable_left ? parts[1] : parts[0];
+    const bool below = less == variable_left;  // x < bound
+    (below ? hi : lo) = bound;
+    if (!strict[0]) (below ? close : open) = below ? ']' : '[';
+  } else if (parts.size() == 3 && is_bare_variable(parts[1])) {
+    // lo < x < hi, else hi > x > lo
+    lo = less ? parts[0] : parts[2];
+    hi = less ? parts[2] : parts[0];
+    if (!strict[less ? 0 : 1]) open = '[';
+    if (!strict[less ? 1 : 0]) close = ']';
+  } else {
+    return false;
+  }
+  c.kind = Compound::Interval;
+  c.open = open;
+  c.close = close;
+  c.items = {lo, hi};
+  return true;
+}
+
+// "a\pm b" is the two answers a+b and a-b ("\pm 3" is 3 and -3, "\frac{1\pm\sqrt{5}}{2}" two
+// fractions), compared as a list, as math-verify does. One \pm or \mp only; more is left alone.
+size_t find_command(const std::string& s, std::string_view command, size_t from = 0) {
+  for (size_t at = s.find(command, from); at != std::string::npos; at = s.find(command, at + 1)) {
+    const size_t end = at + command.size();
+    if (end == s.size() || !std::isalpha(static_cast<unsigned char>(s[end]))) return at;  // not "\pmod"
+  }
+  return std::string::npos;
+}
+
+bool plus_minus_as_list(const std::string& s, Compound& c) {
+  size_t at = find_command(s, "\\pm");
+  if (at == std::string::npos) at = find_command(s, "\\mp");
+  if (at == std::string::npos || find_command(s, "\\pm", at + 3) != std::string::npos ||
+      find_command(s, "\\mp", at + 3) != std::string::npos) {
+    return false;
+  }
+  const std::string head = s.substr(0, at), tail = s.substr(at + 3);
+  c.kind = Compound::List;
+  c.items = {head + "+" + tail, head + "-" + tail};
+  return true;
+}
+
 Compound parse_compound(const std::string& s) {
   Compound c;
   auto unions = split_top(s, "\\cup");
@@ -79,6 +153,7 @@ Compound parse_compound(const std::string& s) {
     }
   }
   auto items = split_top(s, ",");
+  if (items.size() == 1 && (inequality_as_interval(s, c) || plus_minus_as_list(s, c))) return c;
   c.kind = items.size() > 1 ? Compound::List : Compound::Single;
   c.items = std::move(items);
   return c;
@@ -91,6 +166,15 @@ uint64_t splitmix(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// Numbers agree to `tolerance` absolutely, as math-verify's rounding to 6 decimal places does
+// (1/3 is 0.333333, 123456.789 is not 123456.7891); the relative term only absorbs the rounding
+// of doubles for large values ("4.4\times10^{5}" against 440000).
+bool numbers_close(double gold, double pred, double tolerance) {
+  if (std::isinf(gold) || std::isinf(pred)) return gold == pred;
+  return std::fabs(gold - pred) <= tolerance + 1e-12 * std::max(std::fabs(gold), std::fabs(pred));
+}
+
+// Values of two expressions at one random point, relative to their size.
 bool close_enough(double gold, double pred, double tolerance) {
   if (std::isinf(gold) || std::isinf(pred)) return gold == pred;
   return std::fabs(gold - pred) <= tolerance * std::max(1.0, std::fabs(gold));
@@ -137,7 +221,8 @@ Verdict compare_numbers(const Expr& gold, const Expr& pred, const EquivalenceOpt
     return gold.integer_digits == pred.integer_digits ? Verdict{true, "exact"} : Verdict{false, "different integer"};
   }
   const auto g_exact = evaluate_exact(gold), p_exact = evaluate_exact(pred);
-  if (g_exact && p_exact && g_exact->den == 1 && p_exact->den == 1) {
+  // An integer is exact on either side: 94.0 is 94 but 94.0000001 is not (math-verify agrees).
+  if (g_exact && p_exact && (g_exact->den == 1 || p_exact->den == 1)) {
     return *g_exact == *p_exact ? Verdict{true, "numeric"} : Verdict{false, "different number"};
   }
   const double g = evaluate(gold, {}), p = evaluate(pred, {});
@@ -146,7 +231,7 @@ Verdict compare_numbers(const Expr& gold, const Expr& pred, const EquivalenceOpt
   if ((std::isinf(g) && !mentions_infinity(gold)) || (std::isinf(p) && !mentions_infinity(pred))) {
     return {false, "too large to compare"};
   }
-  return close_enough(g, p, options.tolerance) ? Verdict{true, "numeric"} : Verdict{false, "different number"};
+  return numbers_close(g, p, options.tolerance) ? Verdict{true, "numeric"} : Verdict{false, "different number"};
 }
 
 std::string text_key(const std::string& s) {
@@ -241,7 +326,12 @@ Verdict compare_compound(const Compound& g, const Compound& p, const Equivalence
     return compare_unordered(g.items, p.items, options, "union");
   }
   if (g.kind == K::Interval || p.kind == K::Interval) {
-    if (g.kind != p.kind || g.open != p.open || g.close != p.close) return {false, "different interval brackets"};
+    // "(1, 5)" is a tuple or an open interval; next to an interval it is the interval.
+    const auto interval_like = [](const Compound& c) {
+      return c.kind == K::Interval || (c.kind == K::Tuple && c.items.size() == 2);
+    };
+    if (!interval_like(g) || !interval_like(p)) return {false, "interval against non-interval"};
+    if (g.open != p.open || g.close != p.close) return {false, "different interval brackets"};
     return compare_ordered(g.items, p.items, options, "interval");
   }
   if (g.kind == K::Tuple && (p.kind == K::Tuple || p.kind == K::List)) return compare_ordered(g.items, p.items, options, "tuple");
@@ -259,7 +349,17 @@ Verdict answers_equivalent(const std::string& gold, const std::string& pred, con
   const std::string g = normalize_answer(gold), p = normalize_answer(pred);
   if (g.empty() || p.empty()) return {false, "empty answer"};
   if (g == p) return {true, "exact"};
-  return compare_compound(parse_compound(g), parse_compound(p), options);
+  const Compound g_compound = parse_compound(g), p_compound = parse_compound(p);
+  Verdict verdict = compare_compound(g_compound, p_compound, options);
+  // "74\%" reads as 74 (normalization dropped the sign) and as 0.74, as in math-verify.
+  const bool g_percent = gold.find('%') != std::string::npos, p_percent = pred.find('%') != std::string::npos;
+  if (!verdict.equal && g_percent != p_percent && g_compound.kind == Compound::Single &&
+      p_compound.kind == Compound::Single) {
+    const auto hundredth = [](const std::string& s) { return "\\frac{" + s + "}{100}"; };
+    verdict = g_percent ? compare_element(hundredth(g), p, options) : compare_element(g, hundredth(p), options);
+    if (verdict.equal) verdict.how = "percent";
+  }
+  return verdict;
 }
 
 }  // namespace grpo::rewards::math

@@ -55,6 +55,13 @@ bool is_unit(std::string_view w) {
   return std::find(kUnits.begin(), kUnits.end(), w) != kUnits.end();
 }
 
+// Index past a "^2", "^3", "^{2}" or "^{3}" at `i` (an area or volume unit's power), else `i`.
+size_t skip_unit_power(const std::string& s, size_t i) {
+  if (s.compare(i, 2, "^2") == 0 || s.compare(i, 2, "^3") == 0) return i + 2;
+  if (s.compare(i, 4, "^{2}") == 0 || s.compare(i, 4, "^{3}") == 0) return i + 4;
+  return i;
+}
+
 // \text{...}, \mathrm{...}, \mbox{...}: a unit after a quantity is dropped, anything else keeps
 // its content. Run after the wrappers were renamed to \text.
 std::string unwrap_text(const std::string& s) {
@@ -69,11 +76,13 @@ std::string unwrap_text(const std::string& s) {
       std::string inner = s.substr(i + 6, end - i - 7);
       std::string word = inner;
       word.erase(std::remove(word.begin(), word.end(), ' '), word.end());
-      if (!(after_quantity && is_unit(word))) {
-        out += inner;
-        after_quantity = after_quantity || inner.find_first_of("0123456789}") != std::string::npos;
-      }
       i = end;
+      if (after_quantity && is_unit(word)) {
+        i = skip_unit_power(s, i);
+        continue;
+      }
+      out += inner;
+      after_quantity = after_quantity || inner.find_first_of("0123456789}") != std::string::npos;
       continue;
     }
     after_quantity = after_quantity || is_digit(s[i]) || s[i] == '}';
@@ -83,9 +92,25 @@ std::string unwrap_text(const std::string& s) {
   return out;
 }
 
+// Plain-text words that the expression parser reads as mathematics ("2 pi"), never a noun.
+constexpr std::array<std::string_view, 9> kMathWords = {"pi", "sqrt", "sin", "cos", "tan", "log", "ln", "exp", "infty"};
+
+bool is_math_word(std::string_view w) {
+  return std::find(kMathWords.begin(), kMathWords.end(), w) != kMathWords.end();
+}
+
+// Where the run of spaces and plain words that ends `s` begins: " red apples" in "94 red apples".
+size_t trailing_words_start(const std::string& s) {
+  size_t i = s.size();
+  while (i > 0 && (is_alpha(s[i - 1]) || s[i - 1] == ' ')) --i;
+  return i;
+}
+
 // Drops unit words of two letters or more that stand alone after a number ("5 cm", "12 dollars"),
-// with an optional ^2 / ^3 attached.
+// with an optional ^2 / ^3 attached, and any words that end the answer after a number ("94
+// apples"): a quantity's noun, which math-verify drops too.
 std::string drop_plain_units(const std::string& s) {
+  const size_t words_only_from = trailing_words_start(s);
   std::string out;
   size_t i = 0;
   while (i < s.size()) {
@@ -97,11 +122,10 @@ std::string drop_plain_units(const std::string& s) {
       while (k > 0 && out[k - 1] == ' ') --k;
       const bool after_number = k > 0 && (is_digit(out[k - 1]) || out[k - 1] == '}');
       const bool spaced = k < out.size();
-      if (word.size() >= 2 && spaced && after_number && is_unit(word)) {
-        if (s.compare(j, 2, "^2") == 0 || s.compare(j, 2, "^3") == 0) j += 2;
-        else if (s.compare(j, 4, "^{2}") == 0 || s.compare(j, 4, "^{3}") == 0) j += 4;
+      const bool noun_at_end = i >= words_only_from && !is_math_word(word);
+      if (word.size() >= 2 && spaced && after_number && (is_unit(word) || noun_at_end)) {
         out.resize(k);
-        i = j;
+        i = skip_unit_power(s, j);
         continue;
       }
       out.append(word);
@@ -109,6 +133,41 @@ std::string drop_plain_units(const std::string& s) {
       continue;
     }
     out += s[i++];
+  }
+  return out;
+}
+
+// A quick test that spares most answers the copy: "\l", "\g" or "\n", or the first byte of ≤, ≥, ≠.
+bool has_relation_command(const std::string& s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\xe2') return true;
+    if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == 'l' || s[i + 1] == 'g' || s[i + 1] == 'n')) return true;
+  }
+  return false;
+}
+
+// "\le", "\leq", "\leqslant", "≤" -> "<=" (and the others likewise), while spaces still end the
+// command names: "x \le 5" must not become "x\le5" and then be read as "\le5".
+std::string relations_as_symbols(const std::string& s) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kRelations = {{
+      {"\\leqslant", "<="}, {"\\geqslant", ">="}, {"\\leq", "<="}, {"\\geq", ">="}, {"\\le", "<="},
+      {"\\ge", ">="}, {"\\lt", "<"}, {"\\gt", ">"}, {"\\neq", "\\ne"}, {"≤", "<="}, {"≥", ">="}, {"≠", "\\ne"}}};
+  if (!has_relation_command(s)) return s;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    bool replaced = false;
+    for (const auto& [from, to] : kRelations) {
+      if (s[i] != from[0]) continue;
+      const size_t end = i + from.size();
+      if (s.compare(i, from.size(), from) != 0) continue;
+      if (from[0] == '\\' && end < s.size() && is_alpha(s[end])) continue;  // a longer command
+      out += to;
+      i = end;
+      replaced = true;
+      break;
+    }
+    if (!replaced) out += s[i++];
   }
   return out;
 }
@@ -250,8 +309,11 @@ std::string normalize_answer(const std::string& raw) {
     replace_all(s, wrapper, "\\text{");
   }
   s = unwrap_text(s);
+  s = relations_as_symbols(s);
   s = brace_short_fractions(s);
   s = drop_plain_units(s);
+  replace_all(s, ", and ", ",");
+  replace_all(s, " and ", ",");
   s = trim_spaces(s);
   while (!s.empty() && (s.back() == '.' || s.back() == ',')) s = trim_spaces(s.substr(0, s.size() - 1));
   s = drop_variable_prefix(s);

@@ -1,8 +1,10 @@
 // Normalization of a math answer string before comparison: strips LaTeX decoration that does
 // not change the value (\left/\right, \dfrac/\tfrac, spacing commands, $ and \boxed wrappers,
-// \text{} wrappers and trailing units, degrees, percent, thousands separators, trailing
-// periods, "x =" prefixes) and turns mixed numbers into sums. It does not parse or evaluate:
-// the result is still text (see expr.h). Every step is a linear scan; nothing backtracks.
+// \text{} wrappers and trailing units, words that end the answer after a number ("94
+// apples"), degrees, percent, thousands separators, trailing periods, "x =" prefixes), writes
+// \le, \geq, ≤ ... as "<=" and ">=", joins "a and b" as "a,b", and turns mixed numbers into sums.
+// It does not parse or evaluate: the result is still text (see expr.h). Every step is a linear
+// scan; nothing backtracks.
 #pragma once
 
 #include <string>

@@ -120,6 +120,70 @@ TEST(MathEquivalence, Numbers) {
   EXPECT_FALSE(eq("3", "-3"));
 }
 
+TEST(MathEquivalence, ToleranceIsSixDecimalPlacesAndIntegersAreExact) {
+  EXPECT_TRUE(eq("0.5", "0.5000001"));       // math-verify rounds both to 6 decimals
+  EXPECT_FALSE(eq("123456.789", "123456.7891"));  // absolute, not relative to the size
+  EXPECT_TRUE(eq("94", "94.0"));
+  EXPECT_FALSE(eq("94", "94.0000001"));      // an integer is exact on either side
+  EXPECT_FALSE(eq("94.0000001", "94"));
+  EXPECT_TRUE(eq("\\sqrt{2}", "1.414214"));
+  EXPECT_FALSE(eq("\\sqrt{2}", "1.41"));
+  EXPECT_TRUE(eq("4.4\\times 10^{5}", "440000"));
+}
+
+TEST(MathEquivalence, PercentReadsAsTheNumberAndAsHundredths) {
+  EXPECT_TRUE(eq("94\\%", "0.94"));
+  EXPECT_TRUE(eq("0.94", "94\\%"));
+  EXPECT_TRUE(eq("94", "94\\%"));
+  EXPECT_TRUE(eq("12.5\\%", "\\frac{1}{8}"));
+  EXPECT_FALSE(eq("94", "0.94"));  // no percent sign: no hundredths
+  EXPECT_FALSE(eq("94\\%", "0.95"));
+}
+
+TEST(MathEquivalence, PlusMinusIsBothAnswers) {
+  EXPECT_TRUE(eq("\\pm 3", "3, -3"));
+  EXPECT_TRUE(eq("\\pm 3", "-3, 3"));
+  EXPECT_TRUE(eq("x = \\pm 3", "\\pm3"));
+  EXPECT_TRUE(eq("1 \\pm \\sqrt{2}", "1-\\sqrt{2}, 1+\\sqrt{2}"));
+  EXPECT_TRUE(eq("\\frac{-1 \\pm \\sqrt{5}}{2}", "\\frac{-1+\\sqrt{5}}{2}, \\frac{-1-\\sqrt{5}}{2}"));
+  EXPECT_FALSE(eq("\\pm 3", "3"));
+  EXPECT_FALSE(eq("3", "\\pm 3"));
+  EXPECT_FALSE(eq("1 \\pm \\sqrt{2}", "1+\\sqrt{2}"));
+}
+
+TEST(MathEquivalence, InequalitiesAreIntervals) {
+  EXPECT_TRUE(eq("x > 4", "(4, \\infty)"));
+  EXPECT_TRUE(eq("(4, \\infty)", "x > 4"));  // math-verify says no in this direction; see docs
+  EXPECT_TRUE(eq("x \\ge 4", "[4, \\infty)"));
+  EXPECT_TRUE(eq("x \\leq -2", "(-\\infty, -2]"));
+  EXPECT_TRUE(eq("-1 < x \\le 5", "(-1, 5]"));
+  EXPECT_TRUE(eq("5 \\geq x > -1", "(-1, 5]"));
+  EXPECT_TRUE(eq("x > 4", "4 < x"));
+  EXPECT_TRUE(eq("x \\geq 4", "x \\ge 4"));
+  EXPECT_TRUE(eq("x ≥ 4", "x>=4"));
+  EXPECT_FALSE(eq("x > 4", "[4, \\infty)"));
+  EXPECT_FALSE(eq("x > 4", "x < 4"));
+  EXPECT_FALSE(eq("x > 4", "4"));
+  EXPECT_TRUE(eq("a < b", "a<b"));   // two variables: compared as written, not as an interval
+  EXPECT_FALSE(eq("a < b", "b < a"));
+}
+
+TEST(MathEquivalence, UnitsWordsAndListsWithAnd) {
+  EXPECT_TRUE(eq("137", "137\\text{ cm}^2"));
+  EXPECT_TRUE(eq("94", "94 apples"));
+  EXPECT_TRUE(eq("94", "94 red apples"));
+  EXPECT_TRUE(eq("2\\pi", "2 pi"));  // "pi" is mathematics, not a trailing noun
+  EXPECT_FALSE(eq("2", "2 pi"));
+  EXPECT_TRUE(eq("-2, 4", "-2 \\text{ and } 4"));
+  EXPECT_TRUE(eq("1, 2, 3", "1, 2, and 3"));
+  EXPECT_FALSE(eq("4", "2 and 4"));
+}
+
+TEST(MathEquivalence, TupleIsNotASet) {
+  EXPECT_FALSE(eq("(1, 2)", "\\{1, 2\\}"));  // math-verify says yes; see docs
+  EXPECT_TRUE(eq("(1, 2)", "(1,2)"));
+}
+
 TEST(MathEquivalence, HugeIntegersCompareExactly) {
   EXPECT_TRUE(eq("123456789012345678901234567890", "123456789012345678901234567890"));
   EXPECT_FALSE(eq("123456789012345678901234567890", "123456789012345678901234567891"));
