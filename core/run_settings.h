@@ -1,9 +1,11 @@
-// The `run:` section every grpo config has: identity, seed, output and machine settings.
-// Domain sections (model, rollout, rewards, rl, ...) live with their modules.
+// The `run:` section every grpo config has: identity, seed, output and machine settings,
+// described and validated here. Domain sections (model, rollout, rewards, rl, ...) live with
+// their modules.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config/fields.h"
 
@@ -27,6 +29,14 @@ inline void describe(config::Fields& f, RunSettings& s) {
   f.field("threads", s.threads, 0, "CPU threads for LibTorch and the worker pool; 0 = all cores.");
   f.field("device", s.device, "auto", "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
   f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype of the models; auto = bfloat16 on GPU, float32 on CPU. Training keeps float32 master weights and AdamW state whatever it is.");
+}
+
+// Every problem of the section, one message each naming its key ('run.threads'); empty = valid.
+inline std::vector<std::string> validate(const RunSettings& s) {
+  std::vector<std::string> problems;
+  if (s.threads < 0) problems.push_back("'run.threads' must be >= 0");
+  if (s.output_dir.empty()) problems.push_back("'run.output_dir' must not be empty");
+  return problems;
 }
 
 }  // namespace grpo

@@ -3,61 +3,22 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "rl/algorithms/advantages.h"
-#include "rl/algorithms/aggregation.h"
-#include "rl/algorithms/kl.h"
-#include "rl/algorithms/policy_loss.h"
-#include "rl/algorithms/rollout_correction.h"
 
 namespace grpo {
-namespace {
-
-template <class Registry>
-void check_name(std::vector<std::string>& problems, const std::string& key, const std::string& value,
-                const Registry& registry) {
-  if (registry.contains(value)) return;
-  problems.push_back("'" + key + "' is '" + value + "'" + did_you_mean(value, registry.names()) +
-                     "; valid names: " + registry.joined_names());
-}
-
-void check_rl(const rl::GrpoSettings& s, std::vector<std::string>& p) {
-  if (s.group_size < 2) p.push_back("'rl.group_size' must be at least 2 (group-relative advantages need a group), got " + std::to_string(s.group_size));
-  else if (s.batch_size % s.group_size != 0)
-    p.push_back("'rl.batch_size' (" + std::to_string(s.batch_size) + ") must be divisible by 'rl.group_size' (" +
-                std::to_string(s.group_size) + ")");
-  if (s.batch_size < 1) p.push_back("'rl.batch_size' must be >= 1");
-  if (s.num_iterations < 1) p.push_back("'rl.num_iterations' must be >= 1");
-  if (s.minibatches < 1 || s.minibatches > s.batch_size) p.push_back("'rl.minibatches' must be in [1, rl.batch_size]");
-  if (s.micro_batch_size < 1) p.push_back("'rl.micro_batch_size' must be >= 1");
-  if (s.epsilon_low < 0 || s.epsilon_low >= 1) p.push_back("'rl.epsilon_low' must be in [0, 1)");
-  if (s.epsilon_high < 0) p.push_back("'rl.epsilon_high' must be >= 0");
-  if (s.dual_clip_c != 0 && s.dual_clip_c <= 1) p.push_back("'rl.dual_clip_c' must be 0 (off) or > 1");
-  if (s.kl_beta < 0) p.push_back("'rl.kl_beta' must be >= 0");
-  check_name(p, "rl.advantage", s.advantage, rl::advantage_estimators());
-  check_name(p, "rl.policy_loss", s.policy_loss, rl::policy_losses());
-  check_name(p, "rl.loss_aggregation", s.loss_aggregation, rl::loss_aggregations());
-  check_name(p, "rl.kl_estimator", s.kl_estimator, rl::kl_estimators());
-  if (s.rollout_correction != "none") check_name(p, "rl.rollout_correction", s.rollout_correction, rl::rollout_corrections());
-}
-
-}  // namespace
 
 void validate(const ExperimentConfig& config) {
   std::vector<std::string> problems;
   auto add = [&problems](const std::vector<std::string>& section) {
     problems.insert(problems.end(), section.begin(), section.end());
   };
-  if (config.run.threads < 0) problems.push_back("'run.threads' must be >= 0");
-  if (config.run.output_dir.empty()) problems.push_back("'run.output_dir' must not be empty");
+  add(validate(config.run));
   add(rollout::validate(config.rollout));
-  check_rl(config.rl, problems);
+  add(rl::validate(config.rl));
   add(rewards::validate(config.rewards));
   add(rewards::validate(config.audit));
-  if (config.optim.betas.size() != 2) problems.push_back("'optim.betas' must hold two numbers");
-  if (config.optim.lr <= 0) problems.push_back("'optim.lr' must be > 0");
-  if (config.train.steps < 0) problems.push_back("'train.steps' must be >= 0");
-  if (config.train.keep_last < 1) problems.push_back("'train.keep_last' must be >= 1");
-  if (config.sft.batch_size < 1) problems.push_back("'sft.batch_size' must be >= 1");
+  add(rl::validate(config.optim));
+  add(rl::validate(config.train));
+  add(rl::validate(config.sft));
   if (!problems.empty()) throw Error(join(problems, "\n"));
 }
 

@@ -63,8 +63,9 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
 }
 
 // Checks that a single key's type cannot express (ranges, group size, divisibility, registered
-// names): each module's own validate() for its section, plus the sections whose modules keep
-// no validation of their own. Throws one grpo::Error listing every problem.
+// names), composed from each section's own validate() (run, rollout, rl, rewards, audit, optim,
+// train, sft; distill's runs when a distill stage starts). Throws one grpo::Error listing every
+// problem.
 void validate(const ExperimentConfig& config);
 
 // Loads FILE (none when `path` is empty: the defaults) with key=value overrides, then

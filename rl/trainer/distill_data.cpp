@@ -37,13 +37,8 @@ void check_distill_settings(const ExperimentConfig& cfg) {
   const auto& d = cfg.distill;
   std::vector<std::string> problems;
   if (d.teacher.empty()) problems.push_back("'distill.teacher' must name the teacher's Hugging Face directory");
-  if (d.samples_per_prompt < 1) problems.push_back("'distill.samples_per_prompt' must be >= 1");
-  if (d.max_prompts < 0) problems.push_back("'distill.max_prompts' must be >= 0");
-  if (d.generate_batch < 1) problems.push_back("'distill.generate_batch' must be >= 1");
-  if (d.max_per_prompt < 0) problems.push_back("'distill.max_per_prompt' must be >= 0");
-  if (d.prompts_per_step < 1) problems.push_back("'distill.prompts_per_step' must be >= 1");
-  if (d.micro_batch_size < 1) problems.push_back("'distill.micro_batch_size' must be >= 1");
-  if (d.kl_chunk_rows < 1) problems.push_back("'distill.kl_chunk_rows' must be >= 1");
+  const auto section = validate(d);
+  problems.insert(problems.end(), section.begin(), section.end());
   if (cfg.data.train.path.empty()) problems.push_back("'data.train.path' must name the prompts to distill on");
   if (d.mode == "on_policy_kl" && cfg.policy.path.empty())
     problems.push_back("'policy.path' must name the student for distill.mode on_policy_kl");

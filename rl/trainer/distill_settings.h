@@ -1,8 +1,9 @@
 // The `distill:` config section (`grpo distill`): which teacher, how many samples per prompt,
 // the reward filter that decides which teacher samples the student learns from, and the
 // on-policy logit-distillation loop. Sampling is the `rollout:` section, scoring the `rewards:`
-// list, the student's SFT the `sft:` section, its optimizer `optim:`. Cross-field checks are
-// in check_distill_settings() (distill_data.h), run when a distill stage starts.
+// list, the student's SFT the `sft:` section, its optimizer `optim:`. validate() checks the
+// section's own ranges; check_distill_settings() (distill_data.h) runs it with the checks that
+// need a distill stage (a teacher, training prompts, a student) when such a stage starts.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,20 @@ inline void describe(config::Fields& f, DistillSettings& s) {
   f.field("prompts_per_step", s.prompts_per_step, 8, "on_policy_kl: prompts per optimizer step (x samples_per_prompt completions).");
   f.field("micro_batch_size", s.micro_batch_size, 8, "on_policy_kl: completions per forward/backward.");
   f.field("kl_chunk_rows", s.kl_chunk_rows, 1024, "on_policy_kl: token positions per chunk of the full-vocabulary KL.");
+}
+
+// Every problem of the section's numbers, one message each naming its key
+// ('distill.generate_batch'); empty = valid.
+inline std::vector<std::string> validate(const DistillSettings& s) {
+  std::vector<std::string> problems;
+  if (s.samples_per_prompt < 1) problems.push_back("'distill.samples_per_prompt' must be >= 1");
+  if (s.max_prompts < 0) problems.push_back("'distill.max_prompts' must be >= 0");
+  if (s.generate_batch < 1) problems.push_back("'distill.generate_batch' must be >= 1");
+  if (s.max_per_prompt < 0) problems.push_back("'distill.max_per_prompt' must be >= 0");
+  if (s.prompts_per_step < 1) problems.push_back("'distill.prompts_per_step' must be >= 1");
+  if (s.micro_batch_size < 1) problems.push_back("'distill.micro_batch_size' must be >= 1");
+  if (s.kl_chunk_rows < 1) problems.push_back("'distill.kl_chunk_rows' must be >= 1");
+  return problems;
 }
 
 }  // namespace grpo::rl

@@ -1,7 +1,8 @@
-// Config sections of the GRPO and SFT trainers: `policy:`, `rl:`, `optim:` and `train:`.
-// Names of registered pieces (advantage estimator, policy loss, aggregation, KL estimator,
-// rollout correction) are checked against their registries in validate(), which lists the
-// valid names. Defaults follow TRL's GRPOTrainer unless a comment says otherwise.
+// Config sections of the GRPO and SFT trainers: `policy:`, `rl:`, `optim:` and `train:`, each
+// with its validate() (grpo_settings.cpp). Names of registered pieces (advantage estimator,
+// policy loss, aggregation, KL estimator, rollout correction) are checked against their
+// registries, and a wrong one lists the valid names. Defaults follow TRL's GRPOTrainer unless a
+// comment says otherwise.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +85,9 @@ inline void describe(config::Fields& f, GrpoSettings& s) {
   f.field("rollout_correction_threshold", s.rollout_correction_threshold, 2.0, "Upper bound of the rollout importance weight.");
 }
 
+// Every problem of the section, one message each naming its key ('rl.group_size'); empty = valid.
+std::vector<std::string> validate(const GrpoSettings& s);
+
 struct OptimSettings {
   double lr = 1e-6, weight_decay = 0.0, eps = 1e-8, max_grad_norm = 1.0, min_lr_ratio = 0.0;
   std::vector<double> betas;
@@ -102,6 +106,9 @@ inline void describe(config::Fields& f, OptimSettings& s) {
   f.field("max_grad_norm", s.max_grad_norm, 1.0, "Global gradient-norm clip; 0 = off. Non-finite norms skip the step.");
 }
 
+// Every problem of the section, one message each naming its key ('optim.lr'); empty = valid.
+std::vector<std::string> validate(const OptimSettings& s);
+
 struct TrainSettings {
   int64_t steps = 100;
   int64_t save_every = 50;
@@ -119,5 +126,8 @@ inline void describe(config::Fields& f, TrainSettings& s) {
   f.field("eval_samples", s.eval_samples, 1, "Samples per eval prompt (pass@1 is their mean).");
   f.field("log_samples", s.log_samples, 8, "Completions stored in the run database per step.");
 }
+
+// Every problem of the section, one message each naming its key ('train.steps'); empty = valid.
+std::vector<std::string> validate(const TrainSettings& s);
 
 }  // namespace grpo::rl

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config/fields.h"
 
@@ -42,6 +43,13 @@ inline void describe(config::Fields& f, SftSettings& s) {
           "tokenizer on data.train.");
   f.field("tokenizer_vocab", s.tokenizer_vocab, 512, "Vocabulary size of a tokenizer trained for init_config (at most the config's vocab_size).");
   f.field("eval_every", s.eval_every, 0, "Report the eval-set loss every N steps; 0 = only at the end.");
+}
+
+// Every problem of the section, one message each naming its key ('sft.batch_size'); empty = valid.
+inline std::vector<std::string> validate(const SftSettings& s) {
+  std::vector<std::string> problems;
+  if (s.batch_size < 1) problems.push_back("'sft.batch_size' must be >= 1");
+  return problems;
 }
 
 }  // namespace grpo::rl
