@@ -18,6 +18,7 @@
 #include <iostream>
 
 #include "bench/common/kernel_profile.h"
+#include "bench/common/model_shapes.h"
 #include "core/torch/device.h"
 #include "model/io/model_io.h"
 #include "rollout/engine.h"
@@ -40,23 +41,12 @@ struct Workload {
   double goal_tokens_per_s = 0, goal_ratio = 0;
 };
 
-// The exact configs of hf_baselines.py (QWEN05, MOE_MLA), and tiny ones for CPU.
+// The shapes of hf_baselines.py (bench/common/model_shapes.h) with their workloads, and tiny ones for CPU.
 Workload workload(const std::string& shape) {
   if (shape == "qwen05")
-    return {{{"model_type", "qwen2"}, {"vocab_size", 151936}, {"hidden_size", 896}, {"intermediate_size", 4864},
-             {"num_hidden_layers", 24}, {"num_attention_heads", 14}, {"num_key_value_heads", 2},
-             {"max_position_embeddings", 32768}, {"rope_theta", 1e6}, {"rms_norm_eps", 1e-6},
-             {"tie_word_embeddings", true}},
-            "qwen2.5-0.5b-shape", 32, 8, 128, 256, 100000.0, 0.0};
+    return {bench::shape_config(shape), "qwen2.5-0.5b-shape", 32, 8, 128, 256, 100000.0, 0.0};
   if (shape == "moe-mla")
-    return {{{"model_type", "deepseek_v3"}, {"vocab_size", 102400}, {"hidden_size", 1024}, {"intermediate_size", 2816},
-             {"moe_intermediate_size", 352}, {"num_hidden_layers", 12}, {"first_k_dense_replace", 1},
-             {"n_routed_experts", 64}, {"n_shared_experts", 2}, {"num_experts_per_tok", 6}, {"n_group", 1},
-             {"topk_group", 1}, {"routed_scaling_factor", 1.0}, {"norm_topk_prob", false}, {"q_lora_rank", nullptr},
-             {"kv_lora_rank", 256}, {"qk_nope_head_dim", 64}, {"qk_rope_head_dim", 32}, {"v_head_dim", 64},
-             {"num_attention_heads", 16}, {"num_key_value_heads", 16}, {"max_position_embeddings", 8192},
-             {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", false}},
-            "moe-mla-1b-shape", 8, 8, 128, 128, 0.0, 50.0};
+    return {bench::shape_config(shape), "moe-mla-1b-shape", 8, 8, 128, 128, 0.0, 50.0};
   if (shape == "tiny-dense")
     return {{{"model_type", "qwen2"}, {"vocab_size", 2048}, {"hidden_size", 128}, {"intermediate_size", 256},
              {"num_hidden_layers", 4}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
@@ -85,17 +75,6 @@ std::vector<rollout::GenerationRequest> make_requests(const Workload& w, int64_t
     out.push_back(std::move(r));
   }
   return out;
-}
-
-// Bytes of weights one decode step reads: every parameter once, except an untied input
-// embedding, of which only the batch's rows are read. MoE experts are all counted: with tens of
-// tokens choosing several experts each, nearly every expert is hit every step.
-int64_t weight_bytes_per_step(model::CausalLM& m, int64_t batch) {
-  int64_t total = 0;
-  for (const auto& p : m->parameters()) total += p.numel() * p.element_size();
-  if (m->config().tie_word_embeddings) return total;
-  const auto& embed = m->model->embed_tokens->weight;
-  return total - embed.numel() * embed.element_size() + batch * embed.size(1) * embed.element_size();
 }
 
 struct Options {
@@ -147,7 +126,7 @@ json run_shape(const std::string& shape, const Options& o, const json& baseline)
   }
 
   const int64_t cache_bpt = model::InferenceCache::bytes_per_token(m->config(), dtype);
-  const int64_t weights = weight_bytes_per_step(m, sequences);
+  const int64_t weights = bench::weight_bytes_per_decode_step(m, sequences);
   // Each decode step reads every sequence's cache: on average the prompt plus half the completion.
   const double context = static_cast<double>(w.prompt_len) + 0.5 * static_cast<double>(w.new_tokens);
   const double cache_read = static_cast<double>(sequences) * context * static_cast<double>(cache_bpt);
