@@ -268,6 +268,7 @@ int main(int argc, char** argv) {
   model::CausalLM policy(model::parse_model_config(bench::shape_config(o.shape), o.shape));
   model::init_weights(policy, 0);
   policy->to(device);
+  policy->eval();  // as loaded; update() switches to train() and back
   rl::GrpoLearner learner(policy, settings, optim, rollout_settings.temperature, o.cap, o.warmup + o.repeats, dtype);
   const Workload w = draw_workload(o, policy->config().vocab_size);
   rollout::EngineOptions eo;
