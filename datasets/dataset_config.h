@@ -9,6 +9,7 @@
 
 #include "core/config/fields.h"
 #include "datasets/reader.h"
+#include "datasets/shapes.h"
 
 namespace grpo::datasets {
 
@@ -21,7 +22,7 @@ struct DataSourceSettings {
 
 inline void describe(config::Fields& f, DataSourceSettings& s) {
   f.field("path", s.path, "", "JSONL file (one JSON object per line) or JSON array file.");
-  f.choice("format", s.format, "prompt_answer", {"gsm8k", "math", "math500", "prompt_answer", "chat", "countdown"},
+  f.choice("format", s.format, "prompt_answer", shape_names(),
            "Record shape: which fields hold the prompt (or chat messages) and the answer.");
   f.field("field_map", s.field_map, {},
           "Renamed fields as key=field, keys id, prompt, messages, answer, numbers (e.g. prompt=question).");

@@ -47,11 +47,13 @@ AdvantageResult finish(torch::Tensor grouped_advantages, const GroupedRewards& r
 
 }  // namespace
 
-RewardScaling parse_reward_scaling(const std::string& name) {
+const Registry<RewardScaling>& reward_scalings() {
   static const Registry<RewardScaling> scalings(
       "reward scaling", {{"group", RewardScaling::kGroup}, {"batch", RewardScaling::kBatch}, {"none", RewardScaling::kNone}});
-  return scalings.get(name);
+  return scalings;
 }
+
+RewardScaling parse_reward_scaling(const std::string& name) { return reward_scalings().get(name); }
 
 AdvantageResult grpo_advantages(const torch::Tensor& rewards, const AdvantageOptions& options) {
   const auto grouped = grouped_rewards(rewards, options);

@@ -24,6 +24,9 @@ namespace grpo::rl {
 
 enum class RewardScaling { kGroup, kBatch, kNone };
 
+// The scalings configs pick by name (rl.reward_scaling): group, batch, none.
+const Registry<RewardScaling>& reward_scalings();
+
 // "group" | "batch" | "none"; anything else is a grpo::Error listing the three.
 RewardScaling parse_reward_scaling(const std::string& name);
 

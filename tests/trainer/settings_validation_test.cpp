@@ -1,13 +1,18 @@
 // Each settings section validates itself (run:, rl:, optim:, train:, sft:, distill:) with
 // messages naming the key, and grpo::validate(ExperimentConfig) reports every section's
-// problems in one error, in section order. Defaults are valid everywhere.
+// problems in one error, in section order. Defaults are valid everywhere. Choice keys that pick
+// a registered piece offer the registry's names in the schema (and so in docs/config.md).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/strings.h"
+#include "datasets/shapes.h"
+#include "rl/algorithms/advantages.h"
 #include "rl/experiment/experiment_config.h"
+#include "rl/learner/optimizer.h"
 
 namespace {
 
@@ -75,4 +80,15 @@ TEST(SettingsValidation, TheExperimentListsEverySectionsProblemsInSectionOrder) 
   } catch (const grpo::Error& e) {
     EXPECT_EQ(e.message(), "'run.threads' must be >= 0\n'optim.lr' must be > 0\n'sft.batch_size' must be >= 1");
   }
+}
+
+TEST(SettingsValidation, TheSchemaOffersEveryRegisteredNameOfAChoiceKey) {
+  const std::string docs = grpo::experiment_config_docs();
+  const auto offered = [&docs](const std::string& key, const std::string& names) {
+    return docs.find("| `" + key + "` | one of: " + names + " |") != std::string::npos;
+  };
+  EXPECT_TRUE(offered("data.train.format", grpo::join(grpo::datasets::shape_names(), ", ")));
+  EXPECT_TRUE(offered("rl.reward_scaling", grpo::rl::reward_scalings().joined_names()));
+  EXPECT_TRUE(offered("optim.schedule", grpo::rl::lr_schedules().joined_names()));
+  EXPECT_TRUE(offered("optim.schedule", "constant, cosine"));
 }
