@@ -3,84 +3,60 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/config/config_io.h"
 #include "core/error.h"
+#include "core/strings.h"
+#include "rewards/reward_settings.h"
 
 namespace grpo::rewards {
 namespace {
 
-SourceLocation where(const std::string& path, const YAML::Node& node) {
-  const auto mark = node.Mark();
-  return {path, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0};
+// The file as the loader sees it: the `rewards:` list, and every other top-level section (a map)
+// of the document as a free-form one, so a full run config loads without this module knowing
+// its other sections.
+struct RewardsFile {
+  std::vector<RewardSpec> rewards;
+  std::vector<std::string> other_keys;
+  std::vector<nlohmann::json> other_sections;
+};
+
+void describe(config::Fields& f, RewardsFile& s) {
+  f.list("rewards", s.rewards, {}, "Rewards of the set: name, weight, params.");
+  s.other_sections.resize(s.other_keys.size());
+  for (size_t i = 0; i < s.other_keys.size(); ++i)
+    f.field(s.other_keys[i], s.other_sections[i], nlohmann::json::object(), "Another section of a run config; not read.");
 }
 
-// Plain scalars become booleans or numbers when they read as one; quoted scalars stay strings.
-nlohmann::json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Sequence: {
-      auto out = nlohmann::json::array();
-      for (const auto& item : node) out.push_back(to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      auto out = nlohmann::json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = to_json(item.second);
-      return out;
-    }
-    case YAML::NodeType::Scalar: break;
+// The document's top-level keys other than `rewards` whose values are maps (a run config's
+// sections). Any other key stays undeclared, so the loader reports it as unknown with the
+// closest valid key (a misspelled `reward:` list points at `rewards`); a document the loader
+// rejects (not a map, malformed) gives none and the loader reports it.
+std::vector<std::string> other_top_level_keys(const std::string& text) {
+  std::vector<std::string> keys;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return keys;
+    for (const auto& kv : root)
+      if (kv.first.IsScalar() && kv.first.Scalar() != "rewards" && kv.second.IsMap()) keys.push_back(kv.first.Scalar());
+  } catch (const YAML::Exception&) {
   }
-  const std::string text = node.Scalar();
-  if (node.Tag() == "!") return text;
-  long long integer;
-  double real;
-  bool flag;
-  if (YAML::convert<long long>::decode(node, integer)) return integer;
-  if (YAML::convert<double>::decode(node, real)) return real;
-  if (YAML::convert<bool>::decode(node, flag)) return flag;
-  return text;
+  return keys;
 }
 
 }  // namespace
 
 std::vector<RewardSpec> load_reward_specs(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw Error(SourceLocation{path, 0, 0}, "cannot open the reward config");
-  } catch (const YAML::Exception& e) {
-    throw Error(SourceLocation{path, e.mark.line + 1, e.mark.column + 1}, "malformed YAML: " + e.msg);
+  const std::string text = config::read_text_file(path);
+  RewardsFile file;
+  file.other_keys = other_top_level_keys(text);
+  config::load_yaml([&file](config::Fields& f) { describe(f, file); }, text, path, {});
+  std::vector<std::string> problems = validate(file.rewards);
+  if (file.rewards.empty()) problems.insert(problems.begin(), "'rewards' must list at least one reward {name, weight, params}");
+  if (!problems.empty()) {
+    for (auto& p : problems) p = path + ": " + p;
+    throw Error(join(problems, "\n"));
   }
-  const auto list = root["rewards"];
-  if (!list) throw Error(SourceLocation{path, 0, 0}, "missing key 'rewards' (a list of {name, weight, params})");
-  if (!list.IsSequence()) throw Error(where(path, list), "'rewards' must be a list of {name, weight, params}");
-  std::vector<RewardSpec> specs;
-  for (const auto& item : list) {
-    if (!item.IsMap()) throw Error(where(path, item), "each entry of 'rewards' must be a mapping {name, weight, params}");
-    RewardSpec spec;
-    for (const auto& kv : item) {
-      const auto key = kv.first.as<std::string>();
-      if (key != "name" && key != "weight" && key != "params") {
-        throw Error(where(path, kv.first), "unknown key '" + key + "' in a reward entry; valid: name, weight, params");
-      }
-    }
-    if (!item["name"] || !item["name"].IsScalar()) throw Error(where(path, item), "reward entry needs 'name'");
-    spec.name = item["name"].Scalar();
-    if (item["weight"]) {
-      try {
-        spec.weight = item["weight"].as<double>();
-      } catch (const YAML::Exception&) {
-        throw Error(where(path, item["weight"]), "'weight' must be a number");
-      }
-    }
-    if (item["params"]) {
-      if (!item["params"].IsMap()) throw Error(where(path, item["params"]), "'params' must be a mapping");
-      spec.params = to_json(item["params"]);
-    }
-    specs.push_back(std::move(spec));
-  }
-  return specs;
+  return file.rewards;
 }
 
 }  // namespace grpo::rewards

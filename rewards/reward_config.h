@@ -1,8 +1,8 @@
-// Reads a reward set from YAML for `grpo reward --config FILE`: the top-level key `rewards:`
-// is a list of {name, weight (default 1), params (mapping, default empty)}; params are
-// converted to JSON for the registry. Other top-level keys are ignored so the file can be a
-// full run config. The run config itself binds the same list through core/config; this
-// loader exists so the reward command works without it.
+// Reads a reward set from YAML for `grpo reward --config FILE`: the `rewards:` list as the run
+// config describes it (rewards/reward_settings.h: name, weight with default 1, params a map),
+// read by the shared config loader (core/config) so errors name file:line:column and the key,
+// then checked by the section's validate(). Other top-level sections (maps) are taken as opaque
+// and not checked, so FILE can be a full run config or a file with only `rewards:`.
 #pragma once
 
 #include <string>
@@ -12,7 +12,8 @@
 
 namespace grpo::rewards {
 
-// Throws grpo::Error naming the file and line of anything malformed.
+// The file's `rewards:` list; a missing list, a malformed entry, an unknown reward or parameters
+// a reward refuses is a grpo::Error naming the file (and line and column where it has one).
 std::vector<RewardSpec> load_reward_specs(const std::string& path);
 
 }  // namespace grpo::rewards

@@ -91,7 +91,7 @@ std::string write_temp(const std::string& text) {
 
 TEST(RewardConfig, LoadsSpecsWithJsonParams) {
   const auto path = write_temp(
-      "model: x\nrewards:\n  - name: math_accuracy\n    weight: 2\n    params: {extract: [boxed], tolerance: 1e-4}\n"
+      "policy: {path: x}\nrl:\n  group_size: 4\nrewards:\n  - name: math_accuracy\n    weight: 2\n    params: {extract: [boxed], tolerance: 1e-4}\n"
       "  - name: format\n    params:\n      mode: 'lenient'\n");
   const auto specs = load_reward_specs(path);
   unlink(path.c_str());
@@ -104,15 +104,30 @@ TEST(RewardConfig, LoadsSpecsWithJsonParams) {
   EXPECT_NO_THROW(RewardSet{specs});
 }
 
-TEST(RewardConfig, ErrorsNameFileAndLine) {
+TEST(RewardConfig, ErrorsNameFileLineColumnAndKey) {
   const auto path = write_temp("rewards:\n  - name: format\n    wieght: 2\n");
   const auto message = error_of([&] { load_reward_specs(path); });
   unlink(path.c_str());
-  EXPECT_NE(message.find(":3:"), std::string::npos) << message;
-  EXPECT_NE(message.find("'wieght'"), std::string::npos) << message;
+  EXPECT_EQ(message, path + ":3:5: 'rewards[0].wieght' unknown key; the closest valid key is 'rewards[].weight'");
+  const auto weight = write_temp("rewards:\n  - name: format\n    weight: heavy\n");
+  EXPECT_EQ(error_of([&] { load_reward_specs(weight); }),
+            weight + ":3:13: 'rewards[0].weight' expects a number, got 'heavy'");
+  unlink(weight.c_str());
   const auto missing = write_temp("reward:\n  - name: format\n");
-  EXPECT_NE(error_of([&] { load_reward_specs(missing); }).find("'rewards'"), std::string::npos);
+  EXPECT_EQ(error_of([&] { load_reward_specs(missing); }),
+            missing + ":1:1: 'reward' unknown key; the closest valid key is 'rewards[]'");
   unlink(missing.c_str());
+  const auto none = write_temp("policy: {path: x}\n");
+  EXPECT_EQ(error_of([&] { load_reward_specs(none); }),
+            none + ": 'rewards' must list at least one reward {name, weight, params}");
+  unlink(none.c_str());
+}
+
+TEST(RewardConfig, UnknownRewardIsTheSectionsOwnCheck) {
+  const auto path = write_temp("rewards:\n  - name: formatt\n");
+  const auto message = error_of([&] { load_reward_specs(path); });
+  unlink(path.c_str());
+  EXPECT_EQ(message.rfind(path + ": 'rewards[0]': unknown reward 'formatt' (did you mean 'format'?)", 0), 0u) << message;
 }
 
 TEST(RewardSet, CorrectnessIndexIsTheFirstVerifierElseTheFirstReward) {
