@@ -1,5 +1,5 @@
 // Model shapes the benchmarks share, and what one decode step of such a model must read.
-// qwen05 and moe-mla are the exact configs of /work/shared/baselines/hf_baselines.py (QWEN05:
+// qwen05 and moe-mla are the exact configs of .shared/baselines/hf_baselines.py (QWEN05:
 // Qwen2.5-0.5B; MOE_MLA: the DeepSeek-V3-style MoE/MLA 1B shape), so numbers sit beside its
 // baselines; tiny is a two-layer MoE/MLA model for CPU smoke runs. Not here: workloads (batch,
 // lengths), which each benchmark chooses.

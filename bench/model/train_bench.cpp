@@ -1,6 +1,6 @@
 // Training throughput of the policy: forward + backward + AdamW tokens/s on a random model of a
 // given shape, printed as one JSON object beside transformers' eager baseline for the same
-// config (read from the JSON that /work/shared/baselines/hf_baselines.py prints, when given).
+// config (read from the JSON that .shared/baselines/hf_baselines.py prints, when given).
 // Shapes: qwen05 (Qwen2.5-0.5B), moe-mla (the DeepSeek-V3-style MoE/MLA config of
 // hf_baselines.py), tiny (a CPU smoke run). The step is the trainers' own: StageOptimizer (flat
 // float32 masters, fused AdamW on CUDA, gradient clipping with its host read), computing in bf16

@@ -2,7 +2,7 @@
 // tokens/s (median of repeats), prefill and decode seconds, decode tokens/s, cache bytes per
 // token, the bytes one decode step must read (weights + cache) and the fraction of the
 // memory-bandwidth floor (the device copy rate measured in the same run) it reaches, beside transformers generate() on the
-// same config (from the JSON that /work/shared/baselines/hf_baselines.py prints, when given).
+// same config (from the JSON that .shared/baselines/hf_baselines.py prints, when given).
 // Shapes: qwen05 (Qwen2.5-0.5B: 32 prompts x 8 samples, prompt 128, 256 new tokens), moe-mla (the
 // DeepSeek-V3-style MoE/MLA config of hf_baselines.py: 8 prompts x 8 samples, prompt 128, 128 new
 // tokens), tiny (a dense GQA and a tiny MoE/MLA model, for a CPU smoke run); `all` = qwen05 and

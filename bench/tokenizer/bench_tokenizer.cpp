@@ -82,7 +82,7 @@ std::string flag(int argc, char** argv, const std::string& name, const std::stri
 
 int main(int argc, char** argv) {
   const std::string source = GRPO_SOURCE_DIR;
-  const std::string tokenizer_path = flag(argc, argv, "--tokenizer", source + "/../shared/fixtures/tokenizers/qwen2");
+  const std::string tokenizer_path = flag(argc, argv, "--tokenizer", source + "/tests/fixtures/tokenizers/qwen2");
   const size_t mb = std::stoul(flag(argc, argv, "--mb", "4"));
   const int repeats = std::stoi(flag(argc, argv, "--repeats", "5"));
   const std::string text_path = flag(argc, argv, "--text-out", "/tmp/grpo_bench_tokenizer_text.txt");

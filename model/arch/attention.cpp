@@ -3,8 +3,8 @@
 
 #include "core/torch/compat.h"
 #ifdef GRPO_WITH_CUDA
-#include "model/kernels/decode_attention.h"
-#include "model/kernels/fused_rope.h"
+#include "model/kernels/attention/decode_attention.h"
+#include "model/kernels/attention/fused_rope.h"
 #endif
 #include "model/arch/rope.h"
 #include "model/arch/tensor_names.h"

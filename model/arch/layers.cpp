@@ -4,9 +4,9 @@
 #include "core/torch/compat.h"
 #include "model/arch/tensor_names.h"
 #ifdef GRPO_WITH_CUDA
-#include "model/kernels/fused_add_rms_norm.h"
-#include "model/kernels/fused_rms_norm.h"
-#include "model/kernels/fused_swiglu.h"
+#include "model/kernels/norm_activation/fused_add_rms_norm.h"
+#include "model/kernels/norm_activation/fused_rms_norm.h"
+#include "model/kernels/norm_activation/fused_swiglu.h"
 #endif
 
 namespace grpo::model {

@@ -4,7 +4,7 @@
 #include "core/torch/compat.h"
 #include "model/arch/attention.h"
 #ifdef GRPO_WITH_CUDA
-#include "model/kernels/mla_decode_attention.h"
+#include "model/kernels/attention/mla_decode_attention.h"
 #endif
 #include "model/arch/rope.h"
 #include "model/arch/tensor_names.h"

@@ -7,8 +7,8 @@
 #include "core/torch/compat.h"
 #include "model/cache/row_gather.h"
 #ifdef GRPO_WITH_CUDA
-#include "model/kernels/fused_expert_layout.h"
-#include "model/kernels/fused_moe_combine.h"
+#include "model/kernels/moe/fused_expert_layout.h"
+#include "model/kernels/moe/fused_moe_combine.h"
 #endif
 #include "model/arch/tensor_names.h"
 

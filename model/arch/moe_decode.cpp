@@ -2,10 +2,10 @@
 #include "model/arch/moe_decode.h"
 
 #ifdef GRPO_WITH_CUDA
-#include "model/kernels/fused_swiglu.h"
-#include "model/kernels/expert_down.h"
-#include "model/kernels/expert_gate_up.h"
-#include "model/kernels/fused_router.h"
+#include "model/kernels/norm_activation/fused_swiglu.h"
+#include "model/kernels/moe/expert_down.h"
+#include "model/kernels/moe/expert_gate_up.h"
+#include "model/kernels/moe/fused_router.h"
 #endif
 
 namespace grpo::model {

@@ -9,8 +9,8 @@
 #include "model/arch/config.h"
 #include "model/arch/moe.h"
 #include "model/arch/layers.h"
-#include "model/kernels/expert_gate_up.h"
-#include "model/kernels/fused_router.h"
+#include "model/kernels/moe/expert_gate_up.h"
+#include "model/kernels/moe/fused_router.h"
 #include "model/arch/moe_decode.h"
 #include "tests/common/cuda.h"
 

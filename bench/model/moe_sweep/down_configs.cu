@@ -1,7 +1,7 @@
 // The down projection kernel's configurations for the sweep: warps (16 features each) x weight
 // chunks in flight x activation piece width in chunks x blocks per multiprocessor.
 #include "bench/model/moe_sweep/sweep.h"
-#include "model/kernels/expert_down_kernel.cuh"
+#include "model/kernels/moe/expert_down_kernel.cuh"
 
 namespace sweep {
 namespace {

@@ -1,6 +1,6 @@
 // The gate/up kernel's configurations for the sweep: warps per block x weight chunks in flight.
 #include "bench/model/moe_sweep/sweep.h"
-#include "model/kernels/expert_gate_up_kernel.cuh"
+#include "model/kernels/moe/expert_gate_up_kernel.cuh"
 
 namespace sweep {
 

@@ -1,5 +1,5 @@
-// Times the all-experts MoE decode kernels (model/kernels/expert_gate_up_kernel.cuh and
-// model/kernels/expert_down_kernel.cuh) in several configurations on the rollout benchmark's MoE shape
+// Times the all-experts MoE decode kernels (model/kernels/moe/expert_gate_up_kernel.cuh and
+// model/kernels/moe/expert_down_kernel.cuh) in several configurations on the rollout benchmark's MoE shape
 // (64 tokens, hidden 1024, 64 experts of I = 352 with 6 chosen per token, shared I = 704),
 // against cuBLAS doing the same gate/up projections (strided-batched bf16 GEMMs, no SwiGLU) and
 // against the device's own copy bandwidth measured in the same run (reading the weights once:

@@ -1,6 +1,6 @@
 // The fused router kernel for the sweep (one configuration: the one the decode step runs).
 #include "bench/model/moe_sweep/sweep.h"
-#include "model/kernels/router_kernel.h"
+#include "model/kernels/moe/router_kernel.h"
 
 namespace sweep {
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "model/kernels/expert_down_kernel.h"
-#include "model/kernels/expert_gate_up_kernel.h"
-#include "model/kernels/router_kernel.h"
+#include "model/kernels/moe/expert_down_kernel.h"
+#include "model/kernels/moe/expert_gate_up_kernel.h"
+#include "model/kernels/moe/router_kernel.h"
 
 #define SWEEP_CHECK(x)                                                           \
   do {                                                                           \

@@ -1,11 +1,11 @@
 """Regenerates the tokenizer.json variants and expected encodings in this folder with Hugging
 Face `tokenizers` (pip install tokenizers). Each subfolder gets tokenizer.json and
-encode_cases.json in the format of ../shared/fixtures/tokenizers, plus ids_no_special and
+encode_cases.json in the format of tests/fixtures/tokenizers, plus ids_no_special and
 decoded_skip_special per case. The variants cover what the shared fixtures do not:
 SentencePiece-style BPE (Metaspace, Prepend/Replace, byte fallback), ByteLevel's own regex
 and add_prefix_space, every Split behavior, Digits, added-token flags, NFKC, templates.
 Not run by the tests; run it by hand when a variant changes:
-    python3 tests/tokenizer/data/make_hf_cases.py ../shared/fixtures/tokenizers
+    python3 tests/tokenizer/data/make_hf_cases.py tests/fixtures/tokenizers
 """
 import json
 import os

@@ -1,6 +1,6 @@
 """Regenerates the expected encodings in this folder: what transformers' own GGUF tokenizer
 conversion does with a vocabulary that llama.cpp's converter would write for each tokenizer of
-../shared/fixtures/tokenizers and tests/tokenizer/data (sp_*). For each one it fills
+tests/fixtures/tokenizers and tests/tokenizer/data (sp_*). For each one it fills
 tokenizer.ggml.* the way convert_hf_to_gguf.py does (tokens by id, control / user-defined /
 byte / unknown types, "a b" merges for byte-level BPE; SentencePiece scores of -(merge rank)
 and no merges for the sp_* ones), writes a vocabulary-only GGUF, loads it with
@@ -8,7 +8,7 @@ AutoTokenizer.from_pretrained(dir, gguf_file=...) and records ids and decodes pe
 gguf_tokenizer_test.cpp builds the same vocabularies in C++ and checks grpo.cpp's conversion
 against these. Not run by the tests; run it by hand (needs transformers >= 5, tokenizers, gguf,
 numpy, and torch, which transformers' GGUF reader imports):
-    python3 tests/model/data/gguf_tokenizer/make_cases.py ../shared/fixtures/tokenizers
+    python3 tests/model/data/gguf_tokenizer/make_cases.py tests/fixtures/tokenizers
 Made with transformers 5.25.0, tokenizers 0.23.3, gguf 0.19.0. Every GGUF is written with
 architecture "llama": transformers 5.25 fails to build Qwen2Tokenizer from a "qwen2" GGUF, and the
 conversion itself does not depend on the architecture for these vocabularies.

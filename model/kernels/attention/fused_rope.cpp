@@ -1,5 +1,5 @@
 // The autograd function around the RoPE rotation kernel; see fused_rope.h.
-#include "model/kernels/fused_rope.h"
+#include "model/kernels/attention/fused_rope.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -7,7 +7,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/rope_rotate_kernel.h"
+#include "model/kernels/attention/rope_rotate_kernel.h"
 
 namespace grpo::model {
 namespace {

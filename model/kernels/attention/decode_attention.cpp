@@ -1,5 +1,5 @@
 // The LibTorch side of the decode attention kernel; see decode_attention.h.
-#include "model/kernels/decode_attention.h"
+#include "model/kernels/attention/decode_attention.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -8,9 +8,9 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
-#include "model/kernels/decode_attention_kernel.h"
+#include "model/kernels/attention/decode_attention_kernel.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/rope_cache_kernel.h"
+#include "model/kernels/attention/rope_cache_kernel.h"
 
 namespace grpo::model {
 namespace {

@@ -1,12 +1,12 @@
 // The LibTorch side of the MoE row layout kernel; see fused_expert_layout.h.
-#include "model/kernels/fused_expert_layout.h"
+#include "model/kernels/moe/fused_expert_layout.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
-#include "model/kernels/expert_layout_kernel.h"
+#include "model/kernels/moe/expert_layout_kernel.h"
 
 namespace grpo::model {
 

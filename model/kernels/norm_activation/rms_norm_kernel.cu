@@ -1,5 +1,5 @@
 // RMSNorm forward and backward for training; see rms_norm_kernel.h.
-#include "model/kernels/rms_norm_kernel.h"
+#include "model/kernels/norm_activation/rms_norm_kernel.h"
 
 #include <algorithm>
 

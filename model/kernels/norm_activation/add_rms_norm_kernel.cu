@@ -1,5 +1,5 @@
 // Residual add + RMSNorm kernel; see add_rms_norm_kernel.h.
-#include "model/kernels/add_rms_norm_kernel.h"
+#include "model/kernels/norm_activation/add_rms_norm_kernel.h"
 
 #include <algorithm>
 #include <climits>

@@ -1,5 +1,5 @@
 // MoE combine forward and backward over bf16 rows; see moe_combine_kernel.h.
-#include "model/kernels/moe_combine_kernel.h"
+#include "model/kernels/moe/moe_combine_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/warp_reduce.cuh"

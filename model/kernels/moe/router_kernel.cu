@@ -1,5 +1,5 @@
 // Fused MoE router kernel; see router_kernel.h.
-#include "model/kernels/router_kernel.h"
+#include "model/kernels/moe/router_kernel.h"
 
 #include <climits>
 #include <cmath>

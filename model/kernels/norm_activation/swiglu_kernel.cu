@@ -1,5 +1,5 @@
 // SwiGLU kernels; see swiglu_kernel.h.
-#include "model/kernels/swiglu_kernel.h"
+#include "model/kernels/norm_activation/swiglu_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
 

@@ -1,5 +1,5 @@
 // The MoE row layout of a training step in one block; see expert_layout_kernel.h.
-#include "model/kernels/expert_layout_kernel.h"
+#include "model/kernels/moe/expert_layout_kernel.h"
 
 namespace grpo::model::kernels {
 namespace {

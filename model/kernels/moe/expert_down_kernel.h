@@ -7,7 +7,7 @@
 // summed them in another kernel and added the shared experts' GEMM in a third. The K dimension
 // (E·I + Is) is cut into `splits` contiguous ranges, one per block row; each writes its float32
 // partial sums, and the consumer adds the splits in order (deterministic: no atomics), which the
-// decode step folds into its residual add (model/kernels/fused_add_rms_norm.h). As in the gate/up kernel
+// decode step folds into its residual add (model/kernels/norm_activation/fused_add_rms_norm.h). As in the gate/up kernel
 // (expert_gate_up_kernel.h), the weights go from memory straight into MMA operand registers.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The LibTorch side of the fused router kernel; see fused_router.h.
-#include "model/kernels/fused_router.h"
+#include "model/kernels/moe/fused_router.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -8,7 +8,7 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
-#include "model/kernels/router_kernel.h"
+#include "model/kernels/moe/router_kernel.h"
 
 namespace grpo::model {
 

@@ -1,5 +1,5 @@
 // Decode attention kernels; see decode_attention_kernel.h.
-#include "model/kernels/decode_attention_kernel.h"
+#include "model/kernels/attention/decode_attention_kernel.h"
 
 #include <cmath>
 
@@ -7,8 +7,8 @@
 #include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
-#include "model/kernels/online_softmax.cuh"
-#include "model/kernels/split_merge.cuh"
+#include "model/kernels/attention/online_softmax.cuh"
+#include "model/kernels/attention/split_merge.cuh"
 
 namespace grpo::model::kernels {
 namespace {

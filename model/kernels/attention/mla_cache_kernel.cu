@@ -1,10 +1,10 @@
 // MLA RMSNorm + RoPE + latent cache write kernel; see mla_cache_kernel.h.
-#include "model/kernels/mla_cache_kernel.h"
+#include "model/kernels/attention/mla_cache_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/dependent_launch.cuh"
 #include "core/cuda/warp_reduce.cuh"
-#include "model/kernels/rope.cuh"
+#include "model/kernels/attention/rope.cuh"
 
 namespace grpo::model::kernels {
 namespace {

@@ -1,5 +1,5 @@
 // Gate/up projections, SwiGLU and routing weights of the all-experts MoE decode in one kernel;
-#include "model/kernels/expert_gate_up_kernel.cuh"
+#include "model/kernels/moe/expert_gate_up_kernel.cuh"
 
 namespace grpo::model::kernels {
 using namespace expert_gate_up_impl;

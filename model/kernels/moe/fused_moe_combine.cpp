@@ -1,5 +1,5 @@
 // The autograd function around the MoE combine kernels; see fused_moe_combine.h.
-#include "model/kernels/fused_moe_combine.h"
+#include "model/kernels/moe/fused_moe_combine.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -7,7 +7,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/moe_combine_kernel.h"
+#include "model/kernels/moe/moe_combine_kernel.h"
 
 namespace grpo::model {
 namespace {

@@ -1,5 +1,5 @@
 // The autograd function around the training RMSNorm kernels; see fused_rms_norm.h.
-#include "model/kernels/fused_rms_norm.h"
+#include "model/kernels/norm_activation/fused_rms_norm.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -7,7 +7,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/rms_norm_kernel.h"
+#include "model/kernels/norm_activation/rms_norm_kernel.h"
 
 namespace grpo::model {
 namespace {

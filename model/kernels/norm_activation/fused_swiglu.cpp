@@ -1,5 +1,5 @@
 // The autograd function around the SwiGLU kernels; see fused_swiglu.h.
-#include "model/kernels/fused_swiglu.h"
+#include "model/kernels/norm_activation/fused_swiglu.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -7,7 +7,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/swiglu_kernel.h"
+#include "model/kernels/norm_activation/swiglu_kernel.h"
 
 namespace grpo::model {
 namespace {

@@ -3,7 +3,7 @@
 // Included by that .cu and by the sweep only.
 #pragma once
 
-#include "model/kernels/expert_down_kernel.h"
+#include "model/kernels/moe/expert_down_kernel.h"
 
 #include <algorithm>
 #include "core/cuda/cp_async.cuh"

@@ -1,5 +1,5 @@
 // The LibTorch side of the residual add + RMSNorm kernel; see fused_add_rms_norm.h.
-#include "model/kernels/fused_add_rms_norm.h"
+#include "model/kernels/norm_activation/fused_add_rms_norm.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -8,7 +8,7 @@
 
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
-#include "model/kernels/add_rms_norm_kernel.h"
+#include "model/kernels/norm_activation/add_rms_norm_kernel.h"
 #include "model/kernels/kernel_checks.h"
 
 namespace grpo::model {

@@ -1,5 +1,5 @@
 // The LibTorch side of the absorbed MLA decode kernel; see mla_decode_attention.h.
-#include "model/kernels/mla_decode_attention.h"
+#include "model/kernels/attention/mla_decode_attention.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -9,8 +9,8 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/mla_cache_kernel.h"
-#include "model/kernels/mla_decode_kernel.h"
+#include "model/kernels/attention/mla_cache_kernel.h"
+#include "model/kernels/attention/mla_decode_kernel.h"
 
 namespace grpo::model {
 

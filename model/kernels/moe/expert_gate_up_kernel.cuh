@@ -3,7 +3,7 @@
 // Included by that .cu and by the sweep only.
 #pragma once
 
-#include "model/kernels/expert_gate_up_kernel.h"
+#include "model/kernels/moe/expert_gate_up_kernel.h"
 
 #include <algorithm>
 #include "core/cuda/bfloat16.cuh"

@@ -1,5 +1,5 @@
 // The LibTorch side of the split-K expert down projection; see expert_down.h.
-#include "model/kernels/expert_down.h"
+#include "model/kernels/moe/expert_down.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -9,7 +9,7 @@
 #include "core/cuda/launch_check.h"
 #include "core/error.h"
 #include "model/kernels/kernel_checks.h"
-#include "model/kernels/expert_down_kernel.h"
+#include "model/kernels/moe/expert_down_kernel.h"
 
 namespace grpo::model {
 

@@ -1,9 +1,9 @@
 // RoPE + cache write kernel; see rope_cache_kernel.h.
-#include "model/kernels/rope_cache_kernel.h"
+#include "model/kernels/attention/rope_cache_kernel.h"
 
 #include "core/cuda/bfloat16.cuh"
 #include "core/cuda/dependent_launch.cuh"
-#include "model/kernels/rope.cuh"
+#include "model/kernels/attention/rope.cuh"
 
 namespace grpo::model::kernels {
 namespace {

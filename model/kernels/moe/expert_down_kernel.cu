@@ -1,5 +1,5 @@
 // Split-K expert down projection on tensor cores; see expert_down_kernel.h.
-#include "model/kernels/expert_down_kernel.cuh"
+#include "model/kernels/moe/expert_down_kernel.cuh"
 
 namespace grpo::model::kernels {
 using namespace expert_down_impl;

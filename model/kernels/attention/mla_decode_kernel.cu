@@ -1,5 +1,5 @@
 // Absorbed MLA decode kernels; see mla_decode_kernel.h.
-#include "model/kernels/mla_decode_kernel.h"
+#include "model/kernels/attention/mla_decode_kernel.h"
 
 #include <cmath>
 
@@ -9,8 +9,8 @@
 #include "core/cuda/device_facts.h"
 #include "core/cuda/mma.cuh"
 #include "core/cuda/warp_reduce.cuh"
-#include "model/kernels/online_softmax.cuh"
-#include "model/kernels/split_merge.cuh"
+#include "model/kernels/attention/online_softmax.cuh"
+#include "model/kernels/attention/split_merge.cuh"
 
 namespace grpo::model::kernels {
 namespace {

@@ -1,10 +1,10 @@
 // RoPE forward and backward over a fused q/k/v projection and its split; see rope_rotate_kernel.h.
-#include "model/kernels/rope_rotate_kernel.h"
+#include "model/kernels/attention/rope_rotate_kernel.h"
 
 #include <algorithm>
 
 #include "core/cuda/bfloat16.cuh"
-#include "model/kernels/rope.cuh"
+#include "model/kernels/attention/rope.cuh"
 
 namespace grpo::model::kernels {
 namespace {
