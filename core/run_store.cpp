@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/sqlite.h"
+#include "core/strings.h"
 #include "core/text/json_lossy.h"
 #include "core/text/utf8.h"
 
@@ -214,7 +215,12 @@ struct RunStoreReader::Impl {
 RunStoreReader::RunStoreReader(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
   auto st = impl_->conn.prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   if (!st.step()) throw Error(SourceLocation{path, 0, 0}, "not a grpo run database (no schema_version)");
-  const int version = std::stoi(st.column_text(0));
+  const std::string version_text = st.column_text(0);
+  const auto parsed_version = parse_decimal(version_text);
+  if (!parsed_version || *parsed_version > 1000000)
+    throw Error(SourceLocation{path, 0, 0}, "run database schema_version '" + to_valid_utf8(version_text) +
+                                                "' is not a version number");
+  const int version = static_cast<int>(*parsed_version);
   if (version > kRunStoreSchemaVersion)
     throw Error(SourceLocation{path, 0, 0}, "run database schema version " + std::to_string(version) +
                                                 " is newer than this grpo (" +

@@ -90,4 +90,16 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return m.empty() ? "" : " (did you mean '" + m + "'?)";
 }
 
+std::optional<uint64_t> parse_decimal(const std::string& digits) {
+  if (digits.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - d) / 10) return std::nullopt;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
 }  // namespace grpo

@@ -332,7 +332,7 @@ void apply_override(YAML::Node& root, const std::string& text, std::map<std::str
     const std::string& p = parts[i];
     const bool is_index = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
     if (is_index && cur.IsSequence()) {
-      const size_t idx = std::stoul(p);
+      const uint64_t idx = parse_decimal(p).value_or(UINT64_MAX);  // too long to fit is past the end
       if (idx >= cur.size())
         throw Error(SourceLocation{"<command line>", 0, 0},
                     "override '" + text + "': '" + dotted + "' has " + std::to_string(cur.size()) + " items");

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/run_directory.h"
+#include "core/strings.h"
 #include "model/io/model_io.h"
 
 namespace fs = std::filesystem;
@@ -19,8 +20,8 @@ int64_t step_of(const fs::path& dir) {
   const std::string name = dir.filename().string();
   if (name.rfind("step-", 0) != 0) return -1;
   const std::string digits = name.substr(5);
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
-  return std::stoll(digits);
+  const auto step = parse_decimal(digits);
+  return step && *step <= static_cast<uint64_t>(INT64_MAX) ? static_cast<int64_t>(*step) : -1;
 }
 
 std::vector<std::pair<int64_t, fs::path>> complete_checkpoints(const fs::path& root) {

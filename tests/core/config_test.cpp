@@ -146,6 +146,10 @@ TEST(Config, BadOverrideIsBlamedOnTheCommandLine) {
   EXPECT_EQ(error_of("", {"rl.group_size=x"}),
             "<command line>: 'rl.group_size' expects an integer, got 'x' (from override 'rl.group_size=x')");
   EXPECT_NE(error_of("", {"rl.group_size"}).find("not of the form key=value"), std::string::npos);
+  // An index too long for 64 bits is past the end like any other, not an uncaught std::out_of_range
+  // (found by yaml_config_fuzz).
+  EXPECT_EQ(error_of("rewards:\n  - name: a\n", {"rewards.100000000000000000000000.weight=2"}),
+            "<command line>: override 'rewards.100000000000000000000000.weight=2': 'rewards' has 1 items");
 }
 
 TEST(Config, YamlOutputReadsBackToTheSameValues) {

@@ -22,3 +22,13 @@ TEST(Strings, SplitKeepsEmptyFieldsAndJoinInverts) {
   EXPECT_EQ(grpo::join(parts, ","), "a,,b");
   EXPECT_EQ(grpo::trim("  x y \n"), "x y");
 }
+
+TEST(Strings, ParseDecimalTakesDigitsThatFitAndRefusesTheRest) {
+  EXPECT_EQ(grpo::parse_decimal("0"), 0u);
+  EXPECT_EQ(grpo::parse_decimal("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(grpo::parse_decimal("18446744073709551616"));
+  EXPECT_FALSE(grpo::parse_decimal(""));
+  EXPECT_FALSE(grpo::parse_decimal("-1"));
+  EXPECT_FALSE(grpo::parse_decimal("12a"));
+  EXPECT_FALSE(grpo::parse_decimal(" 1"));
+}
