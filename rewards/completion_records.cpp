@@ -19,7 +19,7 @@ std::string text_field(const nlohmann::json& record, const std::string& field, b
 Sample sample_from_record(const nlohmann::json& record, const RecordFields& fields, const SourceLocation& where) {
   if (!record.is_object()) throw Error(where, "each line must be a JSON object");
   Sample s;
-  s.prompt = text_field(record, fields.prompt, true, where);
+  s.prompt = text_field(record, fields.prompt, fields.prompt_required, where);
   s.completion = text_field(record, fields.completion, true, where);
   s.answer = text_field(record, fields.answer, fields.answer_required, where);
   s.extra = record;

@@ -20,6 +20,7 @@ struct RecordFields {
   std::string completion = "completion";
   std::string answer = "answer";
   bool answer_required = true;  // false: a record without the answer field has answer ""
+  bool prompt_required = true;  // false: a record without the prompt field has prompt ""
 };
 
 // The whole record is kept as Sample::extra; an integer "completion_tokens" and a boolean
