@@ -4,8 +4,9 @@
 per line on stdout (protocol: docs/rewards.md, "external"):
   request  {"id": 7, "prompt": ..., "completion": ..., "answer": ..., <the record's other fields>}
   reply    {"id": 7, "value": 1.0, "reason": "verified: 1/2 = 0.5"}
-The gold `answer` and the completion are parsed with math_verify.parse and its default
-extraction (LaTeX, \\boxed{} and plain expressions), then compared with math_verify.verify.
+The gold `answer` (as $\\boxed{answer}$ unless it has its own $ or \\boxed) and the completion
+are parsed with math_verify.parse and its default extraction (LaTeX, \\boxed{} and plain
+expressions), then compared with math_verify.verify.
 Value 1 when they are equivalent, 0 when not, or when either cannot be parsed. It only judges
 the answer: no format, length or reasoning checks.
 
@@ -28,8 +29,12 @@ def shown(parsed):
 
 def judge(request):
     gold_text = request.get("answer", "")
-    # A bare reference like "0.5" parses as-is; wrapping it in $...$ also lets LaTeX through.
-    gold = parse(gold_text if "$" in gold_text or "\\" in gold_text else "$" + gold_text + "$")
+    # A reference answer is given the way math-verify reads answers best: as $\boxed{...}$.
+    # Parsed bare, a LaTeX reference such as "74\%" has no delimiters, so math-verify's LaTeX
+    # extraction skips it and its plain-expression extraction finds 74 (`grpo reward check
+    # --against` found this worker agreeing with the math corpus's labels on 77% of cases so).
+    wrapped = "$" in gold_text or "\\boxed" in gold_text
+    gold = parse(gold_text if wrapped else "$\\boxed{" + gold_text + "}$")
     if not gold:
         return 0.0, "the reference answer could not be parsed: " + gold_text[:100]
     answer = parse(request.get("completion", ""))

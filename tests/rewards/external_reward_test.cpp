@@ -184,10 +184,13 @@ TEST(ExternalReward, ShippedMathVerifyWorkerJudgesEquivalentAnswers) {
   const auto reward = make_reward("external", {{"command", {"python3", worker}}, {"workers", 1}, {"timeout_s", 60}});
   const auto results = reward->score_batch({sample("The answer is $\\boxed{\\frac{1}{2}}$.", "0.5"),
                                             sample("So we get \\boxed{3}.", "$4$"),
-                                            sample("no answer here", "7")});
+                                            sample("no answer here", "7"),
+                                            // A LaTeX reference parsed bare reads as 74; as \boxed{74\%}, 0.74.
+                                            sample("So we get \\boxed{0.74}.", "74\\%")});
   EXPECT_EQ(results[0].value, 1.0) << results[0].reason;
   EXPECT_EQ(results[1].value, 0.0) << results[1].reason;
   EXPECT_EQ(results[2].value, 0.0) << results[2].reason;
+  EXPECT_EQ(results[3].value, 1.0) << results[3].reason;
   EXPECT_FALSE(results[1].reason.empty());
 }
 
