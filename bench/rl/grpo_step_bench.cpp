@@ -10,7 +10,8 @@
 // exactly the drawn lengths; groups therefore prefill their prompt G times, not once.
 // Reported beside the times: learner tokens/s over real (non-padding) prompt + completion tokens,
 // the padding fraction of the learner's micro-batches (computed here with the learner's own
-// split, plan_micro_batches and slice_rows, since the learner does not report it), peak device
+// plan, plan_minibatches and select_rows, since the learner does not report it; rows per
+// micro-batch, or the token budget of --micro-batch-tokens), peak device
 // memory, and two floors: the learner's 6·N·real_tokens / peak bf16 FLOP/s (N: matmul weights,
 // routed experts counted at top-k / experts) and the rollout's decode bytes / bandwidth (weights
 // every decode step plus each sequence's cache context, as bench_rollout counts them).
@@ -33,7 +34,6 @@
 #include "model/cache/cache.h"
 #include "model/io/model_io.h"
 #include "rl/algorithms/advantages.h"
-#include "rl/learner/grad_accumulation.h"
 #include "rl/trainer/grpo_learner.h"
 #include "rollout/engine.h"
 
@@ -82,6 +82,7 @@ class Draws {
 struct Options {
   std::string shape = "tiny", device = "auto", dtype, baseline_path;
   int64_t prompts = 64, group = 8, cap = 0, prompt_min = 0, prompt_max = 0, min_length = 0, micro_batch = 0, slots = 0;
+  int64_t micro_batch_tokens = 0;
   int repeats = 3, warmup = 1, threads = 0;
   bool fixed_length = false, cuda_graphs = true;
 };
@@ -170,22 +171,17 @@ rl::LearnerBatch learner_batch(const Workload& w, const rollout::GenerationResul
   return b;
 }
 
-// Token slots of the learner's forward passes: its minibatch split, then plan_micro_batches, each
-// micro-batch padded by slice_rows to its longest row (grpo_learner.cpp's update()).
+// Token slots of the learner's forward passes: its plan (grpo_learner.h's plan_minibatches, as
+// update() runs it), each micro-batch padded by select_rows to its longest row.
 struct Padding {
   int64_t slots = 0, real = 0, micro_batches = 0, largest_micro_batch_slots = 0;
 };
 Padding learner_padding(const rl::LearnerBatch& batch, const rl::GrpoSettings& settings) {
-  const auto& seqs = batch.sequences;
   Padding p;
-  p.real = seqs.attention_mask.sum().item<int64_t>();
-  const int64_t n = seqs.rows(), mb_rows = (n + settings.minibatches - 1) / settings.minibatches;
-  for (int64_t mb_begin = 0; mb_begin < n; mb_begin += mb_rows) {
-    const int64_t mb_end = std::min(n, mb_begin + mb_rows);
-    const auto plan = rl::plan_micro_batches(batch.loss_mask.slice(0, mb_begin, mb_end), settings.micro_batch_size,
-                                             settings.loss_aggregation);
-    for (const auto& micro : plan) {
-      const int64_t slots = rl::slice_rows(seqs, mb_begin + micro.begin, mb_begin + micro.end).input_ids.numel();
+  p.real = batch.sequences.attention_mask.sum().item<int64_t>();
+  for (const auto& minibatch : rl::plan_minibatches(batch, settings)) {
+    for (const auto& micro : minibatch.micro_batches) {
+      const int64_t slots = rl::select_rows(batch.sequences, micro.rows).input_ids.numel();
       p.slots += slots;
       p.largest_micro_batch_slots = std::max(p.largest_micro_batch_slots, slots);
       ++p.micro_batches;
@@ -229,6 +225,8 @@ int main(int argc, char** argv) {
   app.add_option("--min-length", o.min_length, "shortest completion; default cap / 64");
   app.add_flag("--fixed-length", o.fixed_length, "every completion exactly --cap tokens");
   app.add_option("--micro-batch", o.micro_batch, "learner rows per forward/backward; default rl.micro_batch_size");
+  app.add_option("--micro-batch-tokens", o.micro_batch_tokens,
+                 "learner token budget per forward/backward (rl.micro_batch_tokens; rows sorted by length); 0 = rows");
   app.add_option("--slots", o.slots, "rollout sequences decoded at once; default rollout.max_batch_sequences");
   app.add_option("--repeats", o.repeats, "timed steps (medians are reported)");
   app.add_option("--warmup", o.warmup, "untimed steps first (allocator, kernels, CUDA graphs)");
@@ -259,6 +257,7 @@ int main(int argc, char** argv) {
   settings.group_size = o.group;
   settings.batch_size = o.prompts * o.group;
   if (o.micro_batch > 0) settings.micro_batch_size = o.micro_batch;
+  settings.micro_batch_tokens = o.micro_batch_tokens;
   const auto optim = config::defaults<rl::OptimSettings>();
   const auto rollout_settings = config::defaults<rollout::RolloutSettings>();
   const int64_t slots = o.slots > 0 ? o.slots : rollout_settings.max_batch_sequences;
@@ -347,7 +346,8 @@ int main(int argc, char** argv) {
               {"length_distribution", o.fixed_length ? json("fixed") : json({{"lognormal_mu", w.mu}, {"lognormal_sigma", w.sigma},
                                                                             {"min", o.min_length}, {"target_mean", 0.25 * static_cast<double>(o.cap)}})},
               {"completion_lengths", length_summary(w.completion_lengths)}, {"prompt_lengths", length_summary(prompt_lengths)},
-              {"micro_batch_rows", settings.micro_batch_size}, {"rollout_slots", slots}, {"cuda_graphs", o.cuda_graphs && device.is_cuda()},
+              {"micro_batch_rows", settings.micro_batch_size},
+              {"micro_batch_tokens", settings.micro_batch_tokens}, {"rollout_slots", slots}, {"cuda_graphs", o.cuda_graphs && device.is_cuda()},
               {"params", params}, {"active_matmul_params", n_active}, {"repeats", o.repeats}, {"warmup", o.warmup},
               {"rollout_s", rollout_med}, {"learner_s", learner_med}, {"step_s", step_med},
               {"repeats_step_s", step_s}, {"repeats_rollout_s", rollout_s}, {"repeats_learner_s", learner_s},

@@ -125,15 +125,17 @@ StepSamples OnPolicyDistill::sample(int64_t step) {
 double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::string, double>& metrics) {
   const auto student_batch = make_sequence_batch(s.student_prompts, s.completions, ctx_.device);
   const auto teacher_batch = make_sequence_batch(s.teacher_prompts, s.completions, ctx_.device);
-  const auto plan = plan_micro_batches(student_batch.completion_mask, cfg_.distill.micro_batch_size, "token-mean");
+  MicroBatchLimit limit;
+  limit.rows = cfg_.distill.micro_batch_size;
+  const auto plan = plan_micro_batches(student_batch.completion_mask, sequence_lengths(student_batch), limit, "token-mean");
   student_->model->train();
   double loss_sum = 0;
   for (const auto& mb : plan) {
-    const auto sb = slice_rows(student_batch, mb.begin, mb.end);
+    const auto sb = select_rows(student_batch, mb.rows);
     torch::Tensor teacher_hidden;
     {
       torch::NoGradGuard no_grad;
-      teacher_hidden = predicting_hidden(teacher_->model, slice_rows(teacher_batch, mb.begin, mb.end));
+      teacher_hidden = predicting_hidden(teacher_->model, select_rows(teacher_batch, mb.rows));
     }
     const auto kl = chunked_reverse_kl(predicting_hidden(student_->model, sb), student_->model->output_weight(),
                                        teacher_hidden, teacher_->model->output_weight(), sb.completion_mask,

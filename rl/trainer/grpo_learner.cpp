@@ -5,32 +5,55 @@
 #include "core/error.h"
 #include "rl/algorithms/actor_loss.h"
 #include "rl/algorithms/rollout_correction.h"
-#include "rl/learner/grad_accumulation.h"
 
 namespace grpo::rl {
 namespace {
 
-// Running mean of metric values over micro-batches.
+// Weighted running mean of metric values: micro-batches weigh by their active tokens, so that
+// sorting rows by length (short micro-batches of long rows) does not tilt token-mean metrics.
 struct MetricAverager {
-  std::map<std::string, double> sum;
-  std::map<std::string, int64_t> count;
-  void add(const std::map<std::string, double>& values) {
-    for (const auto& [k, v] : values) sum[k] += v, count[k] += 1;
+  std::map<std::string, double> sum, weight;
+  void add(const std::map<std::string, double>& values, double w = 1.0) {
+    for (const auto& [k, v] : values) sum[k] += v * w, weight[k] += w;
   }
   std::map<std::string, double> means() const {
     std::map<std::string, double> out;
-    for (const auto& [k, v] : sum) out[k] = v / static_cast<double>(count.at(k));
+    for (const auto& [k, v] : sum) out[k] = weight.at(k) > 0 ? v / weight.at(k) : 0.0;
     return out;
   }
 };
 
-torch::Tensor rows(const torch::Tensor& t, int64_t begin, int64_t end, int64_t width) {
+// Rows `index` of a per-row tensor ([N] or [N, Tc]), completion-aligned ones cut to `width`.
+torch::Tensor rows(const torch::Tensor& t, const torch::Tensor& index, int64_t width) {
   if (!t.defined()) return t;
-  auto r = t.slice(0, begin, end);
-  return r.dim() == 2 ? r.slice(1, 0, width) : r;
+  return (t.dim() == 2 ? t.slice(1, 0, width) : t).index_select(0, index.to(t.device()));
 }
 
 }  // namespace
+
+MicroBatchLimit micro_batch_limit(const GrpoSettings& rl) {
+  MicroBatchLimit limit;
+  limit.rows = rl.micro_batch_size;
+  limit.tokens = rl.micro_batch_tokens;
+  limit.tokens_key = "rl.micro_batch_tokens";
+  return limit;
+}
+
+std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const GrpoSettings& rl) {
+  const int64_t n = batch.sequences.rows(), mb_rows = (n + rl.minibatches - 1) / rl.minibatches;
+  const auto lengths = sequence_lengths(batch.sequences);
+  std::vector<MinibatchPlan> plans;
+  for (int64_t begin = 0; begin < n; begin += mb_rows) {
+    MinibatchPlan p{begin, std::min(n, begin + mb_rows), {}};
+    p.micro_batches = plan_micro_batches(batch.loss_mask.slice(0, p.begin, p.end),
+                                         {lengths.begin() + p.begin, lengths.begin() + p.end}, micro_batch_limit(rl),
+                                         rl.loss_aggregation);
+    for (auto& micro : p.micro_batches)
+      for (auto& r : micro.rows) r += p.begin;
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
 
 GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim,
                          double temperature, int64_t max_completion_length, int64_t total_steps,
@@ -41,19 +64,21 @@ GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const O
 
 torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch) const {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
-  const int64_t n = batch.rows(), width = batch.targets.size(1);
-  for (int64_t b = 0; b < n; b += rl_.micro_batch_size) {
-    const int64_t e = std::min(n, b + rl_.micro_batch_size);
-    auto lp = completion_logprobs(model, slice_rows(batch, b, e), temperature_).logprobs;
-    parts.push_back(torch::constant_pad_nd(lp, {0, width - lp.size(1)}));
+  const int64_t width = batch.targets.size(1);
+  torch::Tensor out;
+  for (const auto& micro_rows : split_micro_batches(sequence_lengths(batch), micro_batch_limit(rl_))) {
+    auto lp = completion_logprobs(model, select_rows(batch, micro_rows), temperature_).logprobs;
+    if (!out.defined()) out = torch::zeros({batch.rows(), width}, lp.options());
+    out.index_copy_(0, torch::tensor(micro_rows, torch::kInt64).to(lp.device()),
+                    torch::constant_pad_nd(lp, {0, width - lp.size(1)}));
   }
-  return torch::cat(parts, 0);
+  return out;
 }
 
 LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
   const auto& seqs = batch.sequences;
-  const int64_t n = seqs.rows();
+  // Planned first: a sequence longer than rl.micro_batch_tokens fails before any forward.
+  const auto plans = plan_minibatches(batch, rl_);
   LearnerReport report;
   MetricAverager metrics;
 
@@ -80,34 +105,33 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
   lo.entropy_coef = rl_.entropy_coef;
 
   policy_->train();
-  const int64_t mb_rows = (n + rl_.minibatches - 1) / rl_.minibatches;
   for (int64_t pass = 0; pass < rl_.num_iterations; ++pass) {
-    for (int64_t mb_begin = 0; mb_begin < n; mb_begin += mb_rows) {
-      const int64_t mb_end = std::min(n, mb_begin + mb_rows);
-      auto mb_mask = batch.loss_mask.slice(0, mb_begin, mb_end);
+    for (const auto& minibatch : plans) {
+      const auto mb_mask = batch.loss_mask.slice(0, minibatch.begin, minibatch.end);
       lo.aggregation_context.global_token_count = std::max(1.0, mb_mask.sum().item<double>());
-      const auto plan = plan_micro_batches(mb_mask, rl_.micro_batch_size, rl_.loss_aggregation);
       double step_loss = 0;
-      for (const auto& micro : plan) {
-        const int64_t b = mb_begin + micro.begin, e = mb_begin + micro.end;
-        auto sub = slice_rows(seqs, b, e);
+      for (const auto& micro : minibatch.micro_batches) {
+        auto sub = select_rows(seqs, micro.rows);
         const int64_t w = sub.targets.size(1);
+        const auto index = torch::tensor(micro.rows, torch::kInt64).to(batch.loss_mask.device());
         auto lp = completion_logprobs(policy_, sub, temperature_);
         ActorLossInput in;
         in.logprobs = lp.logprobs;
         in.entropy = lp.entropy;
-        in.old_logprobs = rows(old_logprobs, b, e, w);
-        in.advantages = batch.advantages.slice(0, b, e);
-        in.mask = rows(batch.loss_mask, b, e, w);
-        in.ref_logprobs = lo.kl_beta > 0 ? rows(batch.ref_logprobs, b, e, w) : torch::Tensor();
-        in.is_weights = rows(is_weights, b, e, w);
+        in.old_logprobs = rows(old_logprobs, index, w);
+        in.advantages = rows(batch.advantages, index, w);
+        in.mask = rows(batch.loss_mask, index, w);
+        in.ref_logprobs = lo.kl_beta > 0 ? rows(batch.ref_logprobs, index, w) : torch::Tensor();
+        in.is_weights = rows(is_weights, index, w);
         auto result = actor_loss(in, lo);
         auto weighted = result.loss * micro.loss_weight;
         optimizer_->backward(weighted);
         step_loss += weighted.item<double>();
-        metrics.add(metric_values(result.metrics));
-        report.trained_tokens += static_cast<int64_t>(in.mask.sum().item<double>());
+        const double tokens = in.mask.sum().item<double>();
+        metrics.add(metric_values(result.metrics), tokens);
+        report.trained_tokens += static_cast<int64_t>(tokens);
       }
+      report.minibatch_losses.push_back(step_loss);
       // 1-based optimizer step: training step `step` (0-based here) runs steps_per_update_ of them.
       const int64_t opt_step = step * steps_per_update_ + report.optimizer_steps + 1;
       const double lr = optimizer_->lr_at(opt_step);

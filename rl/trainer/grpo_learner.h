@@ -2,7 +2,9 @@
 // updates out. Old log-probs are computed once before the first update when μ > 1 or a rollout
 // correction is on; reference log-probs when β > 0 (and the KL is in the loss). Each pass splits
 // the batch into `minibatches` optimizer steps, each accumulated over micro-batches whose loss
-// weights make the sum exactly the minibatch's aggregated loss (grad_accumulation.h).
+// weights make the sum exactly the minibatch's aggregated loss (grad_accumulation.h): rows
+// `rl.micro_batch_size` at a time, or with `rl.micro_batch_tokens` set, rows sorted by length and
+// binned by that budget of padded token slots, which then bounds every forward's activations.
 // A non-finite loss or gradient skips that optimizer step and is reported, never applied.
 // Not here: sampling, rewards, advantages (the trainer), data-parallel gradient reduction.
 #pragma once
@@ -11,9 +13,11 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "model/arch/transformer.h"
 #include "rl/algorithms/metrics.h"
+#include "rl/learner/grad_accumulation.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sequence_batch.h"
 #include "rl/trainer/stage_optimizer.h"
@@ -29,10 +33,27 @@ struct LearnerBatch {
 };
 
 struct LearnerReport {
-  std::map<std::string, double> metrics;  // actor/*, mismatch/*, optim/*
+  // actor/*, mismatch/*, optim/*; per-micro-batch values are averaged weighted by active tokens
+  std::map<std::string, double> metrics;
+  std::vector<double> minibatch_losses;  // each optimizer step's loss: Σ weight · micro-batch loss
   int64_t optimizer_steps = 0, skipped_steps = 0;
   int64_t trained_tokens = 0;
 };
+
+// One optimizer step's rows: the minibatch [begin, end) and its micro-batches, whose row
+// indices are the whole batch's.
+struct MinibatchPlan {
+  int64_t begin = 0, end = 0;
+  std::vector<MicroBatch> micro_batches;
+};
+
+// The micro-batch limit of the `rl:` settings: micro_batch_tokens when set, rows otherwise.
+MicroBatchLimit micro_batch_limit(const GrpoSettings& rl);
+
+// The optimizer steps of one pass over `batch`: rl.minibatches runs of consecutive rows, each
+// planned by plan_micro_batches. Fails (naming rl.micro_batch_tokens) before any work when a
+// sequence is longer than the token budget.
+std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const GrpoSettings& rl);
 
 class GrpoLearner {
  public:
@@ -45,7 +66,8 @@ class GrpoLearner {
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 
   StageOptimizer& optimizer() { return *optimizer_; }
-  // Log-probs of the completion tokens without gradients, micro-batch by micro-batch.
+  // Log-probs of the completion tokens without gradients, micro-batch by micro-batch (the same
+  // split as update()'s), in the batch's row order: [N, Tc] float32, 0 past each completion.
   torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch) const;
 
  private:

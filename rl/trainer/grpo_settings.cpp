@@ -48,6 +48,9 @@ void describe(config::Fields& f, GrpoSettings& s) {
   f.field("num_iterations", s.num_iterations, 1, "Passes over each step's batch (mu); > 1 stores old log-probs.");
   f.field("minibatches", s.minibatches, 1, "Optimizer steps per pass (the batch is split into this many minibatches).");
   f.field("micro_batch_size", s.micro_batch_size, 8, "Completions per forward/backward (gradient accumulation inside a minibatch).");
+  f.field("micro_batch_tokens", s.micro_batch_tokens, 0,
+          "Token budget per forward/backward instead of micro_batch_size: rows sorted by length, each micro-batch's "
+          "rows x longest (prompt + completion) at most this; 0 = off. Must hold the longest sequence.");
   f.field("dynamic_sampling", s.dynamic_sampling, false, "DAPO: drop groups whose rewards are all equal and sample more prompts.");
   f.field("dynamic_sampling_max_rounds", s.dynamic_sampling_max_rounds, 10, "Extra generation rounds allowed per step for dynamic sampling.");
   f.field("mask_truncated", s.mask_truncated, false, "Exclude completions that hit max_new_tokens from the loss.");
@@ -66,6 +69,9 @@ std::vector<std::string> validate(const GrpoSettings& s) {
   if (s.num_iterations < 1) p.push_back("'rl.num_iterations' must be >= 1");
   if (s.minibatches < 1 || s.minibatches > s.batch_size) p.push_back("'rl.minibatches' must be in [1, rl.batch_size]");
   if (s.micro_batch_size < 1) p.push_back("'rl.micro_batch_size' must be >= 1");
+  if (s.micro_batch_tokens < 0)
+    p.push_back("'rl.micro_batch_tokens' must be >= 0 (0 = micro-batches of rl.micro_batch_size rows), got " +
+                std::to_string(s.micro_batch_tokens));
   if (s.epsilon_low < 0 || s.epsilon_low >= 1) p.push_back("'rl.epsilon_low' must be in [0, 1)");
   if (s.epsilon_high < 0) p.push_back("'rl.epsilon_high' must be >= 0");
   if (s.dual_clip_c != 0 && s.dual_clip_c <= 1) p.push_back("'rl.dual_clip_c' must be 0 (off) or > 1");

@@ -51,21 +51,32 @@ SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& promp
   return b;
 }
 
-SequenceBatch slice_rows(const SequenceBatch& batch, int64_t begin, int64_t end) {
-  require(0 <= begin && begin < end && end <= batch.rows(), "slice_rows: bad row range");
+std::vector<int64_t> sequence_lengths(const SequenceBatch& batch) {
+  std::vector<int64_t> lengths(batch.prompt_lengths.size());
+  for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = batch.prompt_lengths[i] + batch.completion_lengths[i];
+  return lengths;
+}
+
+SequenceBatch select_rows(const SequenceBatch& batch, const std::vector<int64_t>& rows) {
+  require(!rows.empty(), "select_rows: no rows");
   SequenceBatch s;
   int64_t longest = 0, longest_completion = 0;
-  for (int64_t i = begin; i < end; ++i) {
+  for (const int64_t i : rows) {
+    require(0 <= i && i < batch.rows(), "select_rows: row " + std::to_string(i) + " is outside the batch of " +
+                                            std::to_string(batch.rows()));
     s.prompt_lengths.push_back(batch.prompt_lengths[i]);
     s.completion_lengths.push_back(batch.completion_lengths[i]);
     longest = std::max(longest, batch.prompt_lengths[i] + batch.completion_lengths[i]);
     longest_completion = std::max(longest_completion, batch.completion_lengths[i]);
   }
-  s.input_ids = batch.input_ids.slice(0, begin, end).slice(1, 0, longest);
-  s.attention_mask = batch.attention_mask.slice(0, begin, end).slice(1, 0, longest);
-  s.targets = batch.targets.slice(0, begin, end).slice(1, 0, longest_completion);
-  s.completion_mask = batch.completion_mask.slice(0, begin, end).slice(1, 0, longest_completion);
-  s.predict_from = batch.predict_from.slice(0, begin, end).slice(1, 0, longest_completion);
+  // Trim the columns first, so that index_select copies only what the micro-batch keeps.
+  const auto index = torch::tensor(rows, torch::kInt64).to(batch.input_ids.device());
+  auto take = [&](const torch::Tensor& t, int64_t width) { return t.slice(1, 0, width).index_select(0, index); };
+  s.input_ids = take(batch.input_ids, longest);
+  s.attention_mask = take(batch.attention_mask, longest);
+  s.targets = take(batch.targets, longest_completion);
+  s.completion_mask = take(batch.completion_mask, longest_completion);
+  s.predict_from = take(batch.predict_from, longest_completion);
   return s;
 }
 

@@ -31,8 +31,12 @@ struct SequenceBatch {
 SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& prompts,
                                   const std::vector<std::vector<int64_t>>& completions, const torch::Device& device);
 
-// Rows [begin, end) of a batch, trimmed to their own longest row and completion.
-SequenceBatch slice_rows(const SequenceBatch& batch, int64_t begin, int64_t end);
+// Prompt + completion tokens of each row: the width the row needs in a padded batch.
+std::vector<int64_t> sequence_lengths(const SequenceBatch& batch);
+
+// The given rows of a batch (whole-batch indices, in the order given; a micro-batch's rows),
+// trimmed to their own longest row and completion.
+SequenceBatch select_rows(const SequenceBatch& batch, const std::vector<int64_t>& rows);
 
 // Log-probs and entropy of the completion tokens under `policy` at `temperature`, computed in
 // chunks (never [N·L, V] float32 logits). Differentiable unless called under NoGradGuard.

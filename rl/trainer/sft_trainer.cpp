@@ -160,10 +160,12 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
       targets.push_back(examples[i].target);
     }
     auto batch = make_sequence_batch(prompts, targets, ctx.device);
-    const auto plan = plan_micro_batches(batch.completion_mask, micro, "token-mean");
+    MicroBatchLimit limit;
+    limit.rows = micro;
+    const auto plan = plan_micro_batches(batch.completion_mask, sequence_lengths(batch), limit, "token-mean");
     double loss_sum = 0;
     for (const auto& mb : plan) {
-      auto loss = sft_batch_loss(policy.model, slice_rows(batch, mb.begin, mb.end));
+      auto loss = sft_batch_loss(policy.model, select_rows(batch, mb.rows));
       optimizer.backward(loss * mb.loss_weight);
       loss_sum += loss.item<double>() * mb.loss_weight;
     }

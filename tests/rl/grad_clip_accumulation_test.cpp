@@ -1,9 +1,12 @@
-// Global-norm clipping, the non-finite step guard, and micro-batch plans whose weighted losses
-// reproduce the whole-batch gradient for every aggregation mode.
+// Global-norm clipping, the non-finite step guard, and micro-batch plans (rows, or a token budget
+// over rows sorted by length) whose weighted losses reproduce the whole-batch gradient for every
+// aggregation mode.
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <vector>
 
+#include "core/error.h"
 #include "rl/algorithms/aggregation.h"
 #include "rl/learner/grad_accumulation.h"
 #include "rl/learner/grad_clip.h"
@@ -90,18 +93,80 @@ torch::Tensor step_mask() {
                         {1.0f, 1.0f, 0.0f, 0.0f}});
 }
 
-TEST(MicroBatchPlan, WeightsFollowTheAggregationUnit) {
-  auto seq = plan_micro_batches(step_mask(), 2, "seq-mean-token-mean");
+// Prompt + completion per row of step_mask(): prompts 2, 5, 1, 3, 2 (row 3's completion is
+// masked, not empty: a truncated row keeps its length).
+const std::vector<int64_t> kLengths = {6, 6, 4, 7, 4};
+
+MicroBatchLimit by_rows(int64_t rows) {
+  MicroBatchLimit limit;
+  limit.rows = rows;
+  return limit;
+}
+
+MicroBatchLimit by_tokens(int64_t tokens) {
+  MicroBatchLimit limit;
+  limit.rows = 1;  // unused with a budget
+  limit.tokens = tokens;
+  limit.tokens_key = "rl.micro_batch_tokens";
+  return limit;
+}
+
+TEST(MicroBatchPlan, RowsModeTakesConsecutiveRowsAndWeightsFollowTheAggregationUnit) {
+  auto seq = plan_micro_batches(step_mask(), kLengths, by_rows(2), "seq-mean-token-mean");
   ASSERT_EQ(seq.size(), 3u);
-  EXPECT_EQ(seq[2].begin, 4);
-  EXPECT_EQ(seq[2].end, 5);
+  EXPECT_EQ(seq[1].rows, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(seq[2].rows, (std::vector<int64_t>{4}));
   EXPECT_DOUBLE_EQ(seq[0].loss_weight, 0.4);  // 2 of 5 rows
   EXPECT_DOUBLE_EQ(seq[2].loss_weight, 0.2);
-  auto tok = plan_micro_batches(step_mask(), 2, "token-mean");
+  auto tok = plan_micro_batches(step_mask(), kLengths, by_rows(2), "token-mean");
   EXPECT_DOUBLE_EQ(tok[0].loss_weight, 0.5);  // 5 of 10 active tokens
   EXPECT_DOUBLE_EQ(tok[1].loss_weight, 0.3);  // 3 of 10
   EXPECT_DOUBLE_EQ(tok[2].loss_weight, 0.2);  // 2 of 10
-  EXPECT_DOUBLE_EQ(plan_micro_batches(step_mask(), 2, "token-mean-global")[1].loss_weight, 1.0);
+  EXPECT_DOUBLE_EQ(plan_micro_batches(step_mask(), kLengths, by_rows(2), "token-mean-global")[1].loss_weight, 1.0);
+}
+
+// Budget 12: longest first (stable) is rows 3 (7), 0 (6), 1 (6), 2 (4), 4 (4). Row 3 opens a
+// micro-batch of width 7 that cannot take a second row (14 > 12); rows 0 and 1 fill 2 × 6 = 12;
+// rows 2 and 4 take 2 × 4 = 8.
+TEST(MicroBatchPlan, TokenBudgetSortsLongestFirstAndKeepsEveryMicroBatchWithinTheBudget) {
+  auto plan = plan_micro_batches(step_mask(), kLengths, by_tokens(12), "token-mean");
+  ASSERT_EQ(plan.size(), 3u);
+  EXPECT_EQ(plan[0].rows, (std::vector<int64_t>{3}));
+  EXPECT_EQ(plan[1].rows, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(plan[2].rows, (std::vector<int64_t>{2, 4}));
+  EXPECT_DOUBLE_EQ(plan[0].loss_weight, 0.0);  // row 3 has no active token
+  EXPECT_DOUBLE_EQ(plan[1].loss_weight, 0.5);  // 4 + 1 of 10
+  EXPECT_DOUBLE_EQ(plan[2].loss_weight, 0.5);  // 3 + 2 of 10
+
+  for (const int64_t budget : {7, 8, 12, 13, 20, 100}) {
+    std::vector<int> seen(kLengths.size(), 0);
+    double seq_weights = 0, token_weights = 0;
+    const auto seq = plan_micro_batches(step_mask(), kLengths, by_tokens(budget), "seq-mean-token-sum");
+    const auto tok = plan_micro_batches(step_mask(), kLengths, by_tokens(budget), "token-mean");
+    ASSERT_EQ(seq.size(), tok.size());
+    for (size_t k = 0; k < seq.size(); ++k) {
+      int64_t longest = 0;
+      for (const int64_t r : seq[k].rows) ++seen[r], longest = std::max(longest, kLengths[r]);
+      EXPECT_LE(static_cast<int64_t>(seq[k].rows.size()) * longest, budget) << "budget " << budget;
+      seq_weights += seq[k].loss_weight;
+      token_weights += tok[k].loss_weight;
+    }
+    EXPECT_EQ(seen, std::vector<int>(kLengths.size(), 1)) << "budget " << budget;
+    EXPECT_NEAR(seq_weights, 1.0, 1e-12);
+    EXPECT_NEAR(token_weights, 1.0, 1e-12);
+  }
+  EXPECT_EQ(plan_micro_batches(step_mask(), kLengths, by_tokens(100), "token-mean").size(), 1u);  // 5 × 7 = 35
+}
+
+TEST(MicroBatchPlan, ASequenceLongerThanTheTokenBudgetIsAnErrorNamingBothNumbersAndTheKey) {
+  try {
+    split_micro_batches(kLengths, by_tokens(6));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'rl.micro_batch_tokens' is 6 "), std::string::npos) << message;
+    EXPECT_NE(message.find("has 7 tokens"), std::string::npos) << message;
+  }
 }
 
 TEST(MicroBatchPlan, AccumulatedGradientEqualsTheWholeBatchGradient) {
@@ -114,13 +179,15 @@ TEST(MicroBatchPlan, AccumulatedGradientEqualsTheWholeBatchGradient) {
     auto x = torch::randn({5, 4}).requires_grad_(true);
     aggregate_loss(name, x * per_token_scale, step_mask(), context).backward();
     const auto whole = x.grad().clone();
-    x.mutable_grad() = torch::Tensor();
-    for (const auto& mb : plan_micro_batches(step_mask(), 2, name)) {
-      const auto rows = x.slice(0, mb.begin, mb.end) * per_token_scale.slice(0, mb.begin, mb.end);
-      (aggregate_loss(name, rows, step_mask().slice(0, mb.begin, mb.end), context) * mb.loss_weight)
-          .backward();
+    for (const auto& limit : {by_rows(2), by_tokens(12)}) {
+      x.mutable_grad() = torch::Tensor();
+      for (const auto& mb : plan_micro_batches(step_mask(), kLengths, limit, name)) {
+        const auto index = torch::tensor(mb.rows, torch::kInt64);
+        const auto rows = x.index_select(0, index) * per_token_scale.index_select(0, index);
+        (aggregate_loss(name, rows, step_mask().index_select(0, index), context) * mb.loss_weight).backward();
+      }
+      EXPECT_LT((x.grad() - whole).abs().max().item<float>(), 1e-6) << name << " tokens " << limit.tokens;
     }
-    EXPECT_LT((x.grad() - whole).abs().max().item<float>(), 1e-6) << name;
   }
 }
 
