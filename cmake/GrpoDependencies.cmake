@@ -12,6 +12,7 @@ find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SECCOMP IMPORTED_TARGET libseccomp)
+pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
 
 # SQLite's imported target was renamed in CMake 4 (SQLite3::SQLite3); older CMake has SQLite::SQLite3.
 if(TARGET SQLite3::SQLite3)

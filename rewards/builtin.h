@@ -11,5 +11,6 @@ void register_code_reward();      // code
 void register_text_rewards();     // language_consistency, repetition_penalty
 void register_length_rewards();   // soft_overlong, cosine_length
 void register_external_reward();  // external
+void register_http_reward();      // http (when built with cpp-httplib)
 
 }  // namespace grpo::rewards

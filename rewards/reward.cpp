@@ -70,6 +70,9 @@ void register_builtin_rewards() {
     register_text_rewards();
     register_length_rewards();
     register_external_reward();
+#ifdef GRPO_HAVE_HTTPLIB
+    register_http_reward();
+#endif
   });
 }
 

@@ -92,7 +92,8 @@ BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::func
 
 size_t RewardSet::correctness_index() const {
   for (size_t i = 0; i < names_.size(); ++i)
-    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code" || names_[i] == "external") {
+    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code" || names_[i] == "external" ||
+        names_[i] == "http") {
       return i;
     }
   return 0;

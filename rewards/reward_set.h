@@ -1,7 +1,8 @@
 // A weighted composition of named rewards, as YAML configures them: a list of
 // {name, weight, params}. Scores a batch: CPU rewards on grpo::ThreadPool::shared(), rewards
-// that run child processes (code, external) on a pool of their own so slow programs never
-// starve the cheap rewards; a reward that scores whole batches (external) gets the batch.
+// that run child processes or wait on a service (code, external, http) on a pool of their own
+// so slow programs never starve the cheap rewards; a reward that scores whole batches
+// (external, http) gets the batch.
 // Returns every reward's value and reason per sample and the weighted total. It does not
 // normalize or aggregate across samples (advantages live in rl/).
 #pragma once
@@ -43,7 +44,7 @@ class RewardSet {
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<double>& weights() const { return weights_; }
   // The reward that says whether an answer is correct (the first of math_accuracy, countdown,
-  // code, external), which accuracy metrics, pass@k and distillation filters read; the first
+  // code, external, http), which accuracy metrics, pass@k and distillation filters read; the first
   // reward when none of those is configured.
   size_t correctness_index() const;
 

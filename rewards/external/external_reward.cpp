@@ -18,24 +18,12 @@
 #include "core/text/json_lossy.h"
 #include "core/thread_pool.h"
 #include "rewards/builtin.h"
+#include "rewards/external/reward_protocol.h"
 #include "rewards/external/worker_process.h"
 #include "rewards/reward.h"
 
 namespace grpo::rewards {
 namespace {
-
-constexpr size_t kQuotedLineBytes = 200;
-
-std::string cut(const std::string& line) {
-  if (line.size() <= kQuotedLineBytes) return line;
-  return line.substr(0, kQuotedLineBytes) + "... (" + std::to_string(line.size()) + " bytes)";
-}
-
-std::string format_number(double v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 
 struct ExternalOptions {
   std::vector<std::string> argv;  // argv[0] resolved to an absolute path
@@ -43,8 +31,7 @@ struct ExternalOptions {
   size_t workers = 2;
   double timeout_s = 30.0;
   size_t batch = 1;
-  double on_error = 0.0;
-  std::string value_key;  // "" = the reply's `value`; else the reply's `values[value_key]`
+  protocol::ReplyRules reply_rules;  // value_key and on_error
 };
 
 // The command as the user wrote it, for log lines and reasons.
@@ -80,26 +67,15 @@ ExternalOptions read_options(Params& p) {
   const long workers = p.get<long>("workers", 2);
   const long batch = p.get<long>("batch", 1);
   o.timeout_s = p.get<double>("timeout_s", 30.0);
-  o.on_error = p.get<double>("on_error", 0.0);
-  o.value_key = p.get<std::string>("value_key", "");
+  o.reply_rules.on_error = p.get<double>("on_error", 0.0);
+  o.reply_rules.value_key = p.get<std::string>("value_key", "");
+  o.reply_rules.error_label = "external error";
   if (workers < 1 || workers > 256) throw Error("reward 'external': 'workers' must be in [1, 256], got " + std::to_string(workers));
   if (batch < 1) throw Error("reward 'external': 'batch' must be at least 1, got " + std::to_string(batch));
-  if (!(o.timeout_s > 0)) throw Error("reward 'external': 'timeout_s' must be positive, got " + format_number(o.timeout_s));
+  if (!(o.timeout_s > 0)) throw Error("reward 'external': 'timeout_s' must be positive, got " + protocol::format_number(o.timeout_s));
   o.workers = static_cast<size_t>(workers);
   o.batch = static_cast<size_t>(batch);
   return o;
-}
-
-// One request line: the record's other fields, then the protocol's own keys over them.
-std::string request_line(const Sample& s, long long id) {
-  nlohmann::json r = s.extra.is_object() ? s.extra : nlohmann::json::object();
-  r["id"] = id;
-  r["prompt"] = s.prompt;
-  r["completion"] = s.completion;
-  r["answer"] = s.answer;
-  r["truncated"] = s.truncated;
-  if (s.completion_tokens) r["completion_tokens"] = *s.completion_tokens;
-  return json_dump_lossy(r) + "\n";
 }
 
 // Workers free to take a request; each is used by one thread at a time.
@@ -168,12 +144,10 @@ class ExternalReward : public Reward {
   }
 
  private:
-  using InFlight = std::map<long long, size_t>;  // request id -> sample index
-
-  RewardResult failed(const std::string& why) const { return {options_.on_error, "external error: " + why}; }
+  using InFlight = protocol::InFlight;
 
   void fail_in_flight(const InFlight& in_flight, const std::string& why, std::vector<RewardResult>& out) const {
-    for (const auto& [id, i] : in_flight) out[i] = failed(why);
+    for (const auto& [id, i] : in_flight) out[i] = protocol::failed(options_.reply_rules, why);
   }
 
   // Sends samples [begin, end) to `worker` and reads its replies until each has one, the
@@ -185,7 +159,7 @@ class ExternalReward : public Reward {
     for (size_t i = begin; i < end; ++i) {
       const long long id = next_id_.fetch_add(1);
       in_flight[id] = i;
-      payload += request_line(samples[i], id);
+      payload += json_dump_lossy(protocol::request(samples[i], id)) + "\n";
     }
     if (!worker.running()) {
       try {
@@ -204,17 +178,20 @@ class ExternalReward : public Reward {
       io = worker.read_line(line, deadline);
       if (io != WorkerProcess::Io::kOk) break;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string violation = take_reply(line, in_flight, out);
+      const auto reply = nlohmann::json::parse(line, nullptr, false);
+      const std::string violation = reply.is_discarded() ? "a line that is not a JSON object"
+                                                         : protocol::take_reply(reply, line, options_.reply_rules,
+                                                                                in_flight, out);
       if (violation.empty()) continue;
       const std::string how = worker.kill_and_reap();
-      const std::string why = "worker wrote " + violation + ": " + cut(line) + " (worker " + how + ", restarted)";
+      const std::string why = "worker wrote " + violation + ": " + protocol::quote(line) + " (worker " + how + ", restarted)";
       logging::warn(options_.label + ": " + why);
       fail_in_flight(in_flight, why, out);
       return;
     }
     if (io == WorkerProcess::Io::kTimedOut) {
       const std::string how = worker.kill_and_reap();
-      const std::string why = "worker timed out after " + format_number(options_.timeout_s) + " s (" + how + ", restarted)";
+      const std::string why = "worker timed out after " + protocol::format_number(options_.timeout_s) + " s (" + how + ", restarted)";
       logging::warn(options_.label + ": " + why);
       fail_in_flight(in_flight, why, out);
     } else if (io == WorkerProcess::Io::kClosed) {
@@ -223,42 +200,6 @@ class ExternalReward : public Reward {
       logging::warn(options_.label + ": " + why);
       fail_in_flight(in_flight, why, out);
     }
-  }
-
-  // Fills the sample that `line` answers and removes it from `in_flight`. Returns "" for a
-  // reply in step with the requests (a reply without a usable value scores on_error but keeps
-  // the worker), else what was wrong with a line that leaves the worker's state unknown.
-  std::string take_reply(const std::string& line, InFlight& in_flight, std::vector<RewardResult>& out) const {
-    const auto reply = nlohmann::json::parse(line, nullptr, false);
-    if (reply.is_discarded() || !reply.is_object()) return "a line that is not a JSON object";
-    const auto id = reply.find("id");
-    if (id == reply.end() || !id->is_number_integer()) return "a reply without an integer 'id'";
-    const auto it = in_flight.find(id->get<long long>());
-    if (it == in_flight.end()) return "a reply whose id matches no request in flight";
-    const size_t i = it->second;
-    in_flight.erase(it);
-    const auto values = reply.find("values");
-    const bool has_values = values != reply.end() && values->is_object();
-    const nlohmann::json* value = nullptr;
-    if (options_.value_key.empty()) {
-      if (const auto v = reply.find("value"); v != reply.end()) value = &*v;
-    } else if (has_values && values->contains(options_.value_key)) {
-      value = &values->at(options_.value_key);
-    }
-    const std::string wanted = options_.value_key.empty() ? "'value'" : "'values." + options_.value_key + "'";
-    if (!value || !value->is_number()) {
-      out[i] = failed("reply has no numeric " + wanted + ": " + cut(line));
-      return "";
-    }
-    std::string reason;
-    if (const auto r = reply.find("reason"); r != reply.end()) reason = r->is_string() ? r->get<std::string>() : r->dump();
-    if (has_values) {
-      std::string named;
-      for (const auto& [name, v] : values->items()) named += (named.empty() ? "" : " ") + name + "=" + v.dump();
-      reason += (reason.empty() ? "" : "; ") + std::string("values: ") + named;
-    }
-    out[i] = {value->get<double>(), reason};
-    return "";
   }
 
   ExternalOptions options_;
