@@ -8,6 +8,7 @@
 #include "core/sqlite.h"
 #include "core/strings.h"
 #include "core/text/json_lossy.h"
+#include "core/text/json_parse.h"
 #include "core/text/utf8.h"
 
 namespace grpo {
@@ -29,6 +30,18 @@ CREATE INDEX IF NOT EXISTS samples_by_step ON samples (step);
 CREATE TABLE IF NOT EXISTS events (wall_time REAL NOT NULL, step INTEGER NOT NULL, level TEXT NOT NULL,
   kind TEXT NOT NULL, message TEXT NOT NULL);
 )sql";
+
+// A JSON column of the samples table. The writer only stores valid JSON, so text that is not
+// means a damaged or hand-edited file: the error names it, the column and the step.
+nlohmann::json json_column(const sqlite::Statement& st, int column, const char* name, const std::string& path,
+                           int64_t step) {
+  try {
+    return parse_untrusted_json(to_valid_utf8(st.column_text(column)), path);
+  } catch (const Error& e) {
+    throw Error(SourceLocation{path, 0, 0},
+                std::string("samples.") + name + " of step " + std::to_string(step) + ": " + e.message());
+  }
+}
 
 }  // namespace
 
@@ -281,10 +294,10 @@ std::vector<SampleRecord> RunStoreReader::samples(int64_t step_from, int64_t ste
     // Databases written before text was made valid on the way in may hold raw bytes.
     s.prompt = to_valid_utf8(st.column_text(3));
     s.completion = to_valid_utf8(st.column_text(4));
-    s.rewards = nlohmann::json::parse(to_valid_utf8(st.column_text(5)));
+    s.rewards = json_column(st, 5, "rewards", impl_->conn.path(), s.step);
     s.reward = st.column_double(6);
     s.advantage = st.column_double(7);
-    s.extra = nlohmann::json::parse(to_valid_utf8(st.column_text(8)));
+    s.extra = json_column(st, 8, "extra", impl_->conn.path(), s.step);
     out.push_back(std::move(s));
   }
   return out;

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <initializer_list>
+#include <iterator>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 
 namespace grpo::model {
 namespace {
@@ -161,6 +164,68 @@ void parse_mla_and_moe(const Reader& r, ModelConfig& c) {
   }
 }
 
+// A named size for the checks below; `value` is what the config holds after defaults.
+struct Size {
+  const char* key;
+  int64_t value;
+};
+
+void check_positive(const Reader& r, std::initializer_list<Size> sizes) {
+  for (const auto& s : sizes)
+    if (s.value <= 0) throw Error(r.source + ": field '" + s.key + "' must be positive, got " + std::to_string(s.value));
+}
+
+void check_at_most(const std::string& source, std::initializer_list<Size> sizes) {
+  for (const auto& s : sizes)
+    if (s.value > kMaxModelConfigSize)
+      throw Error(source + ": field '" + s.key + "' is " + std::to_string(s.value) + ", beyond the limit of " +
+                  std::to_string(kMaxModelConfigSize) + " for any size in config.json");
+}
+
+void check_finite_positive(const std::string& source, const char* key, double value) {
+  if (!std::isfinite(value) || value <= 0) throw Error(source + ": field '" + key + "' must be a positive number");
+}
+
+// The invariants parse_model_config promises (config.h), checked once every default is in.
+void check_sizes(const ModelConfig& c, const std::string& source) {
+  const Reader r{c.raw, source};
+  check_positive(r, {{"intermediate_size", c.intermediate_size}, {"num_key_value_heads", c.num_key_value_heads},
+                     {"head_dim", c.head_dim}, {"max_position_embeddings", c.max_position_embeddings}});
+  if (c.rope.original_max_position_embeddings < 0)  // 0: not given
+    throw Error(source + ": field 'original_max_position_embeddings' must not be negative");
+  check_at_most(source, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+                         {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
+                         {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads},
+                         {"head_dim", c.head_dim}, {"max_position_embeddings", c.max_position_embeddings},
+                         {"q_lora_rank", c.q_lora_rank}, {"kv_lora_rank", c.kv_lora_rank},
+                         {"qk_nope_head_dim", c.qk_nope_head_dim}, {"qk_rope_head_dim", c.qk_rope_head_dim},
+                         {"v_head_dim", c.v_head_dim}, {"n_routed_experts", c.n_routed_experts},
+                         {"n_shared_experts", c.n_shared_experts}, {"moe_intermediate_size", c.moe_intermediate_size},
+                         {"first_k_dense_replace", c.first_k_dense_replace},
+                         {"num_nextn_predict_layers", c.num_nextn_predict_layers},
+                         {"rope original_max_position_embeddings", c.rope.original_max_position_embeddings}});
+  check_finite_positive(source, "rms_norm_eps", c.rms_norm_eps);
+  check_finite_positive(source, "rope_theta", c.rope.theta);
+  check_finite_positive(source, "rope factor", c.rope.factor);
+  if (!(c.rope.partial_rotary_factor > 0 && c.rope.partial_rotary_factor <= 1))
+    throw Error(source + ": field 'partial_rotary_factor' must be in (0, 1]");
+  if (c.rope.type == "llama3" && !(c.rope.low_freq_factor > 0 && c.rope.high_freq_factor > c.rope.low_freq_factor))
+    throw Error(source + ": rope type 'llama3' needs 0 < low_freq_factor < high_freq_factor");
+  if (c.is_mla()) {
+    check_positive(r, {{"kv_lora_rank", c.kv_lora_rank}, {"qk_rope_head_dim", c.qk_rope_head_dim},
+                       {"v_head_dim", c.v_head_dim}});
+    for (const Size s : {Size{"q_lora_rank", c.q_lora_rank}, Size{"qk_nope_head_dim", c.qk_nope_head_dim},
+                         Size{"n_shared_experts", c.n_shared_experts}, Size{"n_routed_experts", c.n_routed_experts},
+                         Size{"first_k_dense_replace", c.first_k_dense_replace},
+                         Size{"num_nextn_predict_layers", c.num_nextn_predict_layers}})
+      if (s.value < 0) throw Error(source + ": field '" + s.key + "' must not be negative");
+    if (c.n_routed_experts > 0) check_positive(r, {{"moe_intermediate_size", c.moe_intermediate_size}});
+  } else if (c.num_attention_heads % c.num_key_value_heads != 0) {
+    throw Error(source + ": num_attention_heads must be a multiple of num_key_value_heads");
+  }
+  if (c.rope_dim() % 2 != 0 || c.rope_dim() <= 0) throw Error(source + ": the rotary width must be even and positive");
+}
+
 }  // namespace
 
 int64_t ModelConfig::rope_dim() const {
@@ -200,8 +265,8 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
   c.mlp_bias = c.arch == Arch::kLlama && r.boolean("mlp_bias", false);
   const auto act = r.string("hidden_act", "silu");
   if (act != "silu") throw Error(source + ": hidden_act '" + act + "' is not supported (expected silu)");
-  if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.num_hidden_layers <= 0 || c.vocab_size <= 0)
-    throw Error(source + ": hidden_size, num_attention_heads, num_hidden_layers and vocab_size must be positive");
+  check_positive(r, {{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+                     {"num_attention_heads", c.num_attention_heads}, {"num_hidden_layers", c.num_hidden_layers}});
   c.head_dim = r.integer("head_dim", c.hidden_size / c.num_attention_heads);
   c.rope = parse_rope(j, source, c.max_position_embeddings);
   c.bos_token_id = r.has("bos_token_id") ? std::optional<int64_t>(r.integer("bos_token_id", 0))
@@ -216,25 +281,16 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
   } else {
     parse_mla_and_moe(r, c);
   }
-  if (!c.is_mla() && c.num_attention_heads % c.num_key_value_heads != 0)
-    throw Error(source + ": num_attention_heads must be a multiple of num_key_value_heads");
-  if (c.rope_dim() % 2 != 0 || c.rope_dim() <= 0) throw Error(source + ": the rotary width must be even and positive");
+  check_sizes(c, source);
   return c;
 }
 
 ModelConfig load_model_config(const std::filesystem::path& dir) {
   const auto path = dir / "config.json";
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path.string() + ": bad JSON at byte offset " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
-    throw Error(path.string() + ": bad JSON: " + e.what());
-  }
-  return parse_model_config(j, path.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_model_config(parse_untrusted_json(text, path.string()), path.string());
 }
 
 nlohmann::json model_config_to_json(const ModelConfig& c) {

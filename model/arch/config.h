@@ -89,9 +89,21 @@ struct ModelConfig {
   double attention_scale() const;
 };
 
+// Any size a config.json gives (widths, counts, lengths) is at most this: far above every
+// published model (vocabularies ~2^18, contexts ~2^23), far below what would overflow the
+// products of sizes the model and its caches allocate.
+constexpr int64_t kMaxModelConfigSize = int64_t{1} << 24;
+
 // Throws grpo::Error naming `source` and the field for a wrong type, an unknown model_type
-// (listing the supported ones) or an unsupported RoPE type.
+// (listing the supported ones) or an unsupported RoPE type. An accepted config has positive
+// vocab/hidden/intermediate sizes, layers, heads, key-value heads, head_dim and context, none
+// above kMaxModelConfigSize; attention heads a multiple of key-value heads (GQA); an even,
+// positive rotary width at most head_dim; finite positive rms_norm_eps, rope_theta and factor;
+// for MLA positive kv_lora_rank, qk_rope_head_dim and v_head_dim and no negative count; for
+// MoE num_experts_per_tok in [1, n_routed_experts], n_group dividing n_routed_experts,
+// topk_group <= n_group and a positive moe_layer_freq and moe_intermediate_size.
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& source = "config.json");
+// dir/config.json, parsed with parse_untrusted_json (nesting bounded; errors name the file).
 ModelConfig load_model_config(const std::filesystem::path& dir);
 // config.json content: `raw` with every modelled field overwritten (so unknown fields survive).
 nlohmann::json model_config_to_json(const ModelConfig& config);

@@ -1,9 +1,7 @@
-// Safetensors files: a memory-mapped reader that validates the header before trusting it, and a
-// writer. A file is `u64 little-endian header length N`, N bytes of JSON ({name: {dtype, shape,
-// data_offsets: [begin, end)}, "__metadata__": {..}}), then the data; offsets are relative to the
-// end of the header. The reader hands out zero-copy tensor views of the mapping (copy-on-write,
-// so writing to them never touches the file). It does not dequantize FP8 blocks and does not
-// handle the sharded index (see checkpoint.h).
+// Safetensors files: a memory-mapped reader that validates the header before trusting it
+// (safetensors_header.h, the LibTorch-free parser), and a writer. The reader hands out zero-copy
+// tensor views of the mapping (copy-on-write, so writing to them never touches the file). It
+// does not dequantize FP8 blocks and does not handle the sharded index (see checkpoint.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,18 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "model/io/safetensors_header.h"
+
 namespace grpo::model {
 
-struct TensorEntry {
-  std::string name;
-  std::string dtype;            // as written in the file: "F32", "BF16", "I64", ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;           // byte offsets relative to the start of the data section
-  uint64_t end = 0;
-};
-
-// Bytes per element of a safetensors dtype name; throws grpo::Error for an unknown name.
-size_t safetensors_dtype_size(const std::string& dtype);
 // The LibTorch dtype of a safetensors dtype; throws naming the tensor when LibTorch lacks it.
 torch::Dtype safetensors_to_torch(const std::string& dtype, const std::string& tensor_name);
 // The safetensors name of a LibTorch dtype ("F32" for kFloat32, ...).
@@ -35,9 +25,8 @@ std::string torch_to_safetensors(torch::Dtype dtype);
 
 class SafetensorsFile {
  public:
-  // Maps `path` and validates the header: length within the file, JSON well formed, every
-  // entry's dtype known, shape non-negative, byte range consistent with shape x dtype and
-  // inside the data section. Errors name the file, the tensor and the byte offset.
+  // Maps `path` and validates the header (parse_safetensors_header). Errors name the file, the
+  // tensor and the byte offset.
   static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
@@ -54,7 +43,6 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
-  void parse_header();
 
   std::filesystem::path path_;
   uint8_t* base_ = nullptr;

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/run_directory.h"
 #include "core/run_store.h"
+#include "core/sqlite.h"
 
 namespace fs = std::filesystem;
 
@@ -89,6 +90,38 @@ TEST(RunStore, NotARunDatabaseIsRefused) {
   const std::string path = temp_dir("notdb") + "/run.db";
   { std::ofstream(path) << "hello"; }
   EXPECT_THROW(grpo::RunStoreReader r(path), grpo::Error);
+}
+
+// A damaged row (found by run_store_fuzz): sample JSON that does not parse fails naming the file
+// and step, never with a JSON exception; a blob of bad UTF-8 and a step stored as text read as
+// SQLite converts them.
+TEST(RunStore, DamagedSampleRowsFailNamingTheFileAndStep) {
+  const std::string db = temp_dir("damaged") + "/run.db";
+  {
+    grpo::RunStoreWriter w(db);
+    w.log_samples({grpo::SampleRecord{/*step=*/7, /*prompt_index=*/0, /*sample_index=*/0, "p", "c"}});
+    w.flush();
+  }
+  {
+    grpo::sqlite::Connection conn(db, /*read_only=*/false);
+    conn.exec("UPDATE samples SET rewards = '{\"math\": 1', prompt = x'ff41'");
+  }
+  grpo::RunStoreReader r(db);
+  try {
+    r.samples(0, 10, 10);
+    FAIL() << "a sample whose rewards are not JSON was read";
+  } catch (const grpo::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(db + ": samples.rewards of step 7: bad JSON at byte offset"), std::string::npos) << what;
+  }
+  {
+    grpo::sqlite::Connection conn(db, /*read_only=*/false);
+    conn.exec("UPDATE samples SET rewards = '{}', step = '7'");
+  }
+  const auto samples = r.samples(0, 10, 10);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].step, 7);
+  EXPECT_EQ(samples[0].prompt, "\xEF\xBF\xBD" "A");
 }
 
 TEST(RunDirectory, SecondOpenOfALiveRunIsRefused) {

@@ -2,10 +2,12 @@
 // values computed from transformers' formula (model-facts.md §1.7-1.8), and errors naming fields.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 #include "model/arch/architecture.h"
 #include "model/arch/config.h"
 #include "model/io/model_info.h"
@@ -107,6 +109,50 @@ TEST(Config, BadFieldsAreNamed) {
   EXPECT_NE(message({{"model_type", "llama"}, {"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}}}).find("dynamic"),
             std::string::npos);
   EXPECT_NE(message({{"hidden_size", 8}}).find("model_type"), std::string::npos);
+}
+
+// Sizes a checkpoint's code would divide by or allocate from are refused with the field named.
+TEST(Config, SizesOutsideTheirRangeAreNamed) {
+  auto message = [](nlohmann::json j) {
+    j["model_type"] = "llama";
+    try {
+      parse_model_config(j, "cfg.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message({{"num_key_value_heads", 0}}).find("cfg.json: field 'num_key_value_heads' must be positive, got 0"),
+            std::string::npos);
+  EXPECT_NE(message({{"intermediate_size", -1}}).find("'intermediate_size' must be positive"), std::string::npos);
+  EXPECT_NE(message({{"head_dim", -64}}).find("'head_dim' must be positive"), std::string::npos);
+  const auto huge = message({{"vocab_size", kMaxModelConfigSize + 1}});
+  EXPECT_NE(huge.find("'vocab_size' is " + std::to_string(kMaxModelConfigSize + 1) + ", beyond the limit of " +
+                      std::to_string(kMaxModelConfigSize)),
+            std::string::npos)
+      << huge;
+  EXPECT_NE(message({{"partial_rotary_factor", 4.0}}).find("'partial_rotary_factor' must be in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(message({{"rms_norm_eps", 0}}).find("'rms_norm_eps' must be a positive number"), std::string::npos);
+  EXPECT_NE(message({{"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 4.0},
+                                       {"high_freq_factor", 4.0}}}})
+                .find("low_freq_factor < high_freq_factor"),
+            std::string::npos);
+  EXPECT_EQ(message({{"vocab_size", kMaxModelConfigSize}}), "");
+}
+
+TEST(Config, DeeplyNestedConfigJsonIsRefusedNamingTheFileAndLimit) {
+  const auto dir = testing::scratch_dir("deep_config");
+  std::ofstream(dir / "config.json") << "{\"model_type\": \"llama\", \"extra\": " << std::string(200000, '[')
+                                     << std::string(200000, ']') << "}";
+  try {
+    load_model_config(dir);
+    FAIL() << "a config nested 200000 levels loaded";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find((dir / "config.json").string()), std::string::npos) << what;
+    EXPECT_NE(what.find("deeper than " + std::to_string(kMaxJsonDepth)), std::string::npos) << what;
+  }
 }
 
 // The table's checkpoint tensors tile the module's tensors exactly: every module tensor is

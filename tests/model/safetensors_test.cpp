@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 #include "model/io/checkpoint.h"
 #include "model/io/safetensors.h"
 #include "test_util.h"
@@ -91,7 +92,7 @@ TEST(Safetensors, HostileHeadersAreRejectedWithTheirLocation) {
   }
   EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("header length"), std::string::npos);
   write_raw(path, "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]", 8);
-  EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("bad header JSON at byte offset"), std::string::npos);
+  EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("bad JSON at byte offset"), std::string::npos);
   write_raw(path, "{\"w\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", 8);
   auto msg = error_of([&] { SafetensorsFile::open(path); });
   EXPECT_NE(msg.find("'w'"), std::string::npos) << msg;
@@ -104,6 +105,50 @@ TEST(Safetensors, HostileHeadersAreRejectedWithTheirLocation) {
   EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("overflows"), std::string::npos);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "abc";
   EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("truncated"), std::string::npos);
+}
+
+// The limits of parse_safetensors_header, on crafted files: each error names the file and the limit.
+TEST(Safetensors, ResourceLimitsAreNamedWithTheFile) {
+  const auto dir = scratch_dir("limits");
+  const auto path = dir / "t.safetensors";
+  {
+    // A header length just past the limit, in a file far smaller: refused before any allocation.
+    std::ofstream out(path, std::ios::binary);
+    const uint64_t n = kMaxSafetensorsHeaderBytes + 1;
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out << "{}";
+  }
+  auto msg = error_of([&] { SafetensorsFile::open(path); });
+  EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("limit of " + std::to_string(kMaxSafetensorsHeaderBytes)), std::string::npos) << msg;
+  // Metadata nested one level past kMaxJsonDepth (the header object is the first level).
+  const std::string deep = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  write_raw(path, "{\"__metadata__\": " + deep + "}", 0);
+  msg = error_of([&] { SafetensorsFile::open(path); });
+  EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("deeper than " + std::to_string(kMaxJsonDepth)), std::string::npos) << msg;
+  // One level less is only a wrong type.
+  const std::string shallow = std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']');
+  write_raw(path, "{\"__metadata__\": " + shallow + "}", 0);
+  EXPECT_NE(error_of([&] { SafetensorsFile::open(path); }).find("__metadata__ is not an object"), std::string::npos);
+}
+
+TEST(Safetensors, OverlappingTensorsAreRefusedButEmptyOnesMaySitAnywhere) {
+  const auto dir = scratch_dir("overlap");
+  const auto path = dir / "t.safetensors";
+  write_raw(path,
+            "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+            " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}",
+            12);
+  const auto msg = error_of([&] { SafetensorsFile::open(path); });
+  EXPECT_NE(msg.find("'a' and 'b' overlap: data_offsets [0, 8) and [4, 12)"), std::string::npos) << msg;
+  write_raw(path,
+            "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+            " \"e\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [4, 4]}}",
+            8);
+  const auto file = SafetensorsFile::open(path);
+  EXPECT_EQ(file->entries().size(), 2u);
+  EXPECT_EQ(file->tensor("e").numel(), 0);
 }
 
 TEST(Checkpoint, ShardsByByteBudgetAndReadsBackThroughTheIndex) {
