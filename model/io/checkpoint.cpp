@@ -5,8 +5,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 
 namespace grpo::model {
 namespace fs = std::filesystem;
@@ -16,15 +18,10 @@ constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr const char* kSingleName = "model.safetensors";
 
 nlohmann::json read_json_file(const fs::path& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path.string() + ": bad JSON at byte offset " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
-    throw Error(path.string() + ": bad JSON: " + e.what());
-  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_untrusted_json(text, path.string());
 }
 
 std::string shard_name(size_t i, size_t n) {

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 
 namespace grpo::model {
 namespace {
@@ -22,14 +24,10 @@ void add_unique(std::vector<int64_t>& ids, int64_t id) {
 
 // generation_config.json's `eos_token_id`: nullopt when the file or the key is absent (or null).
 std::optional<std::vector<int64_t>> generation_config_eos(const std::filesystem::path& path, int64_t vocab_size) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  nlohmann::json js;
-  try {
-    js = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(SourceLocation{path.string(), 0, 0}, std::string("not valid JSON: ") + e.what());
-  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json js = parse_untrusted_json(text, path.string());
   // An empty list names none, like null: older grpo.cpp checkpoints wrote [] for a model without one.
   if (!js.is_object() || !js.contains("eos_token_id") || js["eos_token_id"].is_null()) return std::nullopt;
   const auto& eos = js["eos_token_id"];

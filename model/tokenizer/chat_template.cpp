@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "core/strings.h"
+#include "core/text/json_parse.h"
 #include "model/tokenizer/json_fields.h"
 
 namespace grpo {
@@ -76,13 +77,7 @@ ChatTemplate load_chat_template(const std::string& path) {
   if (!in) throw Error(SourceLocation{path, 0, 0}, "cannot open chat template file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  tok::Json j;
-  try {
-    j = tok::Json::parse(buffer.str());
-  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
-    throw Error(SourceLocation{path, 0, 0}, std::string("invalid JSON: ") + e.what());
-  }
-  return parse_template(j, tok::Fields(path));
+  return parse_template(parse_untrusted_json(buffer.str(), path), tok::Fields(path));
 }
 
 std::string default_template_dir() {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "core/text/json_parse.h"
 #include "core/text/utf8.h"
 #include "model/tokenizer/tokenizer_impl.h"
 #include "model/tokenizer/unicode.h"
@@ -19,11 +20,7 @@ tok::Json parse_json_file(const std::string& path) {
   if (!in) throw Error(SourceLocation{path, 0, 0}, "cannot open file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  try {
-    return tok::Json::parse(buffer.str());
-  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
-    throw Error(SourceLocation{path, 0, 0}, std::string("invalid JSON: ") + e.what());
-  }
+  return parse_untrusted_json(buffer.str(), path);
 }
 
 // Text between added tokens: normalize, match normalized added tokens, pre-tokenize, BPE.
@@ -45,13 +42,7 @@ void encode_text(const Tokenizer::Impl& t, std::string text, bool at_start, std:
 }  // namespace
 
 Tokenizer Tokenizer::from_json(const std::string& json_text, const std::string& source) {
-  tok::Json j;
-  try {
-    j = tok::Json::parse(json_text);
-  } catch (const tok::Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
-    throw Error(SourceLocation{source, 0, 0}, std::string("invalid JSON: ") + e.what());
-  }
-  return Tokenizer(tok::load_tokenizer_json(j, source));
+  return Tokenizer(tok::load_tokenizer_json(parse_untrusted_json(json_text, source), source));
 }
 
 Tokenizer Tokenizer::from_file(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace grpo {
@@ -40,17 +41,25 @@ TEST(TokenizerErrors, MinimalFileLoadsAndMerges) {
   EXPECT_EQ(tok.encode("ab"), (std::vector<int>{2}));
 }
 
-TEST(TokenizerErrors, BadJsonSaysInvalidJson) {
+TEST(TokenizerErrors, BadJsonSaysWhere) {
   const auto msg = load_error("{\"model\": ");
-  EXPECT_NE(msg.find("bad.json"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("bad.json: bad JSON at byte offset 10"), std::string::npos) << msg;
+}
+
+// Loading recurses per nested Sequence, and copying or printing a value per level: a file's
+// nesting is bounded (core/text/json_parse.h) before any of that runs.
+TEST(TokenizerErrors, NestingPastTheLimitIsRefusedNamingTheLimit) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(load_error("{\"normalizer\": " + deep + "}"),
+            "bad.json: JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                " levels (the limit for files read by grpo)");
 }
 
 // Found by tokenizer_json_fuzz: nlohmann throws out_of_range, not parse_error, for a number beyond
 // a double, and it escaped from_json as a non-grpo exception.
-TEST(TokenizerErrors, NumberBeyondADoubleIsInvalidJson) {
+TEST(TokenizerErrors, NumberBeyondADoubleIsBadJson) {
   EXPECT_EQ(load_error("{\"version\": 1e999}"),
-            "bad.json: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
+            "bad.json: bad JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
 }
 
 // Found by tokenizer_json_fuzz: a single id near 2^30 resized the id-indexed vocabulary to 7 GB.
