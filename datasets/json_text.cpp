@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 
 namespace grpo::datasets {
 
@@ -57,7 +58,9 @@ bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") 
 
 nlohmann::json parse_json_line(std::string_view line, const std::string& source, int line_number) {
   try {
-    return nlohmann::json::parse(line.begin(), line.end());
+    return parse_json_depth_bounded(line.data(), line.data() + line.size());
+  } catch (const Error& e) {
+    throw Error(SourceLocation{source, line_number, 0}, e.message());
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based index of the last byte read: the column within this line.
     const int column = static_cast<int>(std::min<size_t>(e.byte, line.size() + 1));
@@ -69,7 +72,9 @@ nlohmann::json parse_json_line(std::string_view line, const std::string& source,
 
 nlohmann::json parse_json_document(std::string_view text, const std::string& source) {
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    return parse_json_depth_bounded(text.data(), text.data() + text.size());
+  } catch (const Error& e) {
+    throw Error(SourceLocation{source, 0, 0}, e.message());
   } catch (const nlohmann::json::parse_error& e) {
     const size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     throw Error(location_of(text, offset, source), "malformed JSON: " + parse_error_reason(e));

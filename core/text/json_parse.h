@@ -25,4 +25,9 @@ inline nlohmann::json parse_untrusted_json(const std::string& text, const std::s
   return parse_untrusted_json(text.data(), text.data() + text.size(), source);
 }
 
+// The same bound for readers that report positions their own way (datasets' line:column):
+// nlohmann's exceptions pass through unchanged; nesting past kMaxJsonDepth throws a grpo::Error
+// without a location, naming the limit.
+nlohmann::json parse_json_depth_bounded(const char* first, const char* last);
+
 }  // namespace grpo

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/text/json_parse.h"
 #include "datasets/countdown.h"
 #include "datasets/dataset_config.h"
 #include "datasets/reader.h"
@@ -201,6 +202,16 @@ TEST(Readers, NumberOverflowingADoubleIsAnErrorNamingTheLine) {
   const auto array = dir.write("big.json", "[{\"prompt\": \"a\", \"answer\": 1e999}]");
   EXPECT_EQ(error_of([&] { read_dataset(array, shape_options("prompt_answer")); }),
             array + ": malformed JSON: number overflow parsing '1e999'");
+}
+
+// A record nested past kMaxJsonDepth would later be copied one stack frame per level.
+TEST(Readers, NestingPastTheLimitIsAnErrorNamingTheLineAndTheLimit) {
+  testing::TempDir dir;
+  const std::string deep = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  const auto path = dir.write("deep.jsonl", R"({"prompt": "a", "answer": "1"})" "\n{\"prompt\": " + deep + "}\n");
+  EXPECT_EQ(error_of([&] { read_dataset(path, shape_options("prompt_answer")); }),
+            path + ":2: JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                " levels (the limit for files read by grpo)");
 }
 
 TEST(Readers, MissingFieldNamesTheFieldAndLine) {
