@@ -8,6 +8,7 @@
 // valid UTF-8.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,8 +21,13 @@ using grpo::fuzz::check;
 
 namespace {
 
+// $GRPO_FUZZ_DATA_DIR stands in for the source tree's fuzz/data when the binary runs elsewhere
+// (scripts/pack-fuzz).
 const grpo::Tokenizer& tokenizer() {
-  static const grpo::Tokenizer t = grpo::Tokenizer::from_file(GRPO_FUZZ_DATA_DIR "/llama3_tokenizer.json");
+  static const grpo::Tokenizer t = [] {
+    const char* dir = std::getenv("GRPO_FUZZ_DATA_DIR");
+    return grpo::Tokenizer::from_file(std::string(dir && *dir ? dir : GRPO_FUZZ_DATA_DIR) + "/llama3_tokenizer.json");
+  }();
   return t;
 }
 
