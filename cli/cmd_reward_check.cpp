@@ -66,7 +66,7 @@ void run_check(const CheckOptions& o) {
   const Records records = read_records(o);
   const auto scores =
       set.score(records.samples, [&](size_t i) { return o.input + ":" + std::to_string(records.lines[i]); });
-  const auto roles = grpo::rewards::audit_roles(set.names(), set.correctness_index());
+  const auto roles = grpo::rewards::audit_roles(set.kinds(), set.correctness_index());
   const auto samples = grpo::rewards::audit_samples_by_prompt(records.samples, scores, roles);
   const auto findings = grpo::rewards::audit_findings(samples, {roles.answers_are_values}, config.audit);
 

@@ -86,7 +86,8 @@ struct AuditRoles {
   std::optional<size_t> format, correctness;
   bool answers_are_values = true;
 };
-AuditRoles audit_roles(const std::vector<std::string>& reward_names, size_t correctness_index);
+// reward_kinds: the registered reward of each entry (RewardSet::kinds()), not its alias.
+AuditRoles audit_roles(const std::vector<std::string>& reward_kinds, size_t correctness_index);
 
 // The audit's view of one scored completion: format_satisfied and correct are whether the
 // rewards in those roles are fully satisfied (reward_satisfied), left unset for a role no reward

@@ -12,10 +12,12 @@ RewardSet::RewardSet(const std::vector<RewardSpec>& specs) {
   if (specs.empty()) throw Error("reward set: no rewards configured");
   bool processes = false;
   for (const auto& spec : specs) {
-    if (std::find(names_.begin(), names_.end(), spec.name) != names_.end()) {
-      throw Error("reward set: reward '" + spec.name + "' is listed twice");
+    const std::string& name = spec.reported_name();
+    if (std::find(names_.begin(), names_.end(), name) != names_.end()) {
+      throw Error("reward set: reward '" + name + "' is listed twice (give one an alias)");
     }
-    names_.push_back(spec.name);
+    names_.push_back(name);
+    kinds_.push_back(spec.name);
     weights_.push_back(spec.weight);
     rewards_.push_back(make_reward(spec.name, spec.params));
     processes = processes || rewards_.back()->runs_processes();
@@ -91,9 +93,9 @@ BatchScores RewardSet::score(const std::vector<Sample>& samples, const std::func
 }
 
 size_t RewardSet::correctness_index() const {
-  for (size_t i = 0; i < names_.size(); ++i)
-    if (names_[i] == "math_accuracy" || names_[i] == "countdown" || names_[i] == "code" || names_[i] == "external" ||
-        names_[i] == "http") {
+  for (size_t i = 0; i < kinds_.size(); ++i)
+    if (kinds_[i] == "math_accuracy" || kinds_[i] == "countdown" || kinds_[i] == "code" || kinds_[i] == "external" ||
+        kinds_[i] == "http") {
       return i;
     }
   return 0;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -18,9 +19,16 @@
 namespace grpo::rewards {
 
 struct RewardSpec {
-  std::string name;
+  RewardSpec() = default;
+  RewardSpec(std::string name_, double weight_ = 1.0, nlohmann::json params_ = nlohmann::json::object(),
+             std::string alias_ = "")
+      : name(std::move(name_)), weight(weight_), params(std::move(params_)), alias(std::move(alias_)) {}
+
+  std::string name;  // the registered reward
   double weight = 1.0;
   nlohmann::json params = nlohmann::json::object();
+  std::string alias;  // the name its values are reported under; "" = name
+  const std::string& reported_name() const { return alias.empty() ? name : alias; }
 };
 
 struct BatchScores {
@@ -32,7 +40,7 @@ struct BatchScores {
 
 class RewardSet {
  public:
-  // Throws grpo::Error for an unknown reward, bad params, or a name listed twice.
+  // Throws grpo::Error for an unknown reward, bad params, or a reported name listed twice.
   explicit RewardSet(const std::vector<RewardSpec>& specs);
   ~RewardSet();
 
@@ -41,7 +49,11 @@ class RewardSet {
   BatchScores score(const std::vector<Sample>& samples,
                     const std::function<std::string(size_t)>& describe = nullptr) const;
 
+  // The names values are reported under (metrics, records, reasons): each spec's alias or name.
   const std::vector<std::string>& names() const { return names_; }
+  // The registered reward behind each entry, for rules that depend on what a reward is (the
+  // correctness and format roles), whatever its alias.
+  const std::vector<std::string>& kinds() const { return kinds_; }
   const std::vector<double>& weights() const { return weights_; }
   // The reward that says whether an answer is correct (the first of math_accuracy, countdown,
   // code, external, http), which accuracy metrics, pass@k and distillation filters read; the first
@@ -49,7 +61,7 @@ class RewardSet {
   size_t correctness_index() const;
 
  private:
-  std::vector<std::string> names_;
+  std::vector<std::string> names_, kinds_;
   std::vector<double> weights_;
   std::vector<std::unique_ptr<Reward>> rewards_;
   std::unique_ptr<ThreadPool> process_pool_;  // only when a reward runs processes

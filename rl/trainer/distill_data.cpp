@@ -23,8 +23,12 @@ FilterRule filter_rule(const DistillSettings& settings, const rewards::RewardSet
   rule.rewards = settings.filter_rewards;
   if (rule.rewards.empty()) {
     rule.rewards.push_back(reward_names[reward_set.correctness_index()]);
-    const bool has_format = std::find(reward_names.begin(), reward_names.end(), "format") != reward_names.end();
-    if (has_format && rule.rewards.front() != "format") rule.rewards.push_back("format");
+    const auto& kinds = reward_set.kinds();
+    const auto format = std::find(kinds.begin(), kinds.end(), "format");
+    if (format != kinds.end()) {
+      const std::string& format_name = reward_names[static_cast<size_t>(format - kinds.begin())];
+      if (rule.rewards.front() != format_name) rule.rewards.push_back(format_name);
+    }
   }
   for (const auto& name : rule.rewards)
     if (std::find(reward_names.begin(), reward_names.end(), name) == reward_names.end())

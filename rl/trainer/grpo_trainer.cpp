@@ -230,7 +230,7 @@ std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const to
 // The hacking audit of this step's completions (rewards/audit.h); a metric that crosses its
 // threshold is logged as a warning and a run event.
 std::map<std::string, double> GrpoRun::audit_step(int64_t step, const Collected& c) {
-  const auto roles = rewards::audit_roles(rewards_->names(), static_cast<size_t>(correct_index_));
+  const auto roles = rewards::audit_roles(rewards_->kinds(), static_cast<size_t>(correct_index_));
   const Groups groups(static_cast<int64_t>(c.completions.size()), cfg_.rl.group_size);
   std::vector<rewards::AuditSample> samples;
   samples.reserve(c.completions.size());

@@ -136,5 +136,33 @@ TEST(RewardSet, CorrectnessIndexIsTheFirstVerifierElseTheFirstReward) {
   EXPECT_EQ(RewardSet({{"format", 1.0, {{"mode", "lenient"}}}}).correctness_index(), 0u);
 }
 
+TEST(RewardSet, AnAliasLetsOneRewardServeTwiceAndKeepsItsRole) {
+  // Two math_accuracy entries under their own names; the first keeps the correctness role.
+  const RewardSet set({{"format", 0.2, {{"mode", "lenient"}}, "shape"},
+                       {"math_accuracy", 1.0, {}, "strict"},
+                       {"math_accuracy", 0.5, {{"answer_form", "equivalent"}}, "lenient"}});
+  EXPECT_EQ(set.names(), (std::vector<std::string>{"shape", "strict", "lenient"}));
+  EXPECT_EQ(set.kinds(), (std::vector<std::string>{"format", "math_accuracy", "math_accuracy"}));
+  EXPECT_EQ(set.correctness_index(), 1u);
+  Sample s;
+  s.completion = "<think>x</think><answer>\\boxed{2^{4}}</answer>";
+  s.answer = "16";
+  const auto scores = set.score({s});
+  EXPECT_EQ(scores.names, set.names());
+  EXPECT_EQ(scores.values[0][1], 0.0);  // an un-carried power is not a value
+  EXPECT_EQ(scores.values[0][2], 1.0);
+
+  EXPECT_NE(error_of([] { RewardSet({{"math_accuracy", 1.0, {}}, {"math_accuracy", 1.0, {}}}); })
+                .find("reward 'math_accuracy' is listed twice (give one an alias)"),
+            std::string::npos);
+  const auto path = write_temp("rewards:\n  - name: math_accuracy\n  - name: format\n    alias: math_accuracy\n");
+  const auto message = error_of([&] { load_reward_specs(path); });
+  unlink(path.c_str());
+  EXPECT_NE(message.find("'rewards[1]': 'math_accuracy' is already the name of rewards[0]; give one of them a "
+                         "different `alias`"),
+            std::string::npos)
+      << message;
+}
+
 }  // namespace
 }  // namespace grpo::rewards
