@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "rl/algorithms/actor_loss.h"
+#include "rl/algorithms/aggregation.h"
 #include "rl/algorithms/rollout_correction.h"
 
 namespace grpo::rl {
@@ -29,7 +30,60 @@ torch::Tensor rows(const torch::Tensor& t, const torch::Tensor& index, int64_t w
   return (t.dim() == 2 ? t.slice(1, 0, width) : t).index_select(0, index.to(t.device()));
 }
 
+// Data parallel: each micro-batch's loss weight was planned against this rank's share of its
+// minibatch; rescaled by this rank's rows (sequence unit) or active tokens (token unit) over the
+// minibatch's totals summed over ranks, it becomes its share of the global minibatch, so the
+// ranks' weighted losses add up to the one-process loss. Returns each minibatch's global active
+// tokens (token-mean-global's normaliser). One all-reduce of [minibatches, 2] float64.
+std::vector<double> weigh_by_global_totals(std::vector<MinibatchPlan>& plans, const torch::Tensor& loss_mask,
+                                           const std::string& aggregation, distributed::ProcessGroup& group) {
+  const int64_t count = static_cast<int64_t>(plans.size());
+  auto local = torch::zeros({count, 2}, torch::kFloat64);
+  for (int64_t k = 0; k < count; ++k) {
+    const auto& p = plans[static_cast<size_t>(k)];
+    local[k][0] = static_cast<double>(p.end - p.begin);
+    local[k][1] = (loss_mask.slice(0, p.begin, p.end) != 0).sum().item<double>();
+  }
+  auto summed = local.to(loss_mask.device(), /*non_blocking=*/false, /*copy=*/true);  // local stays this rank's
+  group.all_reduce_sum({summed});
+  const auto global = summed.cpu();
+  const auto unit = loss_aggregations().get(aggregation).unit;
+  std::vector<double> global_tokens;
+  for (int64_t k = 0; k < count; ++k) {
+    const double rows = local[k][0].item<double>(), tokens = local[k][1].item<double>();
+    const double all_rows = global[k][0].item<double>(), all_tokens = global[k][1].item<double>();
+    double scale = 1.0;
+    if (unit == AccumulationUnit::kSequence) scale = rows / all_rows;
+    if (unit == AccumulationUnit::kToken) scale = all_tokens > 0 ? tokens / all_tokens : 0.0;
+    for (auto& micro : plans[static_cast<size_t>(k)].micro_batches) micro.loss_weight *= scale;
+    global_tokens.push_back(std::max(1.0, all_tokens));
+  }
+  return global_tokens;
+}
+
+// Sums this rank's gradients and minibatch loss over the ranks, in place, before the optimizer
+// step: every rank then clips, skips (the loss is one of its tests) and steps alike.
+double sum_over_ranks(StageOptimizer& optimizer, double loss, const torch::Device& device,
+                      distributed::ProcessGroup& group) {
+  auto tensors = optimizer.masters().gradients();
+  auto summed_loss = torch::full({1}, loss, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  tensors.push_back(summed_loss);
+  group.all_reduce_sum(tensors);
+  return summed_loss.item<double>();
+}
+
 }  // namespace
+
+void check_data_parallel_split(const GrpoSettings& rl, int world_size) {
+  if (world_size <= 1) return;
+  const int64_t prompts = rl.batch_size / rl.group_size, ways = static_cast<int64_t>(world_size) * rl.minibatches;
+  require(prompts % ways == 0,
+          "data parallel over " + std::to_string(world_size) + " ranks: each step's " + std::to_string(prompts) +
+              " prompts (rl.batch_size " + std::to_string(rl.batch_size) + " / rl.group_size " +
+              std::to_string(rl.group_size) + ") must split into whole groups for every rank in each of the " +
+              std::to_string(rl.minibatches) + " rl.minibatches, so the prompts must be a multiple of " +
+              std::to_string(ways) + " (ranks × rl.minibatches)");
+}
 
 MicroBatchLimit micro_batch_limit(const GrpoSettings& rl) {
   MicroBatchLimit limit;
@@ -57,10 +111,13 @@ std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const Grp
 
 GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim,
                          double temperature, int64_t max_completion_length, int64_t total_steps,
-                         std::optional<torch::Dtype> compute_dtype)
+                         std::optional<torch::Dtype> compute_dtype, distributed::ProcessGroup* data_parallel)
     : policy_(std::move(policy)), rl_(rl), optim_(optim), temperature_(temperature > 0 ? temperature : 1.0),
       max_completion_length_(max_completion_length), steps_per_update_(rl.num_iterations * rl.minibatches),
-      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype)) {}
+      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype)),
+      data_parallel_(data_parallel) {
+  if (data_parallel_) check_data_parallel_split(rl_, data_parallel_->size());
+}
 
 torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch) const {
   torch::NoGradGuard no_grad;
@@ -78,7 +135,9 @@ torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& ba
 LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
   const auto& seqs = batch.sequences;
   // Planned first: a sequence longer than rl.micro_batch_tokens fails before any forward.
-  const auto plans = plan_minibatches(batch, rl_);
+  auto plans = plan_minibatches(batch, rl_);
+  std::vector<double> global_tokens;
+  if (data_parallel_) global_tokens = weigh_by_global_totals(plans, batch.loss_mask, rl_.loss_aggregation, *data_parallel_);
   LearnerReport report;
   MetricAverager metrics;
 
@@ -106,9 +165,11 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
 
   policy_->train();
   for (int64_t pass = 0; pass < rl_.num_iterations; ++pass) {
-    for (const auto& minibatch : plans) {
+    for (size_t k = 0; k < plans.size(); ++k) {
+      const auto& minibatch = plans[k];
       const auto mb_mask = batch.loss_mask.slice(0, minibatch.begin, minibatch.end);
-      lo.aggregation_context.global_token_count = std::max(1.0, mb_mask.sum().item<double>());
+      lo.aggregation_context.global_token_count =
+          data_parallel_ ? global_tokens[k] : std::max(1.0, mb_mask.sum().item<double>());
       double step_loss = 0;
       for (const auto& micro : minibatch.micro_batches) {
         auto sub = select_rows(seqs, micro.rows);
@@ -131,6 +192,7 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
         metrics.add(metric_values(result.metrics), tokens);
         report.trained_tokens += static_cast<int64_t>(tokens);
       }
+      if (data_parallel_) step_loss = sum_over_ranks(*optimizer_, step_loss, batch.loss_mask.device(), *data_parallel_);
       report.minibatch_losses.push_back(step_loss);
       // 1-based optimizer step: training step `step` (0-based here) runs steps_per_update_ of them.
       const int64_t opt_step = step * steps_per_update_ + report.optimizer_steps + 1;

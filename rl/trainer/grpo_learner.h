@@ -6,7 +6,13 @@
 // `rl.micro_batch_size` at a time, or with `rl.micro_batch_tokens` set, rows sorted by length and
 // binned by that budget of padded token slots, which then bounds every forward's activations.
 // A non-finite loss or gradient skips that optimizer step and is reported, never applied.
-// Not here: sampling, rewards, advantages (the trainer), data-parallel gradient reduction.
+// Data parallel (a ProcessGroup given): each rank holds whole groups of every minibatch; the
+// minibatches' row and token totals are summed over ranks so that each micro-batch's loss weight
+// (and token-mean-global's normaliser) is its share of the global minibatch, and the gradients
+// and minibatch losses are summed over ranks before each optimizer step, so every rank steps
+// exactly as one process would on the whole batch. The optimizer state stays replicated.
+// Not here: sampling, rewards, advantages (the trainer), sharding the optimizer state, bucketing
+// the reduction into the backward.
 #pragma once
 
 #include <torch/torch.h>
@@ -15,6 +21,7 @@
 #include <optional>
 #include <vector>
 
+#include "distributed/process_group.h"
 #include "model/arch/transformer.h"
 #include "rl/algorithms/metrics.h"
 #include "rl/learner/grad_accumulation.h"
@@ -50,6 +57,11 @@ struct MinibatchPlan {
 // The micro-batch limit of the `rl:` settings: micro_batch_tokens when set, rows otherwise.
 MicroBatchLimit micro_batch_limit(const GrpoSettings& rl);
 
+// Data parallel over world_size ranks: each step's prompts (rl.batch_size / rl.group_size) must
+// split into whole groups per rank in every minibatch, i.e. be a multiple of world_size ×
+// rl.minibatches; otherwise an error naming the numbers. Nothing to check for one process.
+void check_data_parallel_split(const GrpoSettings& rl, int world_size);
+
 // The optimizer steps of one pass over `batch`: rl.minibatches runs of consecutive rows, each
 // planned by plan_micro_batches. Fails (naming rl.micro_batch_tokens) before any work when a
 // sequence is longer than the token budget.
@@ -58,10 +70,12 @@ std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const Grp
 class GrpoLearner {
  public:
   // total_steps: training steps of the run (for the cosine schedule). compute_dtype: see
-  // StageOptimizer (the policy is cast to it here, after its masters are taken).
+  // StageOptimizer (the policy is cast to it here, after its masters are taken). data_parallel:
+  // the ranks that share each batch (not owned; outlives the learner), or nullptr for one process.
   GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim, double temperature,
               int64_t max_completion_length, int64_t total_steps,
-              std::optional<torch::Dtype> compute_dtype = std::nullopt);
+              std::optional<torch::Dtype> compute_dtype = std::nullopt,
+              distributed::ProcessGroup* data_parallel = nullptr);
 
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 
@@ -79,6 +93,7 @@ class GrpoLearner {
   // Optimizer steps per training step: μ passes × minibatches.
   int64_t steps_per_update_;
   std::unique_ptr<StageOptimizer> optimizer_;
+  distributed::ProcessGroup* data_parallel_;
 };
 
 }  // namespace grpo::rl

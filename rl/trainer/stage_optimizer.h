@@ -48,6 +48,8 @@ class StageOptimizer {
 
   const AdamW& optimizer() const { return *optimizer_; }
   const model::MasterWeights& masters() const { return masters_; }
+  // Writable: data-parallel learners sum the gradients over ranks before step().
+  model::MasterWeights& masters() { return masters_; }
 
  private:
   model::MasterWeights masters_;
