@@ -1,12 +1,16 @@
 // The code reward: runs the completion's last ```python (or ```py, or bare ```) block against
-// the record's tests in the sandbox; value = fraction of tests passed. Python only. Tests sit
-// in the record's `tests` field (name configurable) as a list whose items are either a string
-// of assert-style Python (run after the solution, in its namespace) or {"input", "output"}
-// (stdin/stdout: the solution's stdout must equal `output` line by line, ignoring trailing
-// whitespace). Each test runs in its own process, so one test cannot fake another's result.
+// the record's tests in the sandbox; value = fraction of tests passed (`mode: fraction`) or 1
+// only when all pass (`mode: all`). Python only. Tests sit in the record's `tests` field (name
+// configurable) as a list whose items are either a string of assert-style Python (run after the
+// solution, in its namespace) or {"input", "output"} (competitive-programming style: the
+// solution reads `input` on stdin and its stdout must equal `output` line by line, ignoring
+// trailing whitespace on each line and trailing empty lines, as Codeforces-style checkers do).
+// Each test runs in its own process, so one test cannot fake another's result. With `warm: N`
+// the sandbox keeps N interpreters started ahead (sandbox.h), each still serving one test.
 // An assert test passes only if the harness prints a per-run random token after the asserts;
 // a solution that calls exit() fails. A solution that deliberately introspects the harness to
 // find the token can still forge a pass: this guards against accidents, not a hostile model.
+#include <algorithm>
 #include <memory>
 #include <random>
 
@@ -17,6 +21,9 @@
 
 namespace grpo::rewards {
 namespace {
+
+// Interpreters kept started ahead by default; see docs/rewards.md for the measurements.
+constexpr size_t kDefaultWarm = 2;
 
 constexpr const char* kHarness = R"PY(import os, sys
 def _grpo_run(token=os.environ.pop("GRPO_TOKEN", "")):
@@ -77,11 +84,30 @@ std::vector<std::string> lines_of(const std::string& s) {
   return lines;
 }
 
+// What a reason shows of an expected or produced line.
+std::string cut(const std::string& line) {
+  constexpr size_t kShown = 40;
+  return "'" + (line.size() > kShown ? line.substr(0, kShown) + "..." : line) + "'";
+}
+
+// "line 2: expected '6', got '7'" for the first line where `got` differs from `expected`.
+std::string first_difference(const std::vector<std::string>& expected, const std::vector<std::string>& got) {
+  for (size_t i = 0; i < std::max(expected.size(), got.size()); ++i) {
+    if (i < expected.size() && i < got.size() && expected[i] == got[i]) continue;
+    return "line " + std::to_string(i + 1) + ": expected " + (i < expected.size() ? cut(expected[i]) : "end of output") +
+           ", got " + (i < got.size() ? cut(got[i]) : "end of output");
+  }
+  return "";
+}
+
 class CodeReward : public Reward {
  public:
   explicit CodeReward(Params& p) : tests_field_(p.get<std::string>("tests_field", "tests")) {
     const auto language = p.get<std::string>("language", "python");
     if (language != "python") throw Error("reward 'code': only language 'python' is supported, got '" + language + "'");
+    const auto mode = p.get<std::string>("mode", "fraction");
+    if (mode != "fraction" && mode != "all") throw Error("reward 'code': mode must be 'fraction' or 'all', got '" + mode + "'");
+    all_or_nothing_ = mode == "all";
     SandboxLimits limits;
     limits.wall_seconds = p.get<double>("timeout", 10.0);
     limits.cpu_seconds = p.get<int>("cpu_seconds", 5);
@@ -92,7 +118,8 @@ class CodeReward : public Reward {
     limits.output_bytes = p.get<size_t>("output_kb", 1024) << 10;
     python_ = p.get<std::string>("python", "");
     if (python_.empty()) python_ = sandbox_python();
-    sandbox_ = std::make_unique<Sandbox>(limits, p.get<size_t>("concurrency", 0));
+    const size_t concurrency = p.get<size_t>("concurrency", 0);
+    sandbox_ = std::make_unique<Sandbox>(limits, concurrency, p.get<size_t>("warm", kDefaultWarm), python_);
   }
 
   bool runs_processes() const override { return true; }
@@ -107,12 +134,19 @@ class CodeReward : public Reward {
     std::string first_failure;
     for (size_t i = 0; i < tests.size(); ++i) {
       const std::string why = run_test(code, tests[i], i);
-      if (why.empty()) ++passed;
-      else if (first_failure.empty()) first_failure = "test " + std::to_string(i + 1) + ": " + why;
+      if (why.empty()) {
+        ++passed;
+        continue;
+      }
+      if (first_failure.empty()) first_failure = "test " + std::to_string(i + 1) + ": " + why;
+      if (all_or_nothing_) break;  // the value is 0 whatever the rest do; skip their processes
     }
-    std::string reason = std::to_string(passed) + "/" + std::to_string(tests.size()) + " tests passed";
+    std::string reason = all_or_nothing_ && !first_failure.empty()
+                             ? "stopped at the first failure"
+                             : std::to_string(passed) + "/" + std::to_string(tests.size()) + " tests passed";
     if (!first_failure.empty()) reason += "; " + first_failure;
-    return {static_cast<double>(passed) / static_cast<double>(tests.size()), reason};
+    const double fraction = static_cast<double>(passed) / static_cast<double>(tests.size());
+    return {all_or_nothing_ ? (passed == tests.size() ? 1.0 : 0.0) : fraction, reason};
   }
 
  private:
@@ -141,7 +175,7 @@ class CodeReward : public Reward {
     program.stdin_text = test["input"].get<std::string>();
     const auto r = sandbox_->run(program);
     if (!r.ok()) return r.describe() + tail(r.stderr_text);
-    return lines_of(r.stdout_text) == lines_of(test["output"].get<std::string>()) ? "" : "wrong output";
+    return first_difference(lines_of(test["output"].get<std::string>()), lines_of(r.stdout_text));
   }
 
   static std::string tail(const std::string& stderr_text) {
@@ -150,6 +184,7 @@ class CodeReward : public Reward {
   }
 
   std::string tests_field_;
+  bool all_or_nothing_ = false;
   std::string python_;
   std::unique_ptr<Sandbox> sandbox_;
 };

@@ -11,18 +11,34 @@
 //     leaving the process group (setsid/setpgid), namespaces, mount, ptrace and kernel
 //     modules, so the limits hold without namespaces too;
 //   - stdout/stderr captured up to a cap; a program that exceeds it is killed.
+// Warm children (warm > 0): the interpreter's start-up is moved off the critical path. The
+// sandbox keeps `warm` children ready, each started exactly as above (same namespaces, rlimits,
+// seccomp, uid, private directory) but running a trusted runner (warm_runner.h) that waits for
+// one program, runs it as `python3 -I` would, and exits; a background thread replaces each
+// child used. One program per process, as without warm children, so no program ever shares a
+// process, directory, PID namespace or uid with another. Only programs run as
+// {python, "-I", script or -c code, ...} with the sandbox's python use them; others start cold.
+// The wall-clock limit counts from when the program is handed over; the CPU limit includes the
+// runner's start-up, as it includes the interpreter's start-up without warm children.
 // It is not a VM: a kernel exploit escapes it, and without namespaces the program can read
 // whatever the user can. isolation() says which layers are active on this machine.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace grpo::rewards {
+
+namespace detail {
+class SandboxedChild;
+}
 
 struct SandboxLimits {
   double wall_seconds = 10.0;
@@ -53,27 +69,45 @@ struct SandboxResult {
   std::string describe() const;  // "exit 1", "killed by signal 9", "timed out after 2s", ...
 };
 
-// Runs up to `slots` programs at once; run() blocks while all slots are busy.
+// Runs up to `slots` programs at once; run() blocks while all slots are busy. With warm > 0,
+// keeps that many children of `warm_python` (default sandbox_python()) started ahead.
 class Sandbox {
  public:
-  explicit Sandbox(SandboxLimits limits = {}, size_t slots = 0);
+  explicit Sandbox(SandboxLimits limits = {}, size_t slots = 0, size_t warm = 0, std::string warm_python = "");
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
   SandboxResult run(const SandboxProgram& program);
   const SandboxLimits& limits() const { return limits_; }
-  size_t slots() const { return free_.size() + busy_; }
+  size_t slots() const { return slots_; }
+  size_t warm() const { return warm_target_; }
+  // On the command line of every warm child (and whatever it forks); "" without warm children.
+  const std::string& warm_tag() const { return warm_tag_; }
   // Which layers are active here, e.g. "rlimits, process group, namespaces(pid,net,mount), seccomp".
   static std::string isolation();
   static bool namespaces_available();
 
  private:
-  int acquire_slot();
-  void release_slot(int slot);
+  SandboxResult run_cold(const SandboxProgram& program);
+  SandboxResult run_warm(const SandboxProgram& program);
+  void keep_warm();  // the starter thread
+  unsigned take_uid();
+  void return_uid(unsigned uid);
 
   SandboxLimits limits_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<int> free_;
+  size_t slots_;
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable slot_free_, warm_ready_, warm_wanted_;
   size_t busy_ = 0;
-  unsigned first_uid_ = 0;  // when run as root: slot i runs as first_uid_ + i
+  // When run as root each live child has a uid of its own (slots + warm of them), so
+  // RLIMIT_NPROC counts only that child's processes and nothing they write is root's.
+  std::vector<unsigned> free_uids_;
+  size_t warm_target_;
+  std::string warm_python_, warm_tag_;
+  std::deque<std::unique_ptr<detail::SandboxedChild>> warm_children_;
+  std::string warm_error_;  // the starter's last failure, handed to the next run()
+  bool stopping_ = false;
+  std::thread starter_;
 };
 
 // The Python interpreter the sandbox runs: $GRPO_SANDBOX_PYTHON, else /usr/bin/python3, else
