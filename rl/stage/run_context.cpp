@@ -7,6 +7,7 @@
 #include "core/logging.h"
 #include "core/report.h"
 #include "core/torch/device.h"
+#include "distributed/world.h"
 
 namespace grpo::rl {
 
@@ -36,6 +37,12 @@ std::filesystem::path RunContext::save_checkpoint(const TrainerState& state, con
 
 std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRequest& request,
                                      const std::string& stage) {
+  // Several processes would share one run directory; refused before it is touched.
+  const auto world = distributed::world_from_environment();
+  require(!world.distributed(),
+          "this process is " + distributed::describe(world) + ", but `grpo " + (stage == "grpo" ? "rl" : stage) +
+              "` does not run data-parallel yet: the data-parallel learner and the rendezvous exist, the trainer "
+              "loop joins them in the next increment (docs/distributed.md); launch one process");
   const std::string path = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
   auto ctx = std::make_unique<RunContext>(RunDirectory::open(path, request.resume));
   logging::set_level(config.run.log_level);

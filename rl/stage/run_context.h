@@ -48,6 +48,7 @@ struct RunRequest {
 
 // stage: "grpo", "sft" or "distill" (recorded, and checked on resume so one stage cannot resume
 // another).
+// A launcher's environment for several ranks (distributed/world.h) is refused naming the rank.
 std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRequest& request,
                                      const std::string& stage);
 

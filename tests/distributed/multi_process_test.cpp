@@ -2,7 +2,8 @@
 // update equals the one-process update of the same batch (losses, gradient norm, weights within
 // 1e-6) for every loss aggregation, run through `grpo launch`; a killed rank makes the other exit
 // non-zero within the collective timeout; ranks with different configs all fail naming the rank
-// that differs; an unreachable master fails with a timeout naming it. Each case runs in seconds.
+// that differs; an unreachable master fails with a timeout naming it; the training stages refuse
+// a launcher's multi-rank environment until the trainer joins the learner. Each case runs in seconds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -158,6 +159,20 @@ TEST(DataParallel, AnUnreachableMasterTimesOutNamingIt) {
       << r.output;
   EXPECT_NE(r.output.find("check that rank 0 is running and that MASTER_ADDR is reachable"), std::string::npos);
   EXPECT_LT(seconds, 15.0);
+}
+
+TEST(DataParallel, TrainingStagesUnderSeveralRanksAreRefusedBeforeTheRunDirectoryIsMade) {
+  const auto dir = fresh_dir("stage");
+  const auto run_dir = dir / "run";
+  const auto r = run_command("env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 " + std::string(GRPO_BIN) + " rl " +
+                             GRPO_SOURCE_DIR + "/configs/quickstart.yaml --run-dir " + run_dir.string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("this process is rank 1 of 2 (local 1), master 127.0.0.1:29500 (torchrun), but `grpo rl` "
+                          "does not run data-parallel yet"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(run_dir));
+  fs::remove_all(dir);
 }
 
 }  // namespace
