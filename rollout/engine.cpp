@@ -157,12 +157,14 @@ void RolloutEngine::refresh_weights(model::CausalLM& learner) {
 }
 
 GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
-                                         const ProgressFn& progress) {
+                                         const ProgressFn& progress, const GroupDoneFn& group_done) {
   torch::NoGradGuard no_grad;
   GenerationResult result;
   result.completions.resize(requests.size());
   requests_ = &requests;
   matchers_.clear();
+  samples_left_.clear();
+  groups_done_.clear();
   std::vector<Waiting> waiting;
   for (size_t r = 0; r < requests.size(); ++r) {
     const auto& req = requests[r];
@@ -177,6 +179,7 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
                                           std::to_string(req.max_new_tokens) + ") exceed the cache length " +
                                           std::to_string(options_.max_len));
     result.completions[r].resize(req.n);
+    samples_left_.push_back(req.n);
     matchers_.push_back(std::make_unique<StopStringMatcher>(req.stop_strings, options_.decode));
     waiting.push_back({static_cast<int64_t>(r), &req});
   }
@@ -206,6 +209,10 @@ GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& r
     if (collect) collect_oldest_step(result);
     result.stats.decode_seconds += seconds_since(t0);
     if (collect && progress) progress(result.stats.generated_tokens);
+    if (group_done) {
+      for (size_t r : groups_done_) group_done(r, result.completions[r]);
+    }
+    groups_done_.clear();
     if (!enqueued && in_flight_.empty()) {
       require(active_ == 0, "rollout engine: running sequences with no decode step to run");
       if (waiting.empty()) break;
@@ -389,6 +396,7 @@ bool RolloutEngine::append_token(Slot& slot, int64_t token, float logprob, Gener
   if (!stop && !full) return false;
   slot.completion.finish_reason = stop ? FinishReason::kStop : FinishReason::kLength;
   result.completions[slot.request][slot.sample] = std::move(slot.completion);
+  if (--samples_left_[slot.request] == 0) groups_done_.push_back(static_cast<size_t>(slot.request));
   return true;
 }
 

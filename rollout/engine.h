@@ -21,6 +21,8 @@
 //    max_prefill_tokens.
 //  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
 //    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
+//  - A caller may be told of each group as soon as its last sample finishes (GroupDoneFn), to
+//    score it while the rest decode.
 // Determinism: given the same requests, seed, device and slot count, the same completions.
 // Not here: rewards, tokenization of prompts (callers pass ids).
 #pragma once
@@ -55,6 +57,10 @@ struct EngineOptions {
 
 // Called after each decode step with the number of tokens generated so far in this call.
 using ProgressFn = std::function<void(int64_t generated_tokens)>;
+// Called once per request, on the generating thread, as soon as all n samples of request
+// `request` have finished (in order of finishing, before generate() returns), so that a caller
+// can score a group while the others still decode. It should hand the work off and return.
+using GroupDoneFn = std::function<void(size_t request, const std::vector<Completion>& completions)>;
 
 class RolloutEngine {
  public:
@@ -64,7 +70,7 @@ class RolloutEngine {
   ~RolloutEngine();
 
   GenerationResult generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
-                            const ProgressFn& progress = nullptr);
+                            const ProgressFn& progress = nullptr, const GroupDoneFn& group_done = nullptr);
 
   // Copies `learner`'s weights into the engine's model in place (no reallocation: CUDA graphs
   // stay valid); nothing to do when the engine runs the learner's own tensors. Call it after
@@ -123,6 +129,8 @@ class RolloutEngine {
   // State of the generate() call in progress.
   const std::vector<GenerationRequest>* requests_ = nullptr;
   std::vector<std::unique_ptr<StopStringMatcher>> matchers_;  // one per request
+  std::vector<int64_t> samples_left_;                         // per request: samples still running
+  std::vector<size_t> groups_done_;                           // finished since the last GroupDoneFn calls
   std::vector<Slot> slots_;
   int64_t active_ = 0;  // slots [0, active_) hold running sequences
   int64_t next_id_ = 0;  // the id of the next admitted sequence

@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/logging.h"
 #include "core/strings.h"
+#include "core/thread_pool.h"
 #include "core/torch/device.h"
+#include "distributed/process_group.h"
 #include "policy/engine_factory.h"
 #include "policy/sampling_request.h"
 #include "rewards/audit.h"
@@ -47,13 +49,19 @@ struct Collected {
 
 class GrpoRun {
  public:
-  GrpoRun(const ExperimentConfig& config, RunContext& ctx) : cfg_(config), ctx_(ctx) {}
+  // data_parallel: the ranks sharing each step (each rolls out and trains on its share of the
+  // prompts), or nullptr for one process.
+  GrpoRun(const ExperimentConfig& config, RunContext& ctx, distributed::ProcessGroup* data_parallel)
+      : cfg_(config), ctx_(ctx), data_parallel_(data_parallel) {}
   void run();
 
  private:
   void setup();
   void train_step(int64_t step);
   Collected collect(int64_t step);
+  // One finished group of record `record`, decoded and scored by every reward.
+  std::vector<Scored> score_group(int64_t record, const std::vector<int64_t>& prompt_ids,
+                                  const std::vector<rollout::Completion>& completions) const;
   LearnerBatch learner_batch(const Collected& c, torch::Tensor advantages);
   std::map<std::string, double> step_metrics(const Collected& c, const torch::Tensor& advantages);
   std::map<std::string, double> audit_step(int64_t step, const Collected& c);
@@ -62,6 +70,7 @@ class GrpoRun {
 
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
+  distributed::ProcessGroup* data_parallel_;
   std::optional<policy::PolicyBundle> policy_;
   model::CausalLM reference_{nullptr};
   CheckpointContents checkpoint_;  // holds the reference once it differs from the initial policy
@@ -72,6 +81,9 @@ class GrpoRun {
   std::optional<datasets::ShuffleSampler> sampler_;
   int64_t correct_index_ = 0;
   rewards::AuditAlarm audit_alarm_{cfg_.audit};
+  // Scores finished groups during the rollout (collect()); one thread keeps them in order of
+  // finishing, and RewardSet spreads each group's samples over its own pools.
+  ThreadPool scorer_{1};
 };
 
 void GrpoRun::setup() {
@@ -94,7 +106,7 @@ void GrpoRun::setup() {
   // The learner first: it repacks the policy's parameters into flat buffers, and the engine
   // (colocated: the same tensors, no copy) must see them where they will stay.
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
-                                           cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype);
+                                           cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype, data_parallel_);
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
   checkpoint_.policy = &*policy_;
   checkpoint_.optimizer = &learner_->optimizer();
@@ -105,50 +117,77 @@ void GrpoRun::setup() {
                           join(rewards_->names(), ", ").c_str()));
 }
 
+std::vector<Scored> GrpoRun::score_group(int64_t record, const std::vector<int64_t>& prompt_ids,
+                                         const std::vector<rollout::Completion>& completions) const {
+  const auto& rec = train_[record];
+  const std::string prompt = policy_->render_prompt(rec);
+  std::vector<Scored> group;
+  std::vector<rewards::Sample> samples;
+  for (const auto& c : completions) {
+    Scored s;
+    s.record = record;
+    s.prompt_ids = prompt_ids;
+    s.completion_ids = c.token_ids;
+    s.rollout_logprobs = c.logprobs;
+    s.truncated = c.finish_reason == rollout::FinishReason::kLength;
+    s.prompt = prompt;
+    s.completion = policy_->decode(c.token_ids, /*skip_special_tokens=*/true);
+    samples.push_back({prompt, s.completion, rec.answer, rec.extra, static_cast<long>(c.token_ids.size()), s.truncated});
+    group.push_back(std::move(s));
+  }
+  const auto scores =
+      rewards_->score(samples, [&](size_t) { return rec.source.file + ":" + std::to_string(rec.source.line); });
+  for (size_t j = 0; j < group.size(); ++j) {
+    group[j].reward_values = scores.values[j];
+    group[j].reasons = scores.reasons[j];
+    group[j].total = scores.totals[j];
+  }
+  return group;
+}
+
 Collected GrpoRun::collect(int64_t step) {
   Collected out;
-  const int64_t g = cfg_.rl.group_size, prompts = cfg_.rl.batch_size / g;
+  // Data parallel: every rank draws the step's prompts (the samplers stay in step) and keeps
+  // prompts rank, rank + W, ...: whole groups, so advantages are those of one process.
+  const int64_t ranks = data_parallel_ ? data_parallel_->size() : 1, rank = data_parallel_ ? data_parallel_->rank() : 0;
+  const int64_t g = cfg_.rl.group_size, prompts = cfg_.rl.batch_size / g / ranks;
   std::vector<Scored> dropped;
-  while (static_cast<int64_t>(out.completions.size()) < cfg_.rl.batch_size) {
+  while (static_cast<int64_t>(out.completions.size()) < cfg_.rl.batch_size / ranks) {
     const int64_t need = prompts - static_cast<int64_t>(out.completions.size()) / g;
-    const auto indices = sampler_->next_batch(need);
+    std::vector<int64_t> indices = sampler_->next_batch(need * ranks);
+    for (int64_t i = 0; i < need; ++i) indices[static_cast<size_t>(i)] = indices[static_cast<size_t>(i * ranks + rank)];
+    indices.resize(static_cast<size_t>(need));
+    const uint64_t round_seed = step_seed(cfg_.run.seed, step, out.rounds);
+    const uint64_t rollout_seed = rank == 0 ? round_seed : step_seed(round_seed, rank, 0);
     std::vector<rollout::GenerationRequest> requests;
     for (int64_t idx : indices)
       requests.push_back(policy::sampling_request(cfg_.rollout, *policy_, policy_->encode_prompt(train_[idx]), g));
+    // Each group is scored as soon as its last sample finishes, on scorer_'s thread, while the
+    // engine decodes the others: reward time hides behind the rollout's long tail, and only
+    // what is left after the last group is waited for (time/reward_s).
+    std::vector<std::future<std::vector<Scored>>> scored(indices.size());
     auto t0 = Clock::now();
-    const auto gen = engine_->generate(requests, step_seed(cfg_.run.seed, step, out.rounds));
+    try {
+      const auto gen = engine_->generate(
+          requests, rollout_seed, nullptr,
+          [&](size_t r, const std::vector<rollout::Completion>& completions) {
+            scored[r] = scorer_.submit([this, &requests, &indices, r, completions] {
+              return score_group(indices[r], requests[r].prompt_ids, completions);
+            });
+          });
+      out.generated_tokens += gen.stats.generated_tokens;
+    } catch (...) {
+      for (auto& f : scored)  // the tasks read this frame's requests: finish them first
+        if (f.valid()) f.wait();
+      throw;
+    }
     out.rollout_seconds += since(t0);
-    out.generated_tokens += gen.stats.generated_tokens;
 
     t0 = Clock::now();
     std::vector<Scored> batch;
-    std::vector<rewards::Sample> samples;
-    for (size_t r = 0; r < indices.size(); ++r) {
-      const auto& rec = train_[indices[r]];
-      const std::string prompt = policy_->render_prompt(rec);
-      for (const auto& c : gen.completions[r]) {
-        Scored s;
-        s.record = indices[r];
-        s.prompt_ids = requests[r].prompt_ids;
-        s.completion_ids = c.token_ids;
-        s.rollout_logprobs = c.logprobs;
-        s.truncated = c.finish_reason == rollout::FinishReason::kLength;
-        s.prompt = prompt;
-        s.completion = policy_->decode(c.token_ids, /*skip_special_tokens=*/true);
-        rewards::Sample rs{prompt, s.completion, rec.answer, rec.extra, static_cast<long>(c.token_ids.size()),
-                           s.truncated};
-        samples.push_back(std::move(rs));
-        batch.push_back(std::move(s));
-      }
-    }
-    const auto scores = rewards_->score(samples, [&](size_t j) {
-      const auto& rec = train_[batch[j].record];
-      return rec.source.file + ":" + std::to_string(rec.source.line);
-    });
-    for (size_t j = 0; j < batch.size(); ++j) {
-      batch[j].reward_values = scores.values[j];
-      batch[j].reasons = scores.reasons[j];
-      batch[j].total = scores.totals[j];
+    for (auto& f : scored) {
+      auto group = f.get();
+      batch.insert(batch.end(), std::make_move_iterator(group.begin()), std::make_move_iterator(group.end()));
     }
     out.reward_seconds += since(t0);
 
@@ -358,11 +397,53 @@ void GrpoRun::train_step(int64_t step) {
                           c.reward_seconds, learn_s));
 }
 
+// What data parallelism does not cover yet, refused before any work: features whose statistics
+// span the whole batch or whose sampler draws differ per rank, and resuming.
+void check_data_parallel_run(const ExperimentConfig& config, const RunRequest& request, int world_size) {
+  check_data_parallel_split(config.rl, world_size);
+  const std::string across = " is not data-parallel yet (it needs statistics or draws across ranks); run one process";
+  require(!config.rl.dynamic_sampling, "rl.dynamic_sampling: true" + across);
+  require(config.rl.reward_scaling != "batch", "rl.reward_scaling: batch" + across);
+  require(config.rl.advantage != "reinforce_plus_plus_baseline", "rl.advantage: reinforce_plus_plus_baseline" + across);
+  require(!request.resume, "--resume with " + std::to_string(world_size) +
+                               " ranks is not supported yet: resume the run with one process, or start a new one");
+}
+
+// Several ranks: each runs the whole loop on its share of every step; rank 0 writes the run
+// (store, log, checkpoints, final model), the others keep the log and metrics of their share in
+// <run>/ranks/<rank>, print warnings only, and save nothing.
+std::string run_grpo_data_parallel(const ExperimentConfig& config, const RunRequest& request,
+                                   const distributed::World& world) {
+  check_data_parallel_run(config, request, world.size);
+  distributed::RendezvousOptions options;
+  options.timeout = distributed::timeout_from_environment();
+  options.backend = distributed::backend_for(parse_device(config.run.device));
+  options.config_fingerprint = distributed::fingerprint(request.config_text);
+  auto group = distributed::rendezvous(world, options);
+  RunRequest rank_request = request;
+  rank_request.data_parallel = true;
+  if (!world.is_main()) {
+    const std::string run_dir = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
+    rank_request.run_dir = run_dir + "/ranks/" + std::to_string(world.rank);
+    group->barrier();  // rank 0 has made the run directory
+  }
+  return run_stage(config, rank_request, "grpo", [&](RunContext& ctx) {
+    if (world.is_main()) group->barrier();
+    if (!world.is_main()) logging::set_level("warn");
+    if (ctx.device.is_cuda()) ctx.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank));
+    ctx.saves_checkpoints = world.is_main();
+    GrpoRun run(config, ctx, group.get());
+    run.run();
+  });
+}
+
 }  // namespace
 
 std::string run_grpo(const ExperimentConfig& config, const RunRequest& request) {
+  const auto world = distributed::world_from_environment();
+  if (world.distributed()) return run_grpo_data_parallel(config, request, world);
   return run_stage(config, request, "grpo", [&](RunContext& ctx) {
-    GrpoRun run(config, ctx);
+    GrpoRun run(config, ctx, nullptr);
     run.run();
   });
 }

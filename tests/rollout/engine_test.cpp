@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/torch/device.h"
 #include "model/io/model_io.h"
@@ -100,6 +101,37 @@ TEST(RolloutEngine, ContinuousBatchingEqualsGeneratingAlone) {
         EXPECT_EQ(together.completions[r][s].token_ids, single.completions[0][0].token_ids)
             << dir.filename() << " request " << r << " sample " << s;
     }
+  }
+}
+
+// Each group is reported once, as soon as its last sample finishes and while longer groups still
+// decode, with the completions generate() then returns.
+TEST(RolloutEngine, GroupDoneReportsEachGroupWhenItsLastSampleFinishes) {
+  GRPO_REQUIRE_FIXTURES("models");
+  auto model = grpo::model::load_model(grpo::testing::fixture_dirs("models").front());
+  std::vector<GenerationRequest> requests;
+  for (int i = 0; i < 4; ++i) {
+    auto q = greedy_request({3, 5 + i, 7}, i == 0 ? 12 : 2 + i);  // request 0 runs longest
+    q.n = 2;
+    requests.push_back(q);
+  }
+  RolloutEngine engine(model, engine_options(8, 32));
+  std::vector<size_t> order;
+  std::vector<int64_t> tokens_when_done;
+  std::map<size_t, std::vector<std::vector<int64_t>>> reported;
+  int64_t generated = 0;
+  const auto result = engine.generate(
+      requests, 0, [&](int64_t tokens) { generated = tokens; },
+      [&](size_t r, const std::vector<grpo::rollout::Completion>& completions) {
+        order.push_back(r);
+        tokens_when_done.push_back(generated);
+        for (const auto& c : completions) reported[r].push_back(c.token_ids);
+      });
+  EXPECT_EQ(order, (std::vector<size_t>{1, 2, 3, 0}));  // shortest first, the long one last
+  EXPECT_LT(tokens_when_done[0], result.stats.generated_tokens);  // before the rollout ended
+  for (size_t r = 0; r < requests.size(); ++r) {
+    ASSERT_EQ(reported[r].size(), 2u) << r;
+    for (size_t s = 0; s < 2; ++s) EXPECT_EQ(reported[r][s], result.completions[r][s].token_ids) << r << " " << s;
   }
 }
 
