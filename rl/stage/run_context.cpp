@@ -29,6 +29,7 @@ void RunContext::log(int64_t step, const std::map<std::string, double>& metrics)
 
 std::filesystem::path RunContext::save_checkpoint(const TrainerState& state, const CheckpointContents& contents,
                                                   int64_t keep_last) {
+  if (!saves_checkpoints) return {};
   store->flush();
   auto path = rl::save_checkpoint(dir.checkpoints_dir(), state, contents, keep_last);
   store->log_event("info", "checkpoint", path.string(), state.step);
@@ -39,10 +40,9 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRe
                                      const std::string& stage) {
   // Several processes would share one run directory; refused before it is touched.
   const auto world = distributed::world_from_environment();
-  require(!world.distributed(),
-          "this process is " + distributed::describe(world) + ", but `grpo " + (stage == "grpo" ? "rl" : stage) +
-              "` does not run data-parallel yet: the data-parallel learner and the rendezvous exist, the trainer "
-              "loop joins them in the next increment (docs/distributed.md); launch one process");
+  require(!world.distributed() || request.data_parallel,
+          "this process is " + distributed::describe(world) + ", but `grpo " + stage +
+              "` does not run data-parallel yet (only `grpo rl` does, docs/distributed.md); launch one process");
   const std::string path = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
   auto ctx = std::make_unique<RunContext>(RunDirectory::open(path, request.resume));
   logging::set_level(config.run.log_level);

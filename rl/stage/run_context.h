@@ -25,6 +25,8 @@ struct RunContext {
   torch::Dtype dtype = torch::kFloat32;
   std::optional<std::filesystem::path> checkpoint;  // set on resume
   TrainerState state;                               // step 0 for a new run
+  // False on data-parallel ranks other than 0: rank 0 alone writes checkpoints and the final model.
+  bool saves_checkpoints = true;
 
   RunContext(RunDirectory d) : dir(std::move(d)) {}
   ~RunContext();
@@ -34,7 +36,7 @@ struct RunContext {
   void log(int64_t step, const std::map<std::string, double>& metrics);
   // Checkpoints the stage at state.step (checkpoints.h), after flushing the store: a resume
   // never replays that step, so everything logged up to it must be durable first. Records a
-  // "checkpoint" event and returns the checkpoint directory.
+  // "checkpoint" event and returns the checkpoint directory ("" where !saves_checkpoints).
   std::filesystem::path save_checkpoint(const TrainerState& state, const CheckpointContents& contents,
                                         int64_t keep_last);
 };
@@ -44,11 +46,13 @@ struct RunRequest {
   std::string run_dir;  // "" = config.run.output_dir
   bool resume = false;
   std::string config_text;  // resolved config YAML, saved into the run
+  bool data_parallel = false;  // the stage runs this rank's share of a multi-rank job
 };
 
 // stage: "grpo", "sft" or "distill" (recorded, and checked on resume so one stage cannot resume
 // another).
-// A launcher's environment for several ranks (distributed/world.h) is refused naming the rank.
+// A launcher's environment for several ranks (distributed/world.h) is refused naming the rank,
+// unless the stage runs data-parallel (request.data_parallel).
 std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRequest& request,
                                      const std::string& stage);
 

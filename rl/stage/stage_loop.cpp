@@ -55,6 +55,7 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& cfg
 }
 
 std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role) {
+  if (!run.saves_checkpoints) return {};
   const auto dir = std::filesystem::path(run.dir.path()) / "final";
   model::SaveOptions so;
   so.source_dir = policy.source_dir;

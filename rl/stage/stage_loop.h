@@ -59,7 +59,7 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& con
                                     const rewards::RewardSet& reward_set, int64_t step);
 
 // The stage's result: RUN_DIR/final, a Hugging Face directory of `policy` with its tokenizer
-// files, logged as "final <role>: <dir>". Returns the directory.
+// files, logged as "final <role>: <dir>". Returns the directory ("" where !run.saves_checkpoints).
 std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role);
 
 }  // namespace grpo::rl

@@ -2,8 +2,8 @@
 // update equals the one-process update of the same batch (losses, gradient norm, weights within
 // 1e-6) for every loss aggregation, run through `grpo launch`; a killed rank makes the other exit
 // non-zero within the collective timeout; ranks with different configs all fail naming the rank
-// that differs; an unreachable master fails with a timeout naming it; the training stages refuse
-// a launcher's multi-rank environment until the trainer joins the learner. Each case runs in seconds.
+// that differs; an unreachable master fails with a timeout naming it; `grpo rl` on 2 ranks through `grpo launch` trains with rank 0 alone writing the run, while the
+// other stages refuse a multi-rank environment. Each case runs in seconds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,6 +15,8 @@
 #include "rl/algorithms/aggregation.h"
 #include "rl/trainer/grpo_learner.h"
 #include "tests/common/error_of.h"
+#include "core/run_store.h"
+#include "tests/cli/tiny_policy.h"
 #include "tests/common/run_command.h"
 #include "tests/distributed/learner_case.h"
 
@@ -161,14 +163,42 @@ TEST(DataParallel, AnUnreachableMasterTimesOutNamingIt) {
   EXPECT_LT(seconds, 15.0);
 }
 
-TEST(DataParallel, TrainingStagesUnderSeveralRanksAreRefusedBeforeTheRunDirectoryIsMade) {
+TEST(DataParallel, GrpoRlOnTwoRanksTrainsWithRankZeroAloneWritingTheRun) {
+  const auto dir = fresh_dir("rl");
+  const auto gen = run_command(std::string(GRPO_BIN) + " data generate --task arithmetic --n 32 --seed 1 --output " +
+                               (dir / "train.jsonl").string() + " --difficulty easy");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  make_tiny_policy(dir / "policy", {"What is 3 + 4? Give the exact integer result.", "<answer>7</answer>"});
+  std::ofstream(dir / "rl.yaml") << "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
+                                    "policy:\n  path: " << (dir / "policy").string() << "\n  template: raw\n"
+                                    "data:\n  train:\n    path: " << (dir / "train.jsonl").string() << "\n"
+                                    "rollout:\n  max_new_tokens: 6\n"
+                                    "rewards:\n  - name: math_accuracy\n"
+                                    "rl:\n  group_size: 4\n  batch_size: 8\n  micro_batch_size: 2\n"
+                                    "optim:\n  lr: 0.001\n"
+                                    "train:\n  steps: 2\n  save_every: 1\n  log_samples: 1\n";
+  const auto run_dir = dir / "run";
+  const auto r = run_command("env GRPO_DISTRIBUTED_TIMEOUT_S=60 " + std::string(GRPO_BIN) + " launch --nproc 2 -- rl " +
+                             (dir / "rl.yaml").string() + " --run-dir " + run_dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(run_dir / "final" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-2"));
+  EXPECT_TRUE(fs::exists(run_dir / "ranks" / "1" / "run.log"));
+  EXPECT_FALSE(fs::exists(run_dir / "ranks" / "1" / "final"));
+  EXPECT_FALSE(fs::exists(run_dir / "ranks" / "1" / "checkpoints" / "step-1"));
+  RunStoreReader store((run_dir / "run.db").string());
+  EXPECT_EQ(store.metric_series("reward/total_mean").size(), 2u);
+  fs::remove_all(dir);
+}
+
+TEST(DataParallel, StagesOtherThanGrpoRefuseSeveralRanksBeforeTheRunDirectoryIsMade) {
   const auto dir = fresh_dir("stage");
   const auto run_dir = dir / "run";
-  const auto r = run_command("env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 " + std::string(GRPO_BIN) + " rl " +
-                             GRPO_SOURCE_DIR + "/configs/quickstart.yaml --run-dir " + run_dir.string());
+  const auto r = run_command("env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 " + std::string(GRPO_BIN) + " sft " +
+                             GRPO_SOURCE_DIR + "/configs/quickstart-sft.yaml --run-dir " + run_dir.string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("this process is rank 1 of 2 (local 1), master 127.0.0.1:29500 (torchrun), but `grpo rl` "
-                          "does not run data-parallel yet"),
+  EXPECT_NE(r.output.find("this process is rank 1 of 2 (local 1), master 127.0.0.1:29500 (torchrun), but `grpo sft` "
+                          "does not run data-parallel yet (only `grpo rl` does"),
             std::string::npos)
       << r.output;
   EXPECT_FALSE(fs::exists(run_dir));
