@@ -33,7 +33,8 @@ unsigned first_uid_of_new_sandbox(size_t uids) {
 
 std::string new_warm_tag() {
   static std::atomic<unsigned> next{0};
-  return "grpo-warm-" + std::to_string(getpid()) + "-" + std::to_string(next.fetch_add(1));
+  // "-of-" ends the number, so no tag is a prefix of another (…-1-of-… is not in …-10-of-…).
+  return "grpo-warm-" + std::to_string(next.fetch_add(1)) + "-of-" + std::to_string(getpid());
 }
 
 }  // namespace
@@ -130,8 +131,8 @@ void Sandbox::keep_warm() {
     try {
       child = std::make_unique<detail::SandboxedChild>(argv, std::map<std::string, std::string>{},
                                                        std::map<std::string, std::string>{}, limits_, uid);
-    } catch (const Error& e) {
-      error = e.message();
+    } catch (const std::exception& e) {  // this thread must not die: a run() would wait forever
+      error = e.what();
     }
     lock.lock();
     if (child) {

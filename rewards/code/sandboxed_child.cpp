@@ -133,6 +133,15 @@ struct rlimit limit_of(unsigned long long value) { return {static_cast<rlim_t>(v
 SandboxedChild::SandboxedChild(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                                const std::map<std::string, std::string>& files, const SandboxLimits& limits, unsigned uid)
     : limits_(limits), uid_(uid), workdir_(make_workdir(files, uid)) {
+  try {
+    start(argv, env);
+  } catch (...) {
+    remove_workdir(workdir_);
+    throw;
+  }
+}
+
+void SandboxedChild::start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
   std::vector<std::string> environment = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
                                           "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", "PYTHONIOENCODING=utf-8"};
   for (const auto& [k, v] : env) environment.push_back(k + "=" + v);
@@ -152,22 +161,19 @@ SandboxedChild::SandboxedChild(const std::vector<std::string>& argv, const std::
   plan.error_fd = setup.write;
   plan.use_namespaces = Sandbox::namespaces_available();
   plan.as_root = geteuid() == 0;
-  plan.uid = uid;
+  plan.uid = uid_;
   plan.uid_map = uid_map.c_str();
   plan.gid_map = gid_map.c_str();
-  plan.cpu = limit_of(static_cast<unsigned long long>(std::max(1, limits.cpu_seconds)));
-  plan.memory = limit_of(limits.memory_bytes);
-  plan.processes = limit_of(static_cast<unsigned long long>(std::max(1, limits.processes)));
-  plan.file_size = limit_of(limits.file_bytes);
-  plan.open_files = limit_of(static_cast<unsigned long long>(std::max(8, limits.open_files)));
+  plan.cpu = limit_of(static_cast<unsigned long long>(std::max(1, limits_.cpu_seconds)));
+  plan.memory = limit_of(limits_.memory_bytes);
+  plan.processes = limit_of(static_cast<unsigned long long>(std::max(1, limits_.processes)));
+  plan.file_size = limit_of(limits_.file_bytes);
+  plan.open_files = limit_of(static_cast<unsigned long long>(std::max(8, limits_.open_files)));
   plan.seccomp_filter = filter.empty() ? nullptr : filter.data();
   plan.seccomp_length = static_cast<unsigned short>(filter.size());
 
   pid_ = fork();
-  if (pid_ < 0) {
-    remove_workdir(workdir_);
-    throw Error(std::string("sandbox: fork failed: ") + strerror(errno));
-  }
+  if (pid_ < 0) throw Error(std::string("sandbox: fork failed: ") + strerror(errno));
   if (pid_ == 0) run_child(plan);
   setpgid(pid_, pid_);  // also done by the child; whichever runs first wins the race harmlessly
   stdin_fd_ = in.release_write();

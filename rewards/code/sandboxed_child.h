@@ -35,6 +35,7 @@ class SandboxedChild {
   unsigned uid() const { return uid_; }
 
  private:
+  void start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
   void kill_and_reap(int* status);
 
   SandboxLimits limits_;
