@@ -1,6 +1,7 @@
 // Data parallelism across real processes on CPU (Gloo, 2 ranks on 127.0.0.1): a 2-rank learner
 // update equals the one-process update of the same batch (losses, gradient norm, weights within
-// 1e-6) for every loss aggregation, run through `grpo launch`; a killed rank makes the other exit
+// 1e-6) for every loss aggregation, run through `grpo launch`; `grpo launch` forwards SIGTERM to
+// its ranks; a killed rank makes the other exit
 // non-zero within the collective timeout; ranks with different configs all fail naming the rank
 // that differs; an unreachable master fails with a timeout naming it; `grpo rl` on 2 ranks through `grpo launch` trains with rank 0 alone writing the run, while the
 // other stages refuse a multi-rank environment. Each case runs in seconds.
@@ -10,6 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "distributed/local_launch.h"
 #include "rl/algorithms/aggregation.h"
@@ -130,6 +136,34 @@ TEST(DataParallel, LaunchNamesTheFirstRankThatFailedAndStopsTheOthers) {
   EXPECT_NE(launched.output.find("grpo launch: rank 1 was killed by signal Killed"), std::string::npos)
       << launched.output;
   EXPECT_LT(seconds, 30.0) << "rank 0 must not wait for its 60 s timeout";
+}
+
+TEST(DataParallel, LaunchForwardsSigtermToEveryRankAndExitsNonZeroSayingSo) {
+  const auto dir = fresh_dir("sigterm");
+  const auto log = dir / "launch.log";
+  const pid_t launcher = fork();
+  ASSERT_GE(launcher, 0);
+  if (launcher == 0) {
+    const std::string command = std::string("exec ") + GRPO_BIN + " launch --nproc 2 --program " + DISTRIBUTED_RANK_BIN +
+                                " -- hold >" + log.string() + " 2>&1";
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (read_file(log).find("held\nheld") == std::string::npos && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_NE(read_file(log).find("held\nheld"), std::string::npos) << read_file(log);
+  const auto start = Clock::now();
+  kill(launcher, SIGTERM);
+  int status = 0;
+  waitpid(launcher, &status, 0);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10.0) << "the ranks sleep for a minute";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << read_file(log);
+  const auto message = read_file(log);  // either rank may be reaped first
+  EXPECT_NE(message.find("grpo launch: received Terminated, forwarded to the 2 ranks; rank "), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(" was killed by signal Terminated"), std::string::npos) << message;
+  fs::remove_all(dir);
 }
 
 TEST(DataParallel, MismatchedConfigsFailOnEveryRankNamingTheRankThatDiffers) {

@@ -3,10 +3,13 @@
 //   learner DIR        the data-parallel learner case for every aggregation, results in DIR
 //   rendezvous A B     joins with config fingerprint A on rank 0 and B on the others
 //   die                joins; the last rank SIGKILLs itself, the others keep all-reducing
+//   hold               joins, prints "held", then sleeps for a minute (a rank to be signalled)
 // A grpo::Error is printed as "error: ..." with exit status 1.
 #include <signal.h>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "core/error.h"
 #include "distributed/process_group.h"
@@ -51,8 +54,12 @@ int main(int argc, char** argv) {
       std::cout << "rank " << world.rank << " joined\n";
     } else if (args.size() == 1 && args[0] == "die") {
       die();
+    } else if (args.size() == 1 && args[0] == "hold") {
+      auto group = join("hold");
+      std::cout << "held" << std::endl;
+      std::this_thread::sleep_for(std::chrono::minutes(1));
     } else {
-      std::cerr << "usage: distributed_rank learner DIR | rendezvous A B | die\n";
+      std::cerr << "usage: distributed_rank learner DIR | rendezvous A B | die | hold\n";
       return 2;
     }
   } catch (const Error& e) {
