@@ -4,7 +4,9 @@
 // metrics and sample completions in the run store. Checkpoints every train.save_every steps;
 // --resume continues from the newest checkpoint and replays nothing twice: the run store is
 // truncated to the checkpoint's step, and every random draw comes from (run.seed, step), so a
-// resumed CPU run reproduces an uninterrupted one exactly.
+// resumed CPU run reproduces an uninterrupted one exactly. Under a launcher's environment for
+// several ranks (distributed/world.h) the ranks rendezvous, each rolls out and trains on its
+// share of every step's prompts, and rank 0 alone writes the run (docs/distributed.md).
 #pragma once
 
 #include <string>
