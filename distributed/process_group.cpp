@@ -1,6 +1,7 @@
 // Rendezvous and collectives over c10d; see process_group.h. The backends compiled in depend on
 // the LibTorch build: Gloo where it defines USE_C10D_GLOO and ships the gloo headers (Debian's
-// libtorch-dev with libgloo-dev; pip wheels), NCCL where it defines USE_C10D_NCCL (CUDA builds).
+// libtorch-dev with libgloo-dev; pip wheels), NCCL where it defines USE_C10D_NCCL (CUDA builds)
+// and nccl.h is on the include path (pip: the nvidia-nccl package's include/ folder).
 #include "distributed/process_group.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -15,7 +16,8 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #define GRPO_HAVE_GLOO 1
 #endif
-#if defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
+#if defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>) && \
+    __has_include(<nccl.h>)
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #define GRPO_HAVE_NCCL 1
 #endif
@@ -113,7 +115,8 @@ std::unique_ptr<ProcessGroup::Backend> make_backend(const c10::intrusive_ptr<c10
   }
   throw Error("distributed backend '" + options.backend + "' is not compiled into this LibTorch " +
               std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
-              " (gloo needs USE_C10D_GLOO and the gloo headers, e.g. Debian's libgloo-dev; nccl a CUDA LibTorch)");
+              " (gloo needs USE_C10D_GLOO and the gloo headers, e.g. Debian's libgloo-dev; nccl a CUDA LibTorch "
+              "with USE_C10D_NCCL and nccl.h on the include path)");
 }
 
 // Polls the counter `key` until it reaches `target`; false when `timeout` passes first.
