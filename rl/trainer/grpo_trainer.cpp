@@ -162,20 +162,25 @@ Collected GrpoRun::collect(int64_t step) {
     std::vector<rollout::GenerationRequest> requests;
     for (int64_t idx : indices)
       requests.push_back(policy::sampling_request(cfg_.rollout, *policy_, policy_->encode_prompt(train_[idx]), g));
-    // Each group is scored as soon as its last sample finishes, on scorer_'s thread, while the
-    // engine decodes the others: reward time hides behind the rollout's long tail, and only
-    // what is left after the last group is waited for (time/reward_s).
+    // On a GPU each group is scored as soon as its last sample finishes, on scorer_'s thread,
+    // while the engine decodes the others: reward time hides behind the rollout's long tail, and
+    // only what is left after the last group is waited for (time/reward_s). On the CPU the
+    // groups are scored after the rollout: there the engine runs OpenBLAS, whose fork handler
+    // deadlocks a reward process (code, external) forked while a BLAS call is running.
     std::vector<std::future<std::vector<Scored>>> scored(indices.size());
+    auto score_later = [&](size_t r, const std::vector<rollout::Completion>& completions) {
+      scored[r] = scorer_.submit([this, &requests, &indices, r, completions] {
+        return score_group(indices[r], requests[r].prompt_ids, completions);
+      });
+    };
+    const bool overlap = ctx_.device.is_cuda();
     auto t0 = Clock::now();
     try {
-      const auto gen = engine_->generate(
-          requests, rollout_seed, nullptr,
-          [&](size_t r, const std::vector<rollout::Completion>& completions) {
-            scored[r] = scorer_.submit([this, &requests, &indices, r, completions] {
-              return score_group(indices[r], requests[r].prompt_ids, completions);
-            });
-          });
+      const auto gen = engine_->generate(requests, rollout_seed, nullptr,
+                                         overlap ? rollout::GroupDoneFn(score_later) : rollout::GroupDoneFn());
       out.generated_tokens += gen.stats.generated_tokens;
+      if (!overlap)
+        for (size_t r = 0; r < gen.completions.size(); ++r) score_later(r, gen.completions[r]);
     } catch (...) {
       for (auto& f : scored)  // the tasks read this frame's requests: finish them first
         if (f.valid()) f.wait();
