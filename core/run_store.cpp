@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <deque>
+#include <limits>
 
 #include "core/error.h"
 #include "core/sqlite.h"
@@ -27,6 +28,9 @@ CREATE TABLE IF NOT EXISTS samples (
   prompt TEXT NOT NULL, completion TEXT NOT NULL, rewards TEXT NOT NULL,
   reward REAL, advantage REAL, extra TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS samples_by_step ON samples (step);
+CREATE TABLE IF NOT EXISTS histograms (step INTEGER NOT NULL, name TEXT NOT NULL, vals TEXT NOT NULL,
+  wall_time REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS histograms_by_name ON histograms (name, step);
 CREATE TABLE IF NOT EXISTS events (wall_time REAL NOT NULL, step INTEGER NOT NULL, level TEXT NOT NULL,
   kind TEXT NOT NULL, message TEXT NOT NULL);
 )sql";
@@ -43,17 +47,43 @@ nlohmann::json json_column(const sqlite::Statement& st, int column, const char* 
   }
 }
 
+// A histograms.vals cell: a JSON array of numbers (null for a value that was not finite).
+// Anything else means a damaged file; the error names it, the histogram and the step.
+std::vector<double> histogram_values(const std::string& text, const std::string& path, const std::string& name,
+                                     int64_t step) {
+  const auto fail = [&](const std::string& what) {
+    return Error(SourceLocation{path, 0, 0}, "histogram '" + to_valid_utf8(name) + "' of step " +
+                                                 std::to_string(step) + ": " + what);
+  };
+  nlohmann::json parsed;
+  try {
+    parsed = parse_untrusted_json(to_valid_utf8(text), path);
+  } catch (const Error& e) {
+    throw fail(e.message());
+  }
+  if (!parsed.is_array()) throw fail("expected a JSON array of numbers");
+  std::vector<double> values;
+  values.reserve(parsed.size());
+  for (const auto& v : parsed) {
+    if (v.is_number()) values.push_back(v.get<double>());
+    else if (v.is_null()) values.push_back(std::numeric_limits<double>::quiet_NaN());
+    else throw fail("expected a JSON array of numbers, found " + std::string(v.type_name()));
+  }
+  return values;
+}
+
 }  // namespace
 
 struct RunStoreWriter::Context {
   sqlite::Connection conn;
   bool schema_ready;
-  sqlite::Statement put_meta, put_metric, put_sample, put_event;
+  sqlite::Statement put_meta, put_metric, put_histogram, put_sample, put_event;
   explicit Context(const std::string& path)
       : conn(path, /*read_only=*/false),
         schema_ready(init(conn)),
         put_meta(conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")),
         put_metric(conn.prepare("INSERT INTO metrics (step, name, value, wall_time) VALUES (?, ?, ?, ?)")),
+        put_histogram(conn.prepare("INSERT INTO histograms (step, name, vals, wall_time) VALUES (?, ?, ?, ?)")),
         put_sample(conn.prepare(
             "INSERT INTO samples (step, prompt_index, sample_index, prompt, completion, rewards, reward, advantage, "
             "extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")),
@@ -171,6 +201,14 @@ void RunStoreWriter::log_metrics(int64_t step, const std::map<std::string, doubl
   });
 }
 
+void RunStoreWriter::log_histogram(int64_t step, const std::string& name, const std::vector<double>& values) {
+  const double t = now_seconds();
+  // nlohmann writes a non-finite double as null, which the reader turns back into NaN.
+  enqueue([=, text = nlohmann::json(values).dump()](Context& c) {
+    c.put_histogram.bind(1, step).bind(2, name).bind(3, text).bind(4, t).run();
+  });
+}
+
 // Model text may be any bytes (a character cut in half by the sampler or by a reward's
 // reason): it is stored with U+FFFD replacement here, in the caller's thread, so that nothing
 // about one sample can fail the writer thread's batch. Exact tokens go in `extra` as ids.
@@ -211,7 +249,7 @@ void RunStoreWriter::log_event(const std::string& level, const std::string& kind
 
 void RunStoreWriter::truncate_after(int64_t step) {
   enqueue([step](Context& c) {
-    for (const char* table : {"metrics", "samples"}) {
+    for (const char* table : {"metrics", "histograms", "samples"}) {
       auto st = c.conn.prepare(std::string("DELETE FROM ") + table + " WHERE step > ?");
       st.bind(1, step).run();
     }
@@ -277,6 +315,33 @@ std::vector<MetricPoint> RunStoreReader::metric_series(const std::string& name) 
   auto st = impl_->conn.prepare("SELECT step, value, wall_time FROM metrics WHERE name = ? ORDER BY step");
   st.bind(1, name);
   while (st.step()) out.push_back({st.column_int(0), st.column_double(1), st.column_double(2)});
+  return out;
+}
+
+// Databases written before histograms existed have no table (the reader opens read-only, so
+// the writer's CREATE IF NOT EXISTS has not run on them).
+bool RunStoreReader::has_histograms() {
+  auto st = impl_->conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'histograms'");
+  return st.step();
+}
+
+std::vector<std::string> RunStoreReader::histogram_names() {
+  std::vector<std::string> names;
+  if (!has_histograms()) return names;
+  auto st = impl_->conn.prepare("SELECT DISTINCT name FROM histograms ORDER BY name");
+  while (st.step()) names.push_back(to_valid_utf8(st.column_text(0)));
+  return names;
+}
+
+std::vector<std::pair<int64_t, std::vector<double>>> RunStoreReader::histogram_series(const std::string& name) {
+  std::vector<std::pair<int64_t, std::vector<double>>> out;
+  if (!has_histograms()) return out;
+  auto st = impl_->conn.prepare("SELECT step, vals FROM histograms WHERE name = ? ORDER BY step, rowid");
+  st.bind(1, name);
+  while (st.step()) {
+    const int64_t step = st.column_int(0);
+    out.emplace_back(step, histogram_values(st.column_text(1), impl_->conn.path(), name, step));
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The run store: one SQLite file (WAL) per run holding the resolved config, scalar metrics
-// per step, sample completions with their rewards, evaluation results and an event log.
+// per step, histograms (a vector per step and name: one MoE layer's expert loads), sample
+// completions with their rewards, evaluation results and an event log.
 // RunStoreWriter queues records and commits them from a background thread in batched
 // transactions, so a training step never waits on disk; flush() waits until everything
 // queued so far is committed. A SIGKILL loses at most what was not yet committed, and the
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace grpo {
@@ -60,6 +62,8 @@ class RunStoreWriter {
   void set_meta(const std::string& key, const std::string& value);
   void log_metric(int64_t step, const std::string& name, double value);
   void log_metrics(int64_t step, const std::map<std::string, double>& metrics);
+  // One vector per (step, name), stored as JSON array text; a NaN or infinity reads back as NaN.
+  void log_histogram(int64_t step, const std::string& name, const std::vector<double>& values);
   void log_samples(const std::vector<SampleRecord>& samples);
   void log_event(const std::string& level, const std::string& kind, const std::string& message, int64_t step = -1);
   // Drops every record with step > `step` (used on resume, so a replayed step is not doubled).
@@ -90,10 +94,15 @@ class RunStoreReader {
   // The most recent value of every metric.
   std::map<std::string, MetricPoint> latest_metrics();
   std::vector<MetricPoint> metric_series(const std::string& name);
+  // Histogram names, sorted; empty for databases written before histograms existed.
+  std::vector<std::string> histogram_names();
+  // Every logged vector of one histogram, ordered by step.
+  std::vector<std::pair<int64_t, std::vector<double>>> histogram_series(const std::string& name);
   std::vector<SampleRecord> samples(int64_t step_from, int64_t step_to, int64_t limit);
   std::vector<EventRecord> events(int64_t limit);
 
  private:
+  bool has_histograms();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,6 +1,6 @@
 // libFuzzer target for reading a corrupted run database (core/run_store.h, core/report.h): the
 // input is written to a file, opened with RunStoreReader and read through everything it offers
-// (meta keys, steps, metric names, latest values, every series, samples, events) and rendered
+// (meta keys, steps, metric names, latest values, every series, histograms, samples, events) and rendered
 // as the HTML report, which reads it all again. SQLite itself is trusted; the code under test is
 // ours, which must take any column type, NULL or garbage text SQLite hands back. Properties: a
 // rejection is a grpo::Error naming the database file (anything else escaping is a finding);
@@ -53,6 +53,9 @@ void read_everything(const std::string& path) {
   const auto names = reader.metric_names();
   reader.latest_metrics();
   for (size_t i = 0; i < std::min<size_t>(names.size(), 16); ++i) reader.metric_series(names[i]);
+  const auto histograms = reader.histogram_names();
+  for (const auto& name : histograms) check(grpo::is_valid_utf8(name), "a histogram name is valid UTF-8");
+  for (size_t i = 0; i < std::min<size_t>(histograms.size(), 16); ++i) reader.histogram_series(histograms[i]);
   for (const auto& s : reader.samples(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 64)) {
     check(grpo::is_valid_utf8(s.prompt) && grpo::is_valid_utf8(s.completion), "sample text is valid UTF-8");
   }

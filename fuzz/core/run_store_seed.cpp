@@ -1,5 +1,5 @@
 // Writes a seed of run_store_fuzz: a real run database made by RunStoreWriter (config, meta,
-// metrics over a few steps, samples with rewards and extra fields, events, a resume
+// metrics and histograms over a few steps, samples with rewards and extra fields, events, a resume
 // truncation), checkpointed into one file so that it opens without its WAL. Built beside the
 // fuzz targets; the committed seed came from
 //   build-fuzz/fuzz/core/run_store_seed fuzz/corpus/run_store_fuzz/seed-run.db
@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       writer.set_meta("status", "running");
       for (int64_t step = 1; step <= 4; ++step) {
         writer.log_metrics(step, {{"reward/mean", 0.25 * step}, {"actor/loss", 1.0 / step}, {"audit/empty", 0.0}});
+        writer.log_histogram(step, "router/learner/layer0/expert_load", {0.5, 0.25 / step, 0.25 - 0.25 / step, 0.25});
         grpo::SampleRecord s;
         s.step = step;
         s.prompt_index = step % 2;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -84,6 +85,74 @@ TEST(RunStore, TruncateAfterDropsLaterStepsForResume) {
   const auto s = r.metric_series("x");
   ASSERT_EQ(s.size(), 4u);
   EXPECT_DOUBLE_EQ(s.back().value, 40);
+}
+
+TEST(RunStore, HistogramsReadBackByStepAndTruncateWithResume) {
+  const std::string db = temp_dir("histograms") + "/run.db";
+  {
+    grpo::RunStoreWriter w(db);
+    w.log_histogram(2, "router/learner/layer1/expert_load", {0.5, 0.25, 0.25, 0.0});
+    w.log_histogram(1, "router/learner/layer1/expert_load", {0.1, 0.2, 0.3, 0.4});
+    w.log_histogram(1, "router/learner/layer0/expert_load", {1.0 / 3.0, std::nan(""), 2.0 / 3.0});
+    w.log_histogram(3, "router/learner/layer1/expert_load", {1.0});
+    w.truncate_after(2);
+    w.flush();
+  }
+  grpo::RunStoreReader r(db);
+  EXPECT_EQ(r.histogram_names(),
+            (std::vector<std::string>{"router/learner/layer0/expert_load", "router/learner/layer1/expert_load"}));
+  const auto layer1 = r.histogram_series("router/learner/layer1/expert_load");
+  ASSERT_EQ(layer1.size(), 2u);  // step 3 was truncated; steps come back in order
+  EXPECT_EQ(layer1[0].first, 1);
+  EXPECT_EQ(layer1[0].second, (std::vector<double>{0.1, 0.2, 0.3, 0.4}));
+  EXPECT_EQ(layer1[1].first, 2);
+  EXPECT_EQ(layer1[1].second, (std::vector<double>{0.5, 0.25, 0.25, 0.0}));
+  const auto layer0 = r.histogram_series("router/learner/layer0/expert_load");
+  ASSERT_EQ(layer0.size(), 1u);
+  ASSERT_EQ(layer0[0].second.size(), 3u);
+  EXPECT_EQ(layer0[0].second[0], 1.0 / 3.0);  // exact: JSON keeps a double's shortest round trip
+  EXPECT_TRUE(std::isnan(layer0[0].second[1]));
+  EXPECT_TRUE(r.histogram_series("absent").empty());
+}
+
+// A database from before histograms existed has no table: it reads as having none.
+TEST(RunStore, DatabaseWithoutHistogramTableReadsAsEmpty) {
+  const std::string db = temp_dir("old_schema") + "/run.db";
+  {
+    grpo::RunStoreWriter w(db);
+    w.log_metric(1, "x", 1.0);
+    w.flush();
+  }
+  {
+    grpo::sqlite::Connection conn(db, /*read_only=*/false);
+    conn.exec("DROP TABLE histograms");
+  }
+  grpo::RunStoreReader r(db);
+  EXPECT_TRUE(r.histogram_names().empty());
+  EXPECT_TRUE(r.histogram_series("router/layer0/expert_load").empty());
+  EXPECT_EQ(r.metric_series("x").size(), 1u);
+}
+
+TEST(RunStore, DamagedHistogramFailsNamingTheFileHistogramAndStep) {
+  const std::string db = temp_dir("damaged_histogram") + "/run.db";
+  {
+    grpo::RunStoreWriter w(db);
+    w.log_histogram(4, "h", {1.0, 2.0});
+    w.flush();
+  }
+  grpo::RunStoreReader r(db);
+  for (const char* bad : {"'[1, '", "'{\"a\": 1}'", "'[1, \"two\"]'"}) {
+    {
+      grpo::sqlite::Connection conn(db, /*read_only=*/false);
+      conn.exec(std::string("UPDATE histograms SET vals = ") + bad);
+    }
+    try {
+      r.histogram_series("h");
+      FAIL() << "a damaged histogram was read: " << bad;
+    } catch (const grpo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(db + ": histogram 'h' of step 4: "), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(RunStore, NotARunDatabaseIsRefused) {
