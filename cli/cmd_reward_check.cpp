@@ -11,12 +11,11 @@
 // subcommand of `reward`; main() sets commands up sorted by name, so `reward` exists when this runs.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 
 #include "cli/command.h"
+#include "cli/completion_file.h"
 #include "cli/reward_cases.h"
 #include "core/error.h"
-#include "datasets/json_text.h"
 #include "rewards/audit.h"
 #include "rewards/completion_records.h"
 #include "rewards/reward_set.h"
@@ -33,41 +32,16 @@ struct CheckOptions {
   size_t examples = 3;  // flagged records per metric
 };
 
-struct Records {
-  std::vector<grpo::rewards::Sample> samples;
-  std::vector<int> lines;
-};
-
-Records read_records(const CheckOptions& o) {
-  std::ifstream in(o.input);
-  if (!in) throw Error(SourceLocation{o.input, 0, 0}, "cannot open the input file");
-  Records out;
-  std::string text;
-  for (int line = 1; std::getline(in, text); ++line) {
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    out.samples.push_back(grpo::rewards::sample_from_record(grpo::datasets::parse_json_line(text, o.input, line),
-                                                            o.fields, SourceLocation{o.input, line, 0}));
-    out.lines.push_back(line);
-  }
-  if (out.samples.empty()) throw Error(SourceLocation{o.input, 0, 0}, "no records to audit");
-  return out;
-}
-
-std::string shorten(const std::string& text) {
-  constexpr size_t kMax = 100;
-  std::string flat;
-  for (char c : text) flat += c == '\n' ? ' ' : c;
-  return flat.size() > kMax ? flat.substr(0, kMax) + "..." : flat;
-}
-
 void run_check(const CheckOptions& o) {
   const grpo::ExperimentConfig config = grpo::load_experiment_config(o.config, {});
   const grpo::rewards::RewardSet set(config.rewards);
-  const Records records = read_records(o);
+  const auto records = grpo::cli::read_completion_file(o.input, o.fields, "records to audit");
+  std::vector<grpo::rewards::Sample> completions;
+  for (const auto& r : records) completions.push_back(r.sample);
   const auto scores =
-      set.score(records.samples, [&](size_t i) { return o.input + ":" + std::to_string(records.lines[i]); });
+      set.score(completions, [&](size_t i) { return o.input + ":" + std::to_string(records[i].line); });
   const auto roles = grpo::rewards::audit_roles(set.kinds(), set.correctness_index());
-  const auto samples = grpo::rewards::audit_samples_by_prompt(records.samples, scores, roles);
+  const auto samples = grpo::rewards::audit_samples_by_prompt(completions, scores, roles);
   const auto findings = grpo::rewards::audit_findings(samples, {roles.answers_are_values}, config.audit);
 
   size_t groups = 0;
@@ -83,7 +57,8 @@ void run_check(const CheckOptions& o) {
     std::printf("\n%s:\n", f.metric.c_str());
     for (size_t k = 0; k < f.flagged.size() && k < o.examples; ++k) {
       const size_t i = f.flagged[k];
-      std::printf("  %s:%d  %s\n", o.input.c_str(), records.lines[i], shorten(records.samples[i].completion).c_str());
+      std::printf("  %s:%d  %s\n", o.input.c_str(), records[i].line,
+                  grpo::cli::one_line_preview(records[i].sample.completion, 100).c_str());
     }
   }
 }

@@ -4,12 +4,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "cli/command.h"
+#include "cli/completion_file.h"
 #include "core/error.h"
-#include "core/text/utf8.h"
-#include "datasets/json_text.h"
 #include "rewards/label_agreement.h"
 #include "rewards/reward_set.h"
 #include "rl/experiment/experiment_config.h"
@@ -31,24 +29,18 @@ bool read_label(const nlohmann::json& value, const std::string& field, const Sou
 }
 
 Cases read_cases(const RewardCasesOptions& o, bool labels_required) {
-  std::ifstream in(o.cases);
-  if (!in) throw Error(SourceLocation{o.cases, 0, 0}, "cannot open the cases file");
   Cases out;
   std::vector<bool> expected;
-  std::string text;
-  for (int line = 1; std::getline(in, text); ++line) {
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const SourceLocation where{o.cases, line, 0};
-    const auto record = datasets::parse_json_line(text, o.cases, line);
-    out.samples.push_back(rewards::sample_from_record(record, o.fields, where));
-    out.lines.push_back(line);
-    if (record.contains(o.expected_field)) {
-      expected.push_back(read_label(record.at(o.expected_field), o.expected_field, where));
+  for (auto& entry : read_completion_file(o.cases, o.fields, "cases to check")) {
+    const SourceLocation where{o.cases, entry.line, 0};
+    if (entry.record.contains(o.expected_field)) {
+      expected.push_back(read_label(entry.record.at(o.expected_field), o.expected_field, where));
     } else if (labels_required) {
       throw Error(where, "missing field '" + o.expected_field + "' (the expected label: true/false)");
     }
+    out.samples.push_back(std::move(entry.sample));
+    out.lines.push_back(entry.line);
   }
-  if (out.samples.empty()) throw Error(SourceLocation{o.cases, 0, 0}, "no cases to check");
   if (expected.size() == out.samples.size()) out.expected = std::move(expected);
   return out;
 }
@@ -97,13 +89,6 @@ Scoring score_cases(const std::string& config, const std::string& reward, const 
   return s;
 }
 
-std::string one_line(const std::string& text, size_t max_bytes) {
-  std::string flat;
-  for (char c : text) flat += c == '\n' ? ' ' : c;
-  // Cut on bytes, then repair: a cut inside a character becomes U+FFFD rather than invalid UTF-8.
-  return flat.size() > max_bytes ? to_valid_utf8(flat.substr(0, max_bytes)) + "..." : flat;
-}
-
 const char* verdict(bool pass) { return pass ? "pass" : "fail"; }
 
 void print_matrix(const rewards::LabelAgreement& a, const std::string& rows, const std::string& columns) {
@@ -126,12 +111,12 @@ void print_disagreements(const RewardCasesOptions& o, const Cases& cases, const 
     const size_t i = a.disagreeing[k];
     const auto& sample = cases.samples[i];
     std::printf("  %s:%d  answer '%s'  completion '%s'\n", o.cases.c_str(), cases.lines[i],
-                one_line(sample.answer, 60).c_str(), one_line(sample.completion, 100).c_str());
+                one_line_preview(sample.answer, 60).c_str(), one_line_preview(sample.completion, 100).c_str());
     if (!second) std::printf("    '%s': %s\n", o.expected_field.c_str(), verdict(cases.expected->at(i)));
     for (const Scoring* s : {&first, second}) {
       if (!s) continue;
       std::printf("    %s: %g (%s): %s\n", s->label.c_str(), s->values[i], verdict(s->pass[i]),
-                  one_line(s->reasons[i], 120).c_str());
+                  one_line_preview(s->reasons[i], 120).c_str());
     }
   }
 }
