@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 
 #ifdef GRPO_WITH_CUDA
@@ -20,11 +21,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// A step's sampled tokens and log-probs on their way to the host. On CUDA both go into pinned
-// memory asynchronously and an event marks their arrival, so the host can enqueue the next step
-// before it waits.
+// A step's sampled tokens and log-probs (and, when recorded, its rows' routes [rows, MoE layers,
+// top_k] int16) on their way to the host. On CUDA they go into pinned memory asynchronously and
+// an event marks their arrival, so the host can enqueue the next step before it waits.
 struct HostCopy {
-  torch::Tensor tokens, logprobs;
+  torch::Tensor tokens, logprobs, routes;
 #ifdef GRPO_WITH_CUDA
   std::unique_ptr<at::cuda::CUDAEvent> landed;
 #endif
@@ -35,11 +36,12 @@ struct HostCopy {
   }
 };
 
-HostCopy start_host_copy(const SampledTokens& s) {
+HostCopy start_host_copy(const SampledTokens& s, const torch::Tensor& routes = {}) {
   HostCopy copy;
   if (!s.tokens.is_cuda()) {
     copy.tokens = s.tokens.contiguous();
     copy.logprobs = s.logprobs.contiguous();
+    if (routes.defined()) copy.routes = routes.contiguous();
     return copy;
   }
 #ifdef GRPO_WITH_CUDA
@@ -48,6 +50,10 @@ HostCopy start_host_copy(const SampledTokens& s) {
   copy.logprobs = torch::empty(s.logprobs.sizes(), pinned.dtype(torch::kFloat32));
   copy.tokens.copy_(s.tokens, /*non_blocking=*/true);
   copy.logprobs.copy_(s.logprobs, /*non_blocking=*/true);
+  if (routes.defined()) {
+    copy.routes = torch::empty(routes.sizes(), pinned.dtype(torch::kInt16));
+    copy.routes.copy_(routes, /*non_blocking=*/true);
+  }
   copy.landed = std::make_unique<at::cuda::CUDAEvent>();
   copy.landed->record();
 #endif
@@ -65,6 +71,25 @@ model::CausalLM copy_structure(model::CausalLM& policy, torch::Dtype dtype, cons
   copy->eval();
   return copy;
 }
+
+// Gives every MoE layer its slice of the engine's route buffer for one generate() call, and
+// takes it back after: the layers may be the learner's own (colocated), whose forwards must not
+// write into it.
+class RouteRecording {
+ public:
+  RouteRecording(model::CausalLM& model, const torch::Tensor& routes) : layers_(model->moe_layers()) {
+    if (!routes.defined()) layers_.clear();
+    for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->record_routes_into(routes[static_cast<int64_t>(i)]);
+  }
+  ~RouteRecording() {
+    for (auto* moe : layers_) moe->record_routes_into({});
+  }
+  RouteRecording(const RouteRecording&) = delete;
+  RouteRecording& operator=(const RouteRecording&) = delete;
+
+ private:
+  std::vector<model::MoeFeedForward*> layers_;
+};
 
 }  // namespace
 
@@ -109,6 +134,14 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   prefill_inputs_ = torch::zeros({model::PrefillInputs::numel(options_.slots, options_.max_len)}, int64);
   prefill_hidden_ = torch::empty({options_.slots, weight.size(1)}, weight.options());
   if (device_.is_cuda() && options_.dense_moe) forward_->use_dense_moe();
+  const auto moe_layers = static_cast<int64_t>(model_->moe_layers().size());
+  if (options_.record_routes && moe_layers > 0) {
+    require(model_->config().n_routed_experts <= std::numeric_limits<int16_t>::max(),
+            "rollout engine: recording routes stores expert ids as int16; the model has " +
+                std::to_string(model_->config().n_routed_experts) + " experts");
+    routes_ = torch::zeros({moe_layers, options_.slots * options_.max_len, model_->config().num_experts_per_tok},
+                           torch::TensorOptions().dtype(torch::kInt16).device(device_));
+  }
 #ifdef GRPO_WITH_CUDA
   const int device_index = device_.has_index() ? device_.index() : 0;
   if (device_.is_cuda() && options_.cuda_graphs && forward_->decode_host_free())
@@ -159,6 +192,7 @@ void RolloutEngine::refresh_weights(model::CausalLM& learner) {
 GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& requests, uint64_t seed,
                                          const ProgressFn& progress, const GroupDoneFn& group_done) {
   torch::NoGradGuard no_grad;
+  RouteRecording recording(model_, routes_);
   GenerationResult result;
   result.completions.resize(requests.size());
   requests_ = &requests;
@@ -264,6 +298,12 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
   // Pinned on CUDA: the copy runs behind the decode steps in flight instead of waiting for them.
   prefill_inputs_.narrow(0, 0, staged.numel()).copy_(staged, /*non_blocking=*/true);
   run_prefill(padded_rows, padded_len);
+  std::vector<TokenRoutes> prompt_routes_of_row;
+  if (routes_.defined()) {
+    std::vector<int64_t> prompt_lengths;
+    for (const auto& w : batch) prompt_lengths.push_back(static_cast<int64_t>(w.req->prompt_ids.size()));
+    prompt_routes_of_row = prompt_routes(padded_rows, padded_len, prompt_lengths);
+  }
   for (int64_t i = 0; i < rows; ++i) cache_->set_length(starts[i], static_cast<int64_t>(batch[i].req->prompt_ids.size()));
   auto logits = model_->logits(prefill_hidden_.narrow(0, 0, rows));  // [rows, V]
 
@@ -296,6 +336,7 @@ void RolloutEngine::admit(std::vector<Waiting>& waiting, GenerationResult& resul
     for (int64_t k = 0; k < batch[i].req->n; ++k, ++row) {
       Slot& s = slots_[starts[i] + k];
       s = Slot{next_id_++, batch[i].request, k, 0, Completion{}};
+      if (routes_.defined()) s.completion.routes = prompt_routes_of_row[static_cast<size_t>(i)];
       if (append_token(s, token_ptr[row], logprob_ptr[row], result)) finished.push_back(starts[i] + k);
     }
   active_ += used;
@@ -360,7 +401,11 @@ void RolloutEngine::enqueue_decode_step(at::Generator& gen) {
     ++slots_[s].in_flight;
     step.owners.push_back(slots_[s].id);
   }
-  step.sampled = start_host_copy(sampled);
+  // The step's rows' routes [b, layers, top_k], copied out before the next step overwrites them
+  // (a clone: with one MoE layer the permuted view already counts as contiguous).
+  const auto routes =
+      routes_.defined() ? routes_.narrow(1, 0, b).permute({1, 0, 2}).clone(at::MemoryFormat::Contiguous) : torch::Tensor();
+  step.sampled = start_host_copy(sampled, routes);
   in_flight_.push_back(std::move(step));
 }
 
@@ -378,6 +423,12 @@ void RolloutEngine::collect_oldest_step(GenerationResult& result) {
     if (it == slot_of.end()) continue;  // stopped at an earlier step: the token is discarded
     Slot& slot = slots_[it->second];
     --slot.in_flight;
+    if (step.sampled.routes.defined()) {  // the routes of this step's input: the completion's last token so far
+      auto& ids = slot.completion.routes.expert_ids;
+      const int64_t per_token = step.sampled.routes.size(1) * step.sampled.routes.size(2);
+      const int16_t* row_routes = step.sampled.routes.data_ptr<int16_t>() + static_cast<int64_t>(row) * per_token;
+      ids.insert(ids.end(), row_routes, row_routes + per_token);
+    }
     if (append_token(slot, token_ptr[row], logprob_ptr[row], result)) finished.push_back(it->second);
   }
   std::sort(finished.begin(), finished.end());
@@ -398,6 +449,23 @@ bool RolloutEngine::append_token(Slot& slot, int64_t token, float logprob, Gener
   result.completions[slot.request][slot.sample] = std::move(slot.completion);
   if (--samples_left_[slot.request] == 0) groups_done_.push_back(static_cast<size_t>(slot.request));
   return true;
+}
+
+std::vector<TokenRoutes> RolloutEngine::prompt_routes(int64_t padded_rows, int64_t len,
+                                                      const std::vector<int64_t>& prompt_lengths) const {
+  const int64_t layers = routes_.size(0), top_k = routes_.size(2), per_token = layers * top_k;
+  // [layers, rows x len, K] -> [rows, len, layers, K]: each row's tokens, each token's layers.
+  const auto host = routes_.narrow(1, 0, padded_rows * len)
+                        .view({layers, padded_rows, len, top_k})
+                        .permute({1, 2, 0, 3})
+                        .contiguous()
+                        .cpu();
+  std::vector<TokenRoutes> out;
+  for (size_t i = 0; i < prompt_lengths.size(); ++i) {
+    const int16_t* row = host.data_ptr<int16_t>() + static_cast<int64_t>(i) * len * per_token;
+    out.push_back({layers, top_k, std::vector<int16_t>(row, row + prompt_lengths[i] * per_token)});
+  }
+  return out;
 }
 
 void RolloutEngine::release(const std::vector<int64_t>& finished) {

@@ -21,6 +21,10 @@
 //    max_prefill_tokens.
 //  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
 //    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
+//  - With options.record_routes, every MoE layer writes its tokens' experts into one device
+//    buffer [MoE layers, slots x max_len, top_k] int16 (captured graphs included); prefill rows
+//    and each decode step's rows come back to the host with the step's tokens (one copy), and
+//    each completion carries its sequence's routes (TokenRoutes).
 //  - A caller may be told of each group as soon as its last sample finishes (GroupDoneFn), to
 //    score it while the rest decode.
 // Determinism: given the same requests, seed, device and slot count, the same completions.
@@ -53,6 +57,9 @@ struct EngineOptions {
   // CUDA: MoE layers decode every expert on every token (moe_decode.h) rather than only the
   // routed ones through a grouped GEMM. CPU always takes the module's path.
   bool dense_moe = true;
+  // Record each token's experts in every MoE layer (Completion::routes), for routing replay and
+  // the rollout's router health. A model without MoE layers records nothing.
+  bool record_routes = false;
 };
 
 // Called after each decode step with the number of tokens generated so far in this call.
@@ -108,6 +115,10 @@ class RolloutEngine {
   // Appends a sampled token to the slot's completion; on a stop token, a stop string or
   // max_new_tokens moves the completion into `result` and returns true.
   bool append_token(Slot& slot, int64_t token, float logprob, GenerationResult& result);
+  // Each prefilled prompt's routes, read from routes_ after a prefill of padded_rows x len whose
+  // row i holds prompt_lengths[i] tokens (one copy to the host).
+  std::vector<TokenRoutes> prompt_routes(int64_t padded_rows, int64_t len,
+                                         const std::vector<int64_t>& prompt_lengths) const;
   // Frees the finished slots (ascending) and moves running sequences from the tail into the holes.
   void release(const std::vector<int64_t>& finished);
 
@@ -126,6 +137,9 @@ class RolloutEngine {
   // The prefill's inputs (PrefillInputs, flat int64, room for slots x max_len tokens) and its
   // output, each row's last hidden state [slots, hidden], in the engine's dtype.
   torch::Tensor prefill_inputs_, prefill_hidden_;
+  // With options.record_routes on a MoE model: [MoE layers, slots x max_len, top_k] int16, each
+  // layer's slice given to it (MoeFeedForward::record_routes_into); undefined otherwise.
+  torch::Tensor routes_;
   // State of the generate() call in progress.
   const std::vector<GenerationRequest>* requests_ = nullptr;
   std::vector<std::unique_ptr<StopStringMatcher>> matchers_;  // one per request

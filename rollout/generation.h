@@ -71,10 +71,21 @@ struct GenerationRequest {
 enum class FinishReason { kStop, kLength };
 inline const char* finish_reason_name(FinishReason r) { return r == FinishReason::kStop ? "stop" : "length"; }
 
+// The experts each token of a sequence was routed to in the rollout's MoE layers (routing
+// replay): expert_ids [tokens, layers, top_k] row-major, layers = the model's MoE layers in
+// order. The tokens are the prompt's, then the completion's but its last, which no forward of
+// the rollout reads (the learner routes that one itself: its output predicts nothing).
+struct TokenRoutes {
+  int64_t layers = 0, top_k = 0;
+  std::vector<int16_t> expert_ids;
+  int64_t tokens() const { return layers * top_k == 0 ? 0 : static_cast<int64_t>(expert_ids.size()) / (layers * top_k); }
+};
+
 struct Completion {
   std::vector<int64_t> token_ids;
   std::vector<float> logprobs;  // one per token: log softmax(logits / T) of the sampled token
   FinishReason finish_reason = FinishReason::kLength;
+  TokenRoutes routes;  // empty unless the engine records routes (EngineOptions::record_routes)
 };
 
 struct GenerationStats {

@@ -56,6 +56,19 @@ RouterOutput RouterImpl::route(const torch::Tensor& x) {
   return out;
 }
 
+RouterOutput RouterImpl::route(const torch::Tensor& x, const torch::Tensor& replayed) {
+  auto out = route(x);
+  if (!replayed.defined()) return out;
+  require(replayed.dim() == 2 && replayed.size(0) == x.size(0) && replayed.size(1) == top_k_,
+          "routing replay: expected replayed experts [" + std::to_string(x.size(0)) + ", " + std::to_string(top_k_) +
+              "] for this forward's tokens, got " + c10::str(replayed.sizes()));
+  out.indices = torch::where(replayed >= 0, replayed.to(out.indices.scalar_type()), out.indices);
+  out.weights = out.scores.gather(1, out.indices);
+  if (normalize_) out.weights = out.weights / (out.weights.sum(-1, true) + 1e-20);
+  out.weights = out.weights * scaling_;
+  return out;
+}
+
 RoutedExpertsImpl::RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t intermediate) {
   gate_up_proj = register_parameter(names::kGateUpProj, torch::zeros({experts, 2 * intermediate, hidden}));
   down_proj = register_parameter(names::kDownProj, torch::zeros({experts, hidden, intermediate}));
@@ -174,7 +187,8 @@ torch::Tensor MoeFeedForward::balance_loss(const RouterOutput& route, const torc
 LayerOutput MoeFeedForward::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   const int64_t hidden = x.size(-1);
   auto flat = x.reshape({-1, hidden});
-  auto route = gate->route(flat);
+  auto route = gate->route(flat, replayed_);
+  record_routes(route.indices);
   auto y = run_experts(flat, route);
   if (shared_experts) y = y + shared_experts->swiglu(flat);
   LayerOutput out{y.view(x.sizes()), {}};
@@ -188,6 +202,14 @@ LayerOutput MoeFeedForward::forward(const torch::Tensor& x, const ForwardContext
   if (ctx.balance_loss_alpha > 0.0 && x.dim() == 3)
     out.aux_loss = balance_loss(route, ctx.valid, x.size(0), ctx.balance_loss_alpha);
   return out;
+}
+
+void MoeFeedForward::record_routes(const torch::Tensor& indices) {
+  if (!route_record_.defined()) return;
+  require(indices.size(0) <= route_record_.size(0),
+          "routing record: " + std::to_string(indices.size(0)) + " tokens exceed the record buffer's " +
+              std::to_string(route_record_.size(0)) + " rows");
+  route_record_.narrow(0, 0, indices.size(0)).copy_(indices);
 }
 
 void MoeFeedForward::update_bias(double gamma) {

@@ -6,8 +6,11 @@
 // renormalized, times routed_scaling_factor. Router math runs in float32. The routed experts'
 // weights are stacked per layer (RoutedExperts); tokens are grouped by expert (one sort, then a
 // grouped GEMM or one slice per expert, index_add back), never looped one by one.
-// Also: per-expert load statistics, DeepSeek-V3's auxiliary-loss-free bias update and the
-// sequence-wise balance loss. It does not do expert parallelism or capacity dropping.
+// Also: per-expert load statistics, DeepSeek-V3's auxiliary-loss-free bias update, the
+// sequence-wise balance loss, and routing replay (issue 23): a layer can write each token's
+// experts into a buffer (the rollout records them) and take given experts instead of its own
+// choice (the learner replays the rollout's). It does not do expert parallelism or capacity
+// dropping.
 #pragma once
 
 #include "model/arch/layers.h"
@@ -44,6 +47,10 @@ class RouterImpl : public torch::nn::Module {
  public:
   explicit RouterImpl(const ModelConfig& config);
   RouterOutput route(const torch::Tensor& x);  // x: [N, hidden]
+  // The same scores, with the experts `replayed` [N, K] int64 (-1 = this token's own choice)
+  // instead of the router's: weights are the scores at those experts, normalized and scaled as
+  // rule() says, so the router's gradient flows through the replayed experts' weights.
+  RouterOutput route(const torch::Tensor& x, const torch::Tensor& replayed);
   RoutingRule rule() const { return {top_k_, sigmoid_, normalize_, group_limited_, scaling_}; }
   torch::Tensor weight;                 // [E, hidden]
   torch::Tensor e_score_correction_bias;  // [E] float32 buffer (V3 only)
@@ -84,6 +91,18 @@ class MoeFeedForward : public FeedForwardBase {
   // resets the load. Needs the correction bias (V3).
   void update_bias(double gamma);
 
+  // Routing replay. record_routes_into: from now on every forward writes its N tokens' experts
+  // into rows [0, N) of `buffer` [capacity, K] int16, a tensor that stays put (a captured CUDA
+  // graph writes it on each replay); undefined = off. record_routes: that write, for callers
+  // that route outside forward() (moe_decode.h); indices [N, K] integer.
+  void record_routes_into(torch::Tensor buffer) { route_record_ = std::move(buffer); }
+  bool records_routes() const { return route_record_.defined(); }
+  void record_routes(const torch::Tensor& indices);
+  // The next forwards take these experts: [N, K] int64 on the forward's device (N = the
+  // forward's tokens, flattened), -1 = route that token itself; undefined = route every token.
+  // The caller checks the ids against the expert count (a host read here would cost a sync).
+  void replay_routes(torch::Tensor experts) { replayed_ = std::move(experts); }
+
   Router gate{nullptr};
   RoutedExperts experts{nullptr};
   Mlp shared_experts{nullptr};
@@ -94,6 +113,7 @@ class MoeFeedForward : public FeedForwardBase {
 
   int64_t num_experts_, top_k_;
   torch::Tensor load_;
+  torch::Tensor route_record_, replayed_;
 };
 
 }  // namespace grpo::model

@@ -11,12 +11,21 @@
 namespace grpo::model {
 namespace {
 
-// The routing matrix [E, N] float32: token n's weight for expert e, zero where not chosen.
-torch::Tensor routing_matrix(RouterImpl& router, const torch::Tensor& x, int64_t experts) {
+// The routing matrix [E, N] float32: token n's weight for expert e, zero where not chosen. The
+// chosen experts also go to the layer's route record, when it keeps one (routing replay).
+torch::Tensor routing_matrix(MoeFeedForward& moe, const torch::Tensor& x, int64_t experts) {
+  RouterImpl& router = *moe.gate;
 #ifdef GRPO_WITH_CUDA
-  if (fused_router_applies(router, x)) return fused_router_combine(router, x);  // one kernel
+  if (fused_router_applies(router, x)) {
+    auto combine = fused_router_combine(router, x);  // one kernel
+    // A chosen expert's weight is a positive score times a positive scale, every other one is
+    // exactly 0, so the K largest of a token's column are its experts (in another order).
+    if (moe.records_routes()) moe.record_routes(std::get<1>(combine.t().topk(router.rule().top_k, -1, true, false)));
+    return combine;
+  }
 #endif
   auto route = router.route(x);  // weights [N, K] float32, indices [N, K]
+  moe.record_routes(route.indices);
   return torch::zeros({experts, x.size(0)}, route.weights.options()).scatter(0, route.indices.t(), route.weights.t());
 }
 
@@ -26,7 +35,7 @@ torch::Tensor all_experts_partials(MoeFeedForward& moe, const torch::Tensor& x) 
   const auto& gate_up_w = moe.experts->gate_up_proj;  // [E, 2I, hidden]
   const auto& down_w = moe.experts->down_proj;        // [E, hidden, I]
   const int64_t n = x.size(0), e = gate_up_w.size(0);
-  const auto combine = routing_matrix(*moe.gate, x, e);
+  const auto combine = routing_matrix(moe, x, e);
   // The routing weight scales each expert's activations (the down projection is linear), so the
   // down projection sums the experts' contributions as it goes, where weighting their outputs
   // would convert, multiply and reduce 2·E·N·hidden float32 values.
