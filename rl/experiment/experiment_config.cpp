@@ -16,6 +16,7 @@ void validate(const ExperimentConfig& config) {
   add(rl::validate(config.rl));
   add(rewards::validate(config.rewards));
   add(rewards::validate(config.audit));
+  add(rl::validate(config.metrics));
   add(rl::validate(config.optim));
   add(rl::validate(config.train));
   add(rl::validate(config.sft));

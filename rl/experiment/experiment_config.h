@@ -11,6 +11,7 @@
 #include "datasets/dataset_config.h"
 #include "rewards/audit.h"
 #include "rewards/reward_settings.h"
+#include "rl/stage/metrics_settings.h"
 #include "rl/trainer/distill_settings.h"
 #include "rl/trainer/grpo_settings.h"
 #include "rl/trainer/sft_settings.h"
@@ -36,6 +37,7 @@ struct ExperimentConfig {
   rollout::RolloutSettings rollout;
   std::vector<rewards::RewardSpec> rewards;
   rewards::AuditSettings audit;
+  rl::MetricsSettings metrics;
   rl::GrpoSettings rl;
   rl::OptimSettings optim;
   rl::TrainSettings train;
@@ -55,6 +57,9 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
   f.section("audit", c.audit,
             "Reward-hacking audit: the audit/* metrics logged every GRPO step (docs/rewards.md#gaming) and the "
             "fraction above which each logs a warning.");
+  f.section("metrics", c.metrics,
+            "What GRPO and on-policy distillation measure about each step's completions besides rewards: the "
+            "reflection phrases of the aha/* rates.");
   f.section("rl", c.rl, "GRPO algorithm.");
   f.section("optim", c.optim, "Optimizer and learning-rate schedule (GRPO and SFT).");
   f.section("train", c.train, "Loop length, checkpoints, evaluation and sample logging.");
@@ -63,7 +68,7 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
 }
 
 // Checks that a single key's type cannot express (ranges, group size, divisibility, registered
-// names), composed from each section's own validate() (run, rollout, rl, rewards, audit, optim,
+// names), composed from each section's own validate() (run, rollout, rl, rewards, audit, metrics, optim,
 // train, sft; distill's runs when a distill stage starts). Throws one grpo::Error listing every
 // problem.
 void validate(const ExperimentConfig& config);

@@ -156,14 +156,14 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
 }
 
 void OnPolicyDistill::score_metrics(const StepSamples& s, std::map<std::string, double>& metrics) {
-  std::vector<int64_t> lengths;
-  std::vector<bool> truncated;
+  StepCompletions step;
   for (const auto& sample : s.scored) {
-    lengths.push_back(*sample.completion_tokens);
-    truncated.push_back(sample.truncated);
+    step.lengths.push_back(*sample.completion_tokens);
+    step.truncated.push_back(sample.truncated);
+    step.texts.push_back(sample.completion);
   }
-  for (const auto& [k, v] : completion_metrics(rewards_, rewards_.score(s.scored).values, lengths, truncated))
-    metrics[k] = v;
+  step.values = rewards_.score(s.scored).values;
+  for (const auto& [k, v] : completion_metrics(rewards_, step, cfg_.metrics.reflection_phrases)) metrics[k] = v;
 }
 
 std::string OnPolicyDistill::train_step(int64_t step) {

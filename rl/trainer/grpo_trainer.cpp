@@ -248,18 +248,18 @@ LearnerBatch GrpoRun::learner_batch(const Collected& c, torch::Tensor advantages
 }
 
 std::map<std::string, double> GrpoRun::step_metrics(const Collected& c, const torch::Tensor& advantages) {
-  std::vector<std::vector<double>> values;
-  std::vector<int64_t> lengths;
-  std::vector<bool> truncated;
+  StepCompletions step;
   double total = 0, total_sq = 0;
   for (const auto& s : c.completions) {
-    values.push_back(s.reward_values);
-    lengths.push_back(static_cast<int64_t>(s.completion_ids.size()));
-    truncated.push_back(s.truncated);
+    step.values.push_back(s.reward_values);
+    step.lengths.push_back(static_cast<int64_t>(s.completion_ids.size()));
+    step.truncated.push_back(s.truncated);
+    step.texts.push_back(s.completion);
     total += s.total;
     total_sq += s.total * s.total;
   }
-  auto m = completion_metrics(*rewards_, values, lengths, truncated);
+  auto m = completion_metrics(*rewards_, step, cfg_.metrics.reflection_phrases);
+  const auto& lengths = step.lengths;
   const double n = static_cast<double>(c.completions.size());
   m["reward/total_mean"] = total / n;
   m["reward/total_std"] = std::sqrt(std::max(0.0, total_sq / n - (total / n) * (total / n)));

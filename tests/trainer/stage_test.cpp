@@ -196,14 +196,48 @@ TEST(StageMetrics, RewardMeansAccuracyAndLengthsOfAStepMatchHandComputedValues) 
   const rewards::RewardSet reward_set({{"math_accuracy", 1.0, nlohmann::json::object()},
                                        {"format", 0.5, nlohmann::json::object()}});
   // [completion][math_accuracy, format]: two of three correct; format 0.5 + 1 + 1.
-  const std::vector<std::vector<double>> values = {{1.0, 0.5}, {0.0, 1.0}, {1.0, 1.0}};
-  const auto m = completion_metrics(reward_set, values, {4, 6, 11}, {false, true, false});
+  StepCompletions step;
+  step.values = {{1.0, 0.5}, {0.0, 1.0}, {1.0, 1.0}};
+  step.lengths = {4, 6, 11};
+  step.truncated = {false, true, false};
+  step.texts = {"Wait, 2+2=4.", "so it is 5", "Let me check: 4. Wait."};
+  const auto m = completion_metrics(reward_set, step, {"wait", "let me check"});
   EXPECT_DOUBLE_EQ(m.at("reward/math_accuracy/mean"), 2.0 / 3.0);
   EXPECT_DOUBLE_EQ(m.at("reward/format/mean"), 2.5 / 3.0);
   EXPECT_DOUBLE_EQ(m.at("reward/accuracy"), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("reward/format_rate"), 2.0 / 3.0);  // 0.5 is not a satisfied format
   EXPECT_DOUBLE_EQ(m.at("completion/length_mean"), 7.0);  // (4 + 6 + 11) / 3
+  EXPECT_DOUBLE_EQ(m.at("completion/length_p90"), 11.0);  // rank ceil(0.9 * 3) = 3 of {4, 6, 11}
   EXPECT_DOUBLE_EQ(m.at("completion/truncated_frac"), 1.0 / 3.0);
-  EXPECT_EQ(m.size(), 5u);
+  EXPECT_DOUBLE_EQ(m.at("aha/wait_rate"), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("aha/let_me_check_rate"), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.at("aha/any_rate"), 2.0 / 3.0);
+  EXPECT_EQ(m.size(), 10u);
+}
+
+TEST(StageMetrics, FormatRateFollowsTheFormatRoleUnderAnAliasAndIsAbsentWithoutOne) {
+  StepCompletions step;
+  step.values = {{1.0, 1.0}, {0.0, 0.0}, {1.0, 0.0}, {0.0, 1.0}};
+  step.lengths = {1, 2, 3, 4};
+  step.truncated = {false, false, false, false};
+  step.texts = {"a", "b", "c", "d"};
+  const rewards::RewardSet aliased({{"math_accuracy", 1.0, nlohmann::json::object()},
+                                    {"tag_count", 1.0, nlohmann::json::object(), "tags"}});
+  const auto with_format = completion_metrics(aliased, step, {});
+  EXPECT_DOUBLE_EQ(with_format.at("reward/format_rate"), 0.5);  // completions 0 and 3
+  EXPECT_EQ(with_format.count("aha/any_rate"), 0u);  // no phrases, no aha metrics
+  const rewards::RewardSet no_format({{"math_accuracy", 1.0, nlohmann::json::object()},
+                                      {"soft_overlong", 1.0, {{"max_length", 8}, {"cache", 2}}}});
+  EXPECT_EQ(completion_metrics(no_format, step, {}).count("reward/format_rate"), 0u);
+}
+
+TEST(StageMetrics, LengthP90IsTheNearestRank) {
+  // Ten lengths: rank ceil(9) = 9, the 9th smallest; one: itself; twenty: the 18th.
+  EXPECT_DOUBLE_EQ(length_p90({10, 1, 9, 2, 8, 3, 7, 4, 6, 5}), 9.0);
+  EXPECT_DOUBLE_EQ(length_p90({42}), 42.0);
+  std::vector<int64_t> twenty;
+  for (int64_t i = 20; i >= 1; --i) twenty.push_back(i * 10);
+  EXPECT_DOUBLE_EQ(length_p90(twenty), 180.0);
 }
 
 }  // namespace
