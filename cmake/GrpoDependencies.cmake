@@ -13,6 +13,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SECCOMP IMPORTED_TARGET libseccomp)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
+# CRC32C of TensorBoard event files (core/tensorboard/tf_record.cpp): Intel ISA-L, Debian libisal-dev.
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
 
 # SQLite's imported target was renamed in CMake 4 (SQLite3::SQLite3); older CMake has SQLite::SQLite3.
 if(TARGET SQLite3::SQLite3)
