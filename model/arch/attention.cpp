@@ -8,6 +8,7 @@
 #endif
 #include "model/arch/rope.h"
 #include "model/arch/tensor_names.h"
+#include "model/arch/varlen_attention.h"
 
 namespace grpo::model {
 
@@ -56,6 +57,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   if (ctx.step && q.size(2) == 1 && !q.requires_grad() && decode_attention_applies(q, k, v))
     return decode_attention(q, k, v, ctx.step->positions, scale);
 #endif
+  if (ctx.cu_seqlens.defined()) return packed_attention(q, k, v, ctx.cu_seqlens, ctx.max_seqlen, scale);
   if (ctx.cache && groups > 1) return attend_grouped(q, k, v, ctx.attn_mask, scale);
   const auto mask = ctx.attn_mask.defined() ? c10::optional<torch::Tensor>(ctx.attn_mask) : c10::nullopt;
   const bool causal = !ctx.attn_mask.defined();

@@ -2,7 +2,8 @@
 // qkv_proj, one GEMM; the tensor table maps q/k/v_proj onto its rows), RoPE in the
 // half-rotation layout, K/V heads shared by num_attention_heads / num_key_value_heads query
 // heads, attention through grpo::compat::scaled_dot_product_attention. With a cache in the
-// context it appends this step's keys/values and attends over the slot's whole history.
+// context it appends this step's keys/values and attends over the slot's whole history; with
+// packed sequences in it, through varlen_attention.h.
 // No sliding window, no dropout.
 #pragma once
 
@@ -24,7 +25,8 @@ class GqaAttention : public AttentionBase {
 
 // Attention over prepared heads. q: [B, H, T, Dq]; k: [B, Hk, Tk, Dq]; v: [B, Hk, Tk, Dv] with H a
 // multiple of Hk (query head h reads kv head h / (H / Hk); compat::grouped_query_attention). Uses
-// ctx's mask (or plain causal) -> [B, H, T, Dv].
+// ctx's mask (or plain causal), or with ctx.cu_seqlens each packed sequence causally on its own
+// (packed_attention, B = 1) -> [B, H, T, Dv].
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const ForwardContext& ctx,
                      double scale);
 

@@ -22,6 +22,11 @@ struct ForwardContext {
   // Undefined otherwise (MLA, partial rotary).
   torch::Tensor qkv_cos, qkv_sin;
   torch::Tensor attn_mask;     // [B, 1, T, Tk] bool (true = attend); undefined = plain causal
+  // Packed sequences (B = 1, sequences back to back; attention through varlen_attention.h, with
+  // attn_mask undefined): [n + 1] int32 start offsets and the longest length. Undefined
+  // cu_seqlens = one sequence per row.
+  torch::Tensor cu_seqlens;
+  int64_t max_seqlen = 0;
   torch::Tensor valid;         // [B, T] bool; undefined = every token is real (router statistics)
   InferenceCache* cache = nullptr;
   const CacheStep* step = nullptr;

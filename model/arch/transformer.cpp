@@ -91,6 +91,27 @@ std::vector<MoeFeedForward*> CausalLMImpl::moe_layers() const {
   return out;
 }
 
+namespace {
+
+// Packed sequences are one row of whole sequences, attended without a cache or a padding mask.
+// The sequence-wise balance loss is refused rather than computed over the row as one sequence.
+void check_packing(const ForwardInput& in) {
+  const auto& cu = in.cu_seqlens;
+  require(in.input_ids.size(0) == 1, "forward: packed sequences (cu_seqlens) need input_ids of one row [1, T], got " +
+                                         std::to_string(in.input_ids.size(0)) + " rows");
+  require(cu.dim() == 1 && cu.size(0) >= 2 && cu.scalar_type() == torch::kInt32,
+          "forward: cu_seqlens must be [n + 1] int32 with n >= 1 sequences");
+  require(!in.cache && !in.attention_mask.defined(),
+          "forward: packed sequences (cu_seqlens) run without a cache and without attention_mask");
+  require(in.balance_loss_alpha == 0.0,
+          "forward: balance_loss_alpha > 0 with packed sequences (cu_seqlens): the sequence-wise balance loss needs "
+          "one sequence per row, so pass the batch padded");
+  require(in.positions.defined(), "forward: packed sequences need positions (restarting at 0 per sequence)");
+  require(in.max_seqlen >= 1, "forward: packed sequences need max_seqlen >= 1, got " + std::to_string(in.max_seqlen));
+}
+
+}  // namespace
+
 // Positions, RoPE tables and the attention mask shared by all layers of one call.
 ForwardContext CausalLMImpl::make_context(const ForwardInput& in, CacheStep* step, torch::Tensor* positions) {
   const auto& ids = in.input_ids;
@@ -104,6 +125,9 @@ ForwardContext CausalLMImpl::make_context(const ForwardInput& in, CacheStep* ste
   }
   ctx.record_router_stats = in.record_router_stats;
   ctx.balance_loss_alpha = in.balance_loss_alpha;
+  if (in.cu_seqlens.defined()) check_packing(in);
+  ctx.cu_seqlens = in.cu_seqlens;
+  ctx.max_seqlen = in.max_seqlen;
   *positions = in.positions;
   if (in.cache) {
     require(in.cache_slots.defined(), "forward: a cache needs cache_slots ([B] int64)");

@@ -5,8 +5,9 @@
 //
 // One forward serves training and inference: right-padded [B, T] batches with explicit
 // positions and a validity mask, optionally through an InferenceCache (prefill or decode; each
-// row names its cache slot). It returns hidden states after the final norm; logits() is
-// separate so callers can project in chunks and never hold full-vocabulary logits for a batch.
+// row names its cache slot), or (training, scoring) sequences packed into one row. It returns
+// hidden states after the final norm; logits() is separate so callers can project in chunks and
+// never hold full-vocabulary logits for a batch.
 // Its one layer loop, run_layers(), is also what the rollout engine's host-free decode step and
 // prefill run (cached_forward.h); fused residual norms and dense MoE decode are modes of it.
 // Loading and saving are in model_io.h.
@@ -40,6 +41,12 @@ struct ForwardInput {
   torch::Tensor input_ids;       // [B, T] int64
   torch::Tensor positions;       // [B, T] int64; undefined = cache length + t (or t without a cache)
   torch::Tensor attention_mask;  // [B, T] bool/int, nonzero = real token, a prefix of each row; undefined = all real
+  // Packed sequences: B = 1 and the row holds sequences back to back, [n + 1] int32 start
+  // offsets (then T) on input_ids' device and the longest length; each attends causally to
+  // itself only (varlen_attention.h). positions are required, restarting at 0 per sequence. No
+  // cache, no attention_mask, no balance loss (its per-sequence statistics would see one sequence).
+  torch::Tensor cu_seqlens;
+  int64_t max_seqlen = 0;
   InferenceCache* cache = nullptr;
   torch::Tensor cache_slots;     // [B] int64: each row's cache slot (required with a cache)
   bool return_all_hidden = false;

@@ -20,9 +20,26 @@ std::vector<std::vector<int64_t>> split_by_rows(int64_t n, int64_t rows) {
   return out;
 }
 
+// Packed micro-batches cost their real tokens: each row (in `order`) joins the first micro-batch
+// whose tokens stay within the budget with it, which fills the gaps long rows leave with short ones.
+std::vector<std::vector<int64_t>> first_fit(const std::vector<int64_t>& lengths, const std::vector<int64_t>& order,
+                                            int64_t budget) {
+  std::vector<std::vector<int64_t>> out;
+  std::vector<int64_t> used;
+  for (const int64_t row : order) {
+    size_t k = 0;
+    while (k < out.size() && used[k] + lengths[row] > budget) ++k;
+    if (k == out.size()) out.emplace_back(), used.push_back(0);
+    out[k].push_back(row);
+    used[k] += lengths[row];
+  }
+  return out;
+}
+
 // Longest first, so the first micro-batch is the widest: the caching allocator meets the
 // largest activations at once instead of growing block by block. A row joins the open
-// micro-batch while (rows + 1) × the micro-batch's longest row stays within the budget.
+// micro-batch while (rows + 1) × the micro-batch's longest row stays within the budget; packed,
+// first_fit places it.
 std::vector<std::vector<int64_t>> split_by_tokens(const std::vector<int64_t>& lengths, const MicroBatchLimit& limit) {
   std::vector<int64_t> order(lengths.size());
   std::iota(order.begin(), order.end(), 0);
@@ -32,6 +49,7 @@ std::vector<std::vector<int64_t>> split_by_tokens(const std::vector<int64_t>& le
                                        " token slots, but a sequence (prompt + completion) has " + std::to_string(longest) +
                                        " tokens; a micro-batch holds at least one sequence, so set it to at least " +
                                        std::to_string(longest));
+  if (limit.packed) return first_fit(lengths, order, limit.tokens);
   std::vector<std::vector<int64_t>> out;
   int64_t width = 0;
   for (const int64_t row : order) {

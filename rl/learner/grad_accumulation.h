@@ -12,7 +12,7 @@
 // so Σ_k weight_k · aggregate(micro-batch k) = aggregate(step batch) exactly, whichever rows
 // each micro-batch holds (TRL and verl's legacy path divide by the number of micro-batches
 // instead, which is exact only for equal micro-batches). Not here: balancing micro-batches
-// across data-parallel ranks, packing several sequences into one row.
+// across data-parallel ranks, the packing itself (packed_batch.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -23,10 +23,13 @@
 namespace grpo::rl {
 
 // How a batch is cut: `tokens` > 0 is a budget of padded token slots per micro-batch and
-// `rows` is then unused; otherwise `rows` consecutive rows at a time.
+// `rows` is then unused; otherwise `rows` consecutive rows at a time. With `packed` the budget
+// counts real tokens instead (the micro-batch's rows back to back in one row, packed_batch.h):
+// rows, longest first, go to the first micro-batch they fit (first-fit decreasing).
 struct MicroBatchLimit {
   int64_t rows = 1;
   int64_t tokens = 0;
+  bool packed = false;
   std::string tokens_key = "micro_batch_tokens";  // the config key that errors name
 };
 

@@ -90,7 +90,12 @@ MicroBatchLimit micro_batch_limit(const GrpoSettings& rl) {
   limit.rows = rl.micro_batch_size;
   limit.tokens = rl.micro_batch_tokens;
   limit.tokens_key = "rl.micro_batch_tokens";
+  limit.packed = rl.pack_sequences;
   return limit;
+}
+
+SequenceLayout learner_layout(const GrpoSettings& rl) {
+  return rl.pack_sequences ? SequenceLayout::kPacked : SequenceLayout::kPadded;
 }
 
 std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const GrpoSettings& rl) {
@@ -124,7 +129,7 @@ torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& ba
   const int64_t width = batch.targets.size(1);
   torch::Tensor out;
   for (const auto& micro_rows : split_micro_batches(sequence_lengths(batch), micro_batch_limit(rl_))) {
-    auto lp = completion_logprobs(model, select_rows(batch, micro_rows), temperature_).logprobs;
+    auto lp = completion_logprobs(model, select_rows(batch, micro_rows), temperature_, learner_layout(rl_)).logprobs;
     if (!out.defined()) out = torch::zeros({batch.rows(), width}, lp.options());
     out.index_copy_(0, torch::tensor(micro_rows, torch::kInt64).to(lp.device()),
                     torch::constant_pad_nd(lp, {0, width - lp.size(1)}));
@@ -175,7 +180,7 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
         auto sub = select_rows(seqs, micro.rows);
         const int64_t w = sub.targets.size(1);
         const auto index = torch::tensor(micro.rows, torch::kInt64).to(batch.loss_mask.device());
-        auto lp = completion_logprobs(policy_, sub, temperature_);
+        auto lp = completion_logprobs(policy_, sub, temperature_, learner_layout(rl_));
         ActorLossInput in;
         in.logprobs = lp.logprobs;
         in.entropy = lp.entropy;

@@ -4,7 +4,10 @@
 // the batch into `minibatches` optimizer steps, each accumulated over micro-batches whose loss
 // weights make the sum exactly the minibatch's aggregated loss (grad_accumulation.h): rows
 // `rl.micro_batch_size` at a time, or with `rl.micro_batch_tokens` set, rows sorted by length and
-// binned by that budget of padded token slots, which then bounds every forward's activations.
+// binned by that budget of token slots, which then bounds every forward's activations. With
+// `rl.pack_sequences` each micro-batch's rows are packed into one row for the forward (no padding
+// computed; the budget then counts their real tokens) and give the padded path's loss and
+// gradients (packed_batch.h).
 // A non-finite loss or gradient skips that optimizer step and is reported, never applied.
 // Data parallel (a ProcessGroup given): each rank holds whole groups of every minibatch; the
 // minibatches' row and token totals are summed over ranks so that each micro-batch's loss weight
@@ -54,8 +57,12 @@ struct MinibatchPlan {
   std::vector<MicroBatch> micro_batches;
 };
 
-// The micro-batch limit of the `rl:` settings: micro_batch_tokens when set, rows otherwise.
+// The micro-batch limit of the `rl:` settings: micro_batch_tokens when set (counting real tokens
+// with rl.pack_sequences), rows otherwise.
 MicroBatchLimit micro_batch_limit(const GrpoSettings& rl);
+
+// How the learner's forwards see each micro-batch: packed with rl.pack_sequences, else padded.
+SequenceLayout learner_layout(const GrpoSettings& rl);
 
 // Data parallel over world_size ranks: each step's prompts (rl.batch_size / rl.group_size) must
 // split into whole groups per rank in every minibatch, i.e. be a multiple of world_size ×

@@ -50,7 +50,11 @@ void describe(config::Fields& f, GrpoSettings& s) {
   f.field("micro_batch_size", s.micro_batch_size, 8, "Completions per forward/backward (gradient accumulation inside a minibatch).");
   f.field("micro_batch_tokens", s.micro_batch_tokens, 0,
           "Token budget per forward/backward instead of micro_batch_size: rows sorted by length, each micro-batch's "
-          "rows x longest (prompt + completion) at most this; 0 = off. Must hold the longest sequence.");
+          "rows x longest (prompt + completion) at most this (with pack_sequences: their total tokens); 0 = off. Must "
+          "hold the longest sequence.");
+  f.field("pack_sequences", s.pack_sequences, true,
+          "The learner packs each micro-batch's sequences back to back into one row (variable-length attention, no "
+          "padding computed) instead of padding rows to the longest; same loss and gradients.");
   f.field("dynamic_sampling", s.dynamic_sampling, false, "DAPO: drop groups whose rewards are all equal and sample more prompts.");
   f.field("dynamic_sampling_max_rounds", s.dynamic_sampling_max_rounds, 10, "Extra generation rounds allowed per step for dynamic sampling.");
   f.field("mask_truncated", s.mask_truncated, false, "Exclude completions that hit max_new_tokens from the loss.");

@@ -48,6 +48,7 @@ struct GrpoSettings {
   int64_t minibatches = 1;
   int64_t micro_batch_size = 8;
   int64_t micro_batch_tokens = 0;
+  bool pack_sequences = true;
   bool dynamic_sampling = false;
   int64_t dynamic_sampling_max_rounds = 10;
   bool mask_truncated = false;

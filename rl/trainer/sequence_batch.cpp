@@ -1,9 +1,11 @@
-// Padded prompt+completion batches and their completion log-probs; see sequence_batch.h.
+// Padded prompt+completion batches and their completion log-probs, padded or packed; see
+// sequence_batch.h.
 #include "rl/trainer/sequence_batch.h"
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "rl/trainer/packed_batch.h"
 
 namespace grpo::rl {
 
@@ -80,20 +82,38 @@ SequenceBatch select_rows(const SequenceBatch& batch, const std::vector<int64_t>
   return s;
 }
 
-TokenLogProbs completion_logprobs(model::CausalLM& policy, const SequenceBatch& batch, double temperature,
-                                  int64_t chunk_rows) {
+namespace {
+
+// Final hidden states at the positions that predict each completion token: [N, Tc, hidden].
+torch::Tensor completion_states(model::CausalLM& policy, const SequenceBatch& batch, SequenceLayout layout) {
   model::ForwardInput in;
-  in.input_ids = batch.input_ids;
-  in.attention_mask = batch.attention_mask;
-  auto hidden = policy->forward(in).hidden;  // [N, L, H]
-  const int64_t h = hidden.size(-1);
-  // The states that predict each completion token: [N, Tc, H].
-  auto index = batch.predict_from.unsqueeze(-1).expand({-1, -1, h});
-  auto predicting = hidden.gather(1, index);
+  // Training forwards count each MoE expert's real tokens (the GRPO learner's router health).
+  in.record_router_stats = torch::GradMode::is_enabled();
+  if (layout == SequenceLayout::kPadded) {
+    in.input_ids = batch.input_ids;
+    in.attention_mask = batch.attention_mask;
+    auto hidden = policy->forward(in).hidden;  // [N, L, H]
+    return hidden.gather(1, batch.predict_from.unsqueeze(-1).expand({-1, -1, hidden.size(-1)}));
+  }
+  const auto packed = pack_sequences(batch);
+  in.input_ids = packed.input_ids;
+  in.positions = packed.positions;
+  in.cu_seqlens = packed.cu_seqlens;
+  in.max_seqlen = packed.max_seqlen;
+  auto hidden = policy->forward(in).hidden.squeeze(0);  // [S, H]
+  const auto& from = packed.predict_from;
+  return hidden.index_select(0, from.reshape({-1})).view({from.size(0), from.size(1), hidden.size(-1)});
+}
+
+}  // namespace
+
+TokenLogProbs completion_logprobs(model::CausalLM& policy, const SequenceBatch& batch, double temperature,
+                                  SequenceLayout layout, int64_t chunk_rows) {
   TokenLogProbOptions options;
   options.temperature = temperature;
   options.chunk_rows = chunk_rows;
-  return chunked_token_logprobs(predicting, policy->output_weight(), batch.targets, batch.completion_mask, options);
+  return chunked_token_logprobs(completion_states(policy, batch, layout), policy->output_weight(), batch.targets,
+                                batch.completion_mask, options);
 }
 
 }  // namespace grpo::rl

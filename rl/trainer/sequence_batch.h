@@ -4,7 +4,8 @@
 //
 // Layout: every row is prompt + completion, right-padded to the longest row. The completion's
 // token j sits at position p + j (p = prompt length) and is predicted by the hidden state at
-// p + j - 1; completion-aligned tensors are [N, Tc] with Tc = longest completion.
+// p + j - 1; completion-aligned tensors are [N, Tc] with Tc = longest completion. The forward
+// may see the rows packed instead (SequenceLayout, packed_batch.h); outputs keep this layout.
 #pragma once
 
 #include <torch/torch.h>
@@ -38,9 +39,15 @@ std::vector<int64_t> sequence_lengths(const SequenceBatch& batch);
 // trimmed to their own longest row and completion.
 SequenceBatch select_rows(const SequenceBatch& batch, const std::vector<int64_t>& rows);
 
+// How the forward sees a batch: its padded [N, L] rows, or its rows packed back to back into
+// one [1, Σ lengths] row (packed_batch.h: no padding computed). Both give every completion token
+// the same log-prob (to rounding: the attention's reduction shapes differ).
+enum class SequenceLayout { kPadded, kPacked };
+
 // Log-probs and entropy of the completion tokens under `policy` at `temperature`, computed in
-// chunks (never [N·L, V] float32 logits). Differentiable unless called under NoGradGuard.
+// chunks (never [N·L, V] float32 logits), [N, Tc] in either layout. Differentiable unless called
+// under NoGradGuard.
 TokenLogProbs completion_logprobs(model::CausalLM& policy, const SequenceBatch& batch, double temperature,
-                                  int64_t chunk_rows = 1024);
+                                  SequenceLayout layout = SequenceLayout::kPadded, int64_t chunk_rows = 1024);
 
 }  // namespace grpo::rl
