@@ -60,6 +60,40 @@ inline torch::Tensor grouped_query_attention(const torch::Tensor& q, const torch
   return scaled_dot_product_attention(q, repeat(k), repeat(v), mask, is_causal, scale);
 }
 
+// FlashAttention over packed variable-length sequences (the varlen kernel; its autograd is
+// _flash_attention_backward). q: [total, H, D]; k, v: [total, Hk, D] with H a multiple of Hk
+// (FlashAttention reads shared kv heads in place); cu_seqlens: [n + 1] int32 on q's device, each
+// sequence's start offset then total; causal within each sequence -> [total, H, D]. Taken on
+// CUDA in bf16/fp16 with D <= 256 and D a multiple of 8, from LibTorch 2.5 (where the varlen
+// call has been differentiable); where flash_varlen_supported() is false callers mask instead.
+inline bool flash_varlen_supported(const torch::Tensor& q) {
+#if GRPO_TORCH_AT_LEAST(2, 5)
+  const auto t = q.scalar_type();
+  return q.is_cuda() && (t == torch::kBFloat16 || t == torch::kHalf) && q.size(-1) <= 256 && q.size(-1) % 8 == 0;
+#else
+  (void)q;
+  return false;
+#endif
+}
+
+inline torch::Tensor flash_varlen_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                            const torch::Tensor& cu_seqlens, int64_t max_seqlen, double scale) {
+#if GRPO_TORCH_AT_LEAST(2, 5)
+  auto out = at::_flash_attention_forward(q, k, v, cu_seqlens, cu_seqlens, max_seqlen, max_seqlen, /*dropout_p=*/0.0,
+                                          /*is_causal=*/true, /*return_debug_mask=*/false, scale);
+  return std::get<0>(out);
+#else
+  (void)k;
+  (void)v;
+  (void)cu_seqlens;
+  (void)max_seqlen;
+  (void)scale;
+  TORCH_CHECK(false, "flash_varlen_attention needs LibTorch 2.5+ (this build: ", TORCH_VERSION_MAJOR, ".",
+              TORCH_VERSION_MINOR, ")");
+  return q;
+#endif
+}
+
 // RMSNorm: weight · x / sqrt(mean(x²) + eps) over the last dim, statistics in float32. Where the
 // CUDA kernel exists (2.8+, x and weight of one dtype) forward and backward are one fused kernel
 // each, which rounds x·rstd·weight once; elsewhere transformers' eager form, which rounds x·rstd

@@ -1,6 +1,8 @@
-// Packed-sequence attention through attend() on a padded layout; see varlen_attention.h.
+// Packed-sequence attention: the varlen kernel, or attend() on a padded layout; see
+// varlen_attention.h.
 #include "model/arch/varlen_attention.h"
 
+#include "core/torch/compat.h"
 #include "model/arch/attention.h"
 
 namespace grpo::model {
@@ -46,9 +48,18 @@ torch::Tensor from_padded(const torch::Tensor& x, const PaddedLayout& l) {
 
 torch::Tensor packed_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& cu_seqlens, int64_t max_seqlen, double scale) {
-  const int64_t total = q.size(2);
+  const int64_t total = q.size(2), dv = v.size(3);
   TORCH_CHECK(q.size(0) == 1 && k.size(2) == total && v.size(2) == total,
               "packed_attention: q, k and v must be one packed row of the same tokens");
+  if (compat::flash_varlen_supported(q) && dv <= q.size(3)) {
+    // [1, h, T, d] -> [T, h, d], contiguous as the kernel reads it.
+    auto tokens_first = [](const torch::Tensor& t) { return t.squeeze(0).transpose(0, 1).contiguous(); };
+    auto values = dv == q.size(3) ? v : torch::constant_pad_nd(v, {0, q.size(3) - dv});
+    auto out = compat::flash_varlen_attention(tokens_first(q), tokens_first(k), tokens_first(values), cu_seqlens,
+                                              max_seqlen, scale);  // [T, H, Dq]
+    if (out.size(2) != dv) out = out.narrow(2, 0, dv);
+    return out.transpose(0, 1).unsqueeze(0);
+  }
   const auto layout = padded_layout(cu_seqlens, total, max_seqlen);
   ForwardContext padded;
   padded.attn_mask = layout.mask;

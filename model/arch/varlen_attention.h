@@ -1,5 +1,8 @@
 // Attention over packed sequences: several sequences back to back in one row ([1, T] tokens),
-// delimited by cu_seqlens, each attending causally to itself only. q, k and v are scattered
+// delimited by cu_seqlens, each attending causally to itself only. On CUDA in bf16/fp16
+// (LibTorch 2.5+) FlashAttention's varlen kernel runs on [T, H, D] views, reading shared GQA kv
+// heads in place; MLA's value heads, narrower than its query/key heads, are zero-padded to the
+// query width for it and the output cut back. Elsewhere (CPU, float32) q, k and v are scattered
 // into a padded [n, H, longest, D] layout for attend()'s masked path and the output gathered
 // back: attention then costs what the padded batch's does (a block-diagonal [T, T] mask would
 // cost n times more), performs the same reductions (so packed and padded agree to the bit on
