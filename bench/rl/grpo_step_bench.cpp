@@ -11,7 +11,8 @@
 // Reported beside the times: learner tokens/s over real (non-padding) prompt + completion tokens,
 // the padding fraction of the learner's micro-batches (computed here with the learner's own
 // plan, plan_minibatches and select_rows, since the learner does not report it; rows per
-// micro-batch, or the token budget of --micro-batch-tokens), peak device
+// micro-batch, or the token budget of --micro-batch-tokens; 0 with --pack-sequences true,
+// rl.pack_sequences, whose forwards see only real tokens), peak device
 // memory, and two floors: the learner's 6·N·real_tokens / peak bf16 FLOP/s (N: matmul weights,
 // routed experts counted at top-k / experts) and the rollout's decode bytes / bandwidth (weights
 // every decode step plus each sequence's cache context, as bench_rollout counts them).
@@ -84,7 +85,7 @@ struct Options {
   int64_t prompts = 64, group = 8, cap = 0, prompt_min = 0, prompt_max = 0, min_length = 0, micro_batch = 0, slots = 0;
   int64_t micro_batch_tokens = 0;
   int repeats = 3, warmup = 1, threads = 0;
-  bool fixed_length = false, cuda_graphs = true;
+  bool fixed_length = false, cuda_graphs = true, pack_sequences = true;
 };
 
 // Per-shape defaults of what was not given: cap 2048 (qwen05), 1024 (moe-mla), 64 (tiny);
@@ -172,7 +173,8 @@ rl::LearnerBatch learner_batch(const Workload& w, const rollout::GenerationResul
 }
 
 // Token slots of the learner's forward passes: its plan (grpo_learner.h's plan_minibatches, as
-// update() runs it), each micro-batch padded by select_rows to its longest row.
+// update() runs it), each micro-batch padded by select_rows to its longest row, or packed (its
+// real tokens only).
 struct Padding {
   int64_t slots = 0, real = 0, micro_batches = 0, largest_micro_batch_slots = 0;
 };
@@ -181,7 +183,8 @@ Padding learner_padding(const rl::LearnerBatch& batch, const rl::GrpoSettings& s
   p.real = batch.sequences.attention_mask.sum().item<int64_t>();
   for (const auto& minibatch : rl::plan_minibatches(batch, settings)) {
     for (const auto& micro : minibatch.micro_batches) {
-      const int64_t slots = rl::select_rows(batch.sequences, micro.rows).input_ids.numel();
+      const auto rows = rl::select_rows(batch.sequences, micro.rows);
+      const int64_t slots = settings.pack_sequences ? rows.attention_mask.sum().item<int64_t>() : rows.input_ids.numel();
       p.slots += slots;
       p.largest_micro_batch_slots = std::max(p.largest_micro_batch_slots, slots);
       ++p.micro_batches;
@@ -227,6 +230,8 @@ int main(int argc, char** argv) {
   app.add_option("--micro-batch", o.micro_batch, "learner rows per forward/backward; default rl.micro_batch_size");
   app.add_option("--micro-batch-tokens", o.micro_batch_tokens,
                  "learner token budget per forward/backward (rl.micro_batch_tokens; rows sorted by length); 0 = rows");
+  app.add_option("--pack-sequences", o.pack_sequences,
+                 "learner micro-batches packed into one row, varlen attention (rl.pack_sequences; true or false)");
   app.add_option("--slots", o.slots, "rollout sequences decoded at once; default rollout.max_batch_sequences");
   app.add_option("--repeats", o.repeats, "timed steps (medians are reported)");
   app.add_option("--warmup", o.warmup, "untimed steps first (allocator, kernels, CUDA graphs)");
@@ -258,6 +263,7 @@ int main(int argc, char** argv) {
   settings.batch_size = o.prompts * o.group;
   if (o.micro_batch > 0) settings.micro_batch_size = o.micro_batch;
   settings.micro_batch_tokens = o.micro_batch_tokens;
+  settings.pack_sequences = o.pack_sequences;
   const auto optim = config::defaults<rl::OptimSettings>();
   const auto rollout_settings = config::defaults<rollout::RolloutSettings>();
   const int64_t slots = o.slots > 0 ? o.slots : rollout_settings.max_batch_sequences;
@@ -347,7 +353,8 @@ int main(int argc, char** argv) {
                                                                             {"min", o.min_length}, {"target_mean", 0.25 * static_cast<double>(o.cap)}})},
               {"completion_lengths", length_summary(w.completion_lengths)}, {"prompt_lengths", length_summary(prompt_lengths)},
               {"micro_batch_rows", settings.micro_batch_size},
-              {"micro_batch_tokens", settings.micro_batch_tokens}, {"rollout_slots", slots}, {"cuda_graphs", o.cuda_graphs && device.is_cuda()},
+              {"micro_batch_tokens", settings.micro_batch_tokens}, {"pack_sequences", settings.pack_sequences},
+              {"rollout_slots", slots}, {"cuda_graphs", o.cuda_graphs && device.is_cuda()},
               {"params", params}, {"active_matmul_params", n_active}, {"repeats", o.repeats}, {"warmup", o.warmup},
               {"rollout_s", rollout_med}, {"learner_s", learner_med}, {"step_s", step_med},
               {"repeats_step_s", step_s}, {"repeats_rollout_s", rollout_s}, {"repeats_learner_s", learner_s},
