@@ -19,6 +19,7 @@ struct RunSettings {
   int64_t threads = 0;
   std::string device;
   std::string dtype;
+  bool tensorboard = false;
 };
 
 inline void describe(config::Fields& f, RunSettings& s) {
@@ -29,6 +30,10 @@ inline void describe(config::Fields& f, RunSettings& s) {
   f.field("threads", s.threads, 0, "CPU threads for LibTorch and the worker pool; 0 = all cores.");
   f.field("device", s.device, "auto", "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
   f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype of the models; auto = bfloat16 on GPU, float32 on CPU. Training keeps float32 master weights and AdamW state whatever it is.");
+  f.field("tensorboard", s.tensorboard, false,
+          "Also write TensorBoard event files into <run>/tensorboard as metrics and samples are logged (every "
+          "metric as a scalar, a few samples per step as text); `grpo export tensorboard RUN` writes them "
+          "afterwards from run.db.");
 }
 
 // Every problem of the section, one message each naming its key ('run.threads'); empty = valid.

@@ -1,6 +1,7 @@
 // Run setup shared by the training stages; see run_context.h.
 #include "rl/stage/run_context.h"
 
+#include <chrono>
 
 #include "core/error.h"
 #include "core/strings.h"
@@ -10,6 +11,13 @@
 #include "distributed/world.h"
 
 namespace grpo::rl {
+namespace {
+
+double seconds_since_epoch() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
 
 uint64_t step_seed(uint64_t run_seed, int64_t step, uint64_t stream) {
   uint64_t z = run_seed ^ (0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(step) + 1)) ^ (stream << 56);
@@ -25,7 +33,17 @@ void RunContext::set_status(const std::string& status) {
   store->flush();
 }
 
-void RunContext::log(int64_t step, const std::map<std::string, double>& metrics) { store->log_metrics(step, metrics); }
+void RunContext::log(int64_t step, const std::map<std::string, double>& metrics) {
+  store->log_metrics(step, metrics);
+  if (!tensorboard) return;
+  tensorboard->log_metrics(step, seconds_since_epoch(), metrics);
+  tensorboard->flush();  // a TensorBoard watching the run sees each step as it ends
+}
+
+void RunContext::log_samples(const std::vector<SampleRecord>& samples) {
+  store->log_samples(samples);
+  if (tensorboard) tensorboard->log_samples(seconds_since_epoch(), samples);
+}
 
 std::filesystem::path RunContext::save_checkpoint(const TrainerState& state, const CheckpointContents& contents,
                                                   int64_t keep_last) {
@@ -68,6 +86,11 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRe
     // Steps after the checkpoint are replayed; drop what the interrupted run logged for them.
     ctx->store->truncate_after(ctx->state.step);
     ctx->store->log_event("info", "resume", "resumed at step " + std::to_string(ctx->state.step), ctx->state.step);
+  }
+  if (config.run.tensorboard) {
+    ctx->tensorboard = std::make_unique<tensorboard::RunEventWriter>(std::filesystem::path(path) / "tensorboard");
+    // TensorBoard drops what earlier files hold from the resumed step on, as the store did.
+    if (request.resume) ctx->tensorboard->log_restart(ctx->state.step + 1, seconds_since_epoch());
   }
   ctx->dir.save_config(request.config_text);
   ctx->store->set_meta("run_name", config.run.name);

@@ -1,6 +1,8 @@
 // What every training stage sets up the same way: the run directory (locked), its log file,
-// the run store with the resolved config, CPU threads, device and dtype, and on --resume the
-// newest checkpoint with its trainer state. Stages (GRPO, SFT) build on it.
+// the run store with the resolved config, CPU threads, device and dtype, on --resume the
+// newest checkpoint with its trainer state, and with run.tensorboard the TensorBoard event file
+// that every metric and sample logged through log()/log_samples() also goes to. Stages (GRPO,
+// SFT) build on it.
 #pragma once
 
 #include <torch/torch.h>
@@ -13,6 +15,7 @@
 
 #include "core/run_directory.h"
 #include "core/run_store.h"
+#include "core/tensorboard/run_events.h"
 #include "rl/experiment/experiment_config.h"
 #include "rl/stage/checkpoints.h"
 
@@ -21,6 +24,7 @@ namespace grpo::rl {
 struct RunContext {
   RunDirectory dir;
   std::unique_ptr<RunStoreWriter> store;
+  std::unique_ptr<tensorboard::RunEventWriter> tensorboard;  // <run>/tensorboard, with run.tensorboard
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
   std::optional<std::filesystem::path> checkpoint;  // set on resume
@@ -32,8 +36,10 @@ struct RunContext {
   ~RunContext();
   // Marks the run finished (or failed) in the store and flushes it.
   void set_status(const std::string& status);
-  // Logs metrics for `step` to the store.
+  // Logs metrics for `step` to the store (and TensorBoard).
   void log(int64_t step, const std::map<std::string, double>& metrics);
+  // Logs sample completions to the store (and each step's first few to TensorBoard as text).
+  void log_samples(const std::vector<SampleRecord>& samples);
   // Checkpoints the stage at state.step (checkpoints.h), after flushing the store: a resume
   // never replays that step, so everything logged up to it must be durable first. Records a
   // "checkpoint" event and returns the checkpoint directory ("" where !saves_checkpoints).

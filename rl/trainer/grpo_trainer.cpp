@@ -325,7 +325,7 @@ int64_t GrpoRun::log_samples(int64_t step, const Collected& c, const torch::Tens
     }
   }
   try {
-    ctx_.store->log_samples(records);
+    ctx_.log_samples(records);
   } catch (const std::exception& e) {
     warn_dropped(static_cast<int64_t>(records.size()), e.what());
   }
