@@ -1,4 +1,4 @@
-// libFuzzer target for reading a corrupted run database (core/run_store.h, core/report.h): the
+// libFuzzer target for reading a corrupted run database (core/run_store.h, report/report.h): the
 // input is written to a file, opened with RunStoreReader and read through everything it offers
 // (meta keys, steps, metric names, latest values, every series, histograms, samples, events) and rendered
 // as the HTML report, which reads it all again. SQLite itself is trusted; the code under test is
@@ -19,10 +19,10 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/report.h"
 #include "core/run_store.h"
 #include "core/text/utf8.h"
 #include "fuzz/fuzz_check.h"
+#include "report/report.h"
 
 using grpo::fuzz::check;
 
@@ -60,7 +60,7 @@ void read_everything(const std::string& path) {
     check(grpo::is_valid_utf8(s.prompt) && grpo::is_valid_utf8(s.completion), "sample text is valid UTF-8");
   }
   for (const auto& e : reader.events(64)) check(grpo::is_valid_utf8(e.message), "an event message is valid UTF-8");
-  grpo::render_report(path, grpo::ReportOptions{16, 16});
+  grpo::report::render_report(path, grpo::report::ReportOptions{16, 16});
 }
 
 }  // namespace

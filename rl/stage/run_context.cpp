@@ -6,9 +6,9 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "core/logging.h"
-#include "core/report.h"
 #include "core/torch/device.h"
 #include "distributed/world.h"
+#include "report/report.h"
 
 namespace grpo::rl {
 namespace {
@@ -112,7 +112,7 @@ std::string run_stage(const ExperimentConfig& config, const RunRequest& request,
     throw;
   }
   ctx->set_status("finished");
-  write_file_atomic(ctx->dir.report_path(), render_report(ctx->dir.db_path()));
+  write_file_atomic(ctx->dir.report_path(), report::render_report(ctx->dir.db_path()));
   logging::info("report: " + ctx->dir.report_path());
   return ctx->dir.path();
 }

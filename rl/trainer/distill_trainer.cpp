@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "core/logging.h"
-#include "core/report.h"
 #include "core/strings.h"
 #include "datasets/reader.h"
 #include "policy/engine_factory.h"

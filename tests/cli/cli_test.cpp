@@ -83,21 +83,23 @@ TEST(Cli, JsonlNumbersBeyondADoubleAreMalformedJsonNamingTheLine) {
   }
 }
 
-TEST(Cli, RunsListsLastStepAndLatestMetrics) {
+TEST(Cli, RunsPrintsATableOfEachRunsStatusStepsAndEval) {
   const auto dir = fs::temp_directory_path() / ("grpo_runs_" + std::to_string(::getpid()));
   grpo::remove_tree(dir);
   fs::create_directories(dir / "a");
   {
     grpo::RunStoreWriter w((dir / "a" / "run.db").string());
     w.set_meta("run_name", "alpha");
-    w.log_metrics(3, {{"reward/mean", 0.75}});
+    w.set_meta("status", "finished");
+    w.log_metrics(3, {{"reward/mean", 0.75}, {"eval/pass@1", 0.5}});
+    w.log_metrics(1, {{"eval/pass@1", 0.625}});
     w.flush();
   }
   const auto r = run_command(kGrpo + " runs " + dir.string());
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("name=alpha"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("last_step=3"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("reward/mean = 0.75 (step 3)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("RUN"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  finished        3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  pass@1            0.5    0.625\n"), std::string::npos) << r.output;
 }
 
 TEST(Cli, ReportRendersMetricsSamplesAndEscapesText) {
@@ -120,9 +122,41 @@ TEST(Cli, ReportRendersMetricsSamplesAndEscapesText) {
   std::ifstream in(dir / "report.html");
   std::stringstream html;
   html << in.rdbuf();
-  EXPECT_NE(html.str().find("reward/mean — last 0.5"), std::string::npos);
+  EXPECT_NE(html.str().find("<summary>Is it learning?</summary>"), std::string::npos);
+  EXPECT_NE(html.str().find("<figcaption>reward/mean</figcaption>"), std::string::npos);
   EXPECT_NE(html.str().find("&lt;answer&gt;yes&lt;/answer&gt;"), std::string::npos);
   EXPECT_EQ(html.str().find("<answer>"), std::string::npos) << "completions must be escaped";
+}
+
+TEST(Cli, ReportOfADirectoryWithoutARunIsOneLine) {
+  const auto dir = fs::temp_directory_path() / ("grpo_report_none_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto r = run_command(kGrpo + " report " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "error: " + dir.string() + ": no run.db here, so not a run directory (`grpo runs DIR` lists runs)\n");
+  grpo::remove_tree(dir);
+}
+
+TEST(Cli, ReportOfSeveralRunsWritesTheirComparison) {
+  const auto dir = fs::temp_directory_path() / ("grpo_compare_" + std::to_string(::getpid()));
+  grpo::remove_tree(dir);
+  for (const std::string run : {"a", "b"}) {
+    fs::create_directories(dir / run);
+    grpo::RunStoreWriter w((dir / run / "run.db").string());
+    w.set_meta("run_name", run);
+    w.set_meta("config", "rl:\n  group_size: " + std::string(run == "a" ? "4" : "8") + "\n");
+    w.log_metrics(1, {{"reward/accuracy", run == "a" ? 0.25 : 0.5}});
+    w.flush();
+  }
+  const auto out = dir / "compare.html";
+  const auto r = run_command(kGrpo + " report " + (dir / "a").string() + " " + (dir / "b").string() + " -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "wrote " + out.string() + "\n");
+  std::ifstream in(out);
+  std::stringstream html;
+  html << in.rdbuf();
+  EXPECT_NE(html.str().find("<tr><td>rl.group_size</td><td>4</td><td>8</td></tr>"), std::string::npos);
+  grpo::remove_tree(dir);
 }
 
 TEST(Cli, BadGrpoConfigsFailBeforeAnyWorkWithExactErrors) {

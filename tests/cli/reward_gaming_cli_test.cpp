@@ -1,7 +1,7 @@
 // The anti-gaming pieces as a user drives them through the `grpo` binary: countdown data from
 // `grpo data generate` scored by `grpo reward` and trained on by `grpo rl` with `format:
 // countdown` (generator and reader agree), the audit metrics and a threshold warning in run.db
-// and in the report's health panel, `grpo reward check` on a file of gamed completions, and `grpo reward` still
+// and in the report's "Is it healthy?" panel, `grpo reward check` on a file of gamed completions, and `grpo reward` still
 // asking for its flags. Everything is made in the test: data, tokenizer, a tiny policy.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -91,7 +91,7 @@ TEST(CountdownPipeline, GeneratedDataIsScoredAndTrainedOnWithTheCountdownFormat)
   ASSERT_EQ(report.exit_code, 0) << report.output;
   std::ifstream in(root / "run" / "report.html");
   const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(html.find("<h2>Health</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<h4>Reward-hacking audit</h4>"), std::string::npos);
   EXPECT_NE(html.find("<td>audit/placeholder_thinking</td>"), std::string::npos);
   EXPECT_NE(html.find("1 threshold warning(s)"), std::string::npos);
   grpo::remove_tree(root);
