@@ -134,14 +134,6 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   prefill_inputs_ = torch::zeros({model::PrefillInputs::numel(options_.slots, options_.max_len)}, int64);
   prefill_hidden_ = torch::empty({options_.slots, weight.size(1)}, weight.options());
   if (device_.is_cuda() && options_.dense_moe) forward_->use_dense_moe();
-  const auto moe_layers = static_cast<int64_t>(model_->moe_layers().size());
-  if (options_.record_routes && moe_layers > 0) {
-    require(model_->config().n_routed_experts <= std::numeric_limits<int16_t>::max(),
-            "rollout engine: recording routes stores expert ids as int16; the model has " +
-                std::to_string(model_->config().n_routed_experts) + " experts");
-    routes_ = torch::zeros({moe_layers, options_.slots * options_.max_len, model_->config().num_experts_per_tok},
-                           torch::TensorOptions().dtype(torch::kInt16).device(device_));
-  }
 #ifdef GRPO_WITH_CUDA
   const int device_index = device_.has_index() ? device_.index() : 0;
   if (device_.is_cuda() && options_.cuda_graphs && forward_->decode_host_free())
@@ -187,6 +179,19 @@ void RolloutEngine::refresh_weights(model::CausalLM& learner) {
                                                  c10::str(it->second.sizes()) + ", the engine's is " + c10::str(t.sizes()));
     t.copy_(it->second);
   }
+}
+
+void RolloutEngine::record_routes() {
+  const auto moe_layers = static_cast<int64_t>(model_->moe_layers().size());
+  if (moe_layers == 0 || routes_.defined()) return;
+  const auto counts = graph_counts();
+  require(counts.decode + counts.prefill == 0,
+          "rollout engine: record_routes() after CUDA graphs were captured (they would not write the routes)");
+  require(model_->config().n_routed_experts <= std::numeric_limits<int16_t>::max(),
+          "rollout engine: recording routes stores expert ids as int16; the model has " +
+              std::to_string(model_->config().n_routed_experts) + " experts");
+  routes_ = torch::zeros({moe_layers, options_.slots * options_.max_len, model_->config().num_experts_per_tok},
+                         torch::TensorOptions().dtype(torch::kInt16).device(device_));
 }
 
 GenerationResult RolloutEngine::generate(const std::vector<GenerationRequest>& requests, uint64_t seed,

@@ -21,7 +21,7 @@
 //    max_prefill_tokens.
 //  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
 //    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
-//  - With options.record_routes, every MoE layer writes its tokens' experts into one device
+//  - After record_routes(), every MoE layer writes its tokens' experts into one device
 //    buffer [MoE layers, slots x max_len, top_k] int16 (captured graphs included); prefill rows
 //    and each decode step's rows come back to the host with the step's tokens (one copy), and
 //    each completion carries its sequence's routes (TokenRoutes).
@@ -57,9 +57,6 @@ struct EngineOptions {
   // CUDA: MoE layers decode every expert on every token (moe_decode.h) rather than only the
   // routed ones through a grouped GEMM. CPU always takes the module's path.
   bool dense_moe = true;
-  // Record each token's experts in every MoE layer (Completion::routes), for routing replay and
-  // the rollout's router health. A model without MoE layers records nothing.
-  bool record_routes = false;
 };
 
 // Called after each decode step with the number of tokens generated so far in this call.
@@ -83,6 +80,11 @@ class RolloutEngine {
   // stay valid); nothing to do when the engine runs the learner's own tensors. Call it after
   // every optimizer update. `learner` must have the engine's config; dtypes may differ.
   void refresh_weights(model::CausalLM& learner);
+
+  // From now on, record each token's experts in every MoE layer (Completion::routes), for
+  // routing replay and the rollout's router health; nothing for a model without MoE layers.
+  // Call it before the first generate(): CUDA graphs captured earlier would not write them.
+  void record_routes();
 
   const EngineOptions& options() const { return options_; }
   model::CausalLM& policy() { return model_; }  // the model the engine runs
@@ -137,7 +139,7 @@ class RolloutEngine {
   // The prefill's inputs (PrefillInputs, flat int64, room for slots x max_len tokens) and its
   // output, each row's last hidden state [slots, hidden], in the engine's dtype.
   torch::Tensor prefill_inputs_, prefill_hidden_;
-  // With options.record_routes on a MoE model: [MoE layers, slots x max_len, top_k] int16, each
+  // After record_routes() on a MoE model: [MoE layers, slots x max_len, top_k] int16, each
   // layer's slice given to it (MoeFeedForward::record_routes_into); undefined otherwise.
   torch::Tensor routes_;
   // State of the generate() call in progress.

@@ -85,7 +85,7 @@ struct Completion {
   std::vector<int64_t> token_ids;
   std::vector<float> logprobs;  // one per token: log softmax(logits / T) of the sampled token
   FinishReason finish_reason = FinishReason::kLength;
-  TokenRoutes routes;  // empty unless the engine records routes (EngineOptions::record_routes)
+  TokenRoutes routes;  // empty unless the engine records routes (RolloutEngine::record_routes)
 };
 
 struct GenerationStats {

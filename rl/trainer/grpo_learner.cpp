@@ -5,7 +5,9 @@
 #include "core/error.h"
 #include "rl/algorithms/actor_loss.h"
 #include "rl/algorithms/aggregation.h"
+#include "rl/algorithms/logprob_mismatch.h"
 #include "rl/algorithms/rollout_correction.h"
+#include "rl/trainer/routing_replay.h"
 
 namespace grpo::rl {
 namespace {
@@ -24,7 +26,8 @@ struct MetricAverager {
   }
 };
 
-// Rows `index` of a per-row tensor ([N] or [N, Tc]), completion-aligned ones cut to `width`.
+// Rows `index` of a per-row tensor ([N], [N, Tc] or the [N, L, layers, K] routes), the
+// completion-aligned [N, Tc] ones cut to `width`.
 torch::Tensor rows(const torch::Tensor& t, const torch::Tensor& index, int64_t width) {
   if (!t.defined()) return t;
   return (t.dim() == 2 ? t.slice(1, 0, width) : t).index_select(0, index.to(t.device()));
@@ -122,14 +125,21 @@ GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const O
       optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype)),
       data_parallel_(data_parallel) {
   if (data_parallel_) check_data_parallel_split(rl_, data_parallel_->size());
+  require(rl_.moe_routing_replay != "rollout" || !policy_->moe_layers().empty(),
+          "rl.moe_routing_replay: rollout needs a MoE policy (DeepSeek-V2/V3 routed experts); this policy has no MoE "
+          "layer, set it to off");
 }
 
-torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch) const {
+torch::Tensor GrpoLearner::score(model::CausalLM& model, const SequenceBatch& batch,
+                                 const torch::Tensor& replayed_routes) const {
   torch::NoGradGuard no_grad;
   const int64_t width = batch.targets.size(1);
   torch::Tensor out;
   for (const auto& micro_rows : split_micro_batches(sequence_lengths(batch), micro_batch_limit(rl_))) {
-    auto lp = completion_logprobs(model, select_rows(batch, micro_rows), temperature_, learner_layout(rl_)).logprobs;
+    const auto sub = select_rows(batch, micro_rows);
+    const auto index = torch::tensor(micro_rows, torch::kInt64);
+    RouteReplay replay(model, rows(replayed_routes, index, 0), sub, learner_layout(rl_));
+    auto lp = completion_logprobs(model, sub, temperature_, learner_layout(rl_)).logprobs;
     if (!out.defined()) out = torch::zeros({batch.rows(), width}, lp.options());
     out.index_copy_(0, torch::tensor(micro_rows, torch::kInt64).to(lp.device()),
                     torch::constant_pad_nd(lp, {0, width - lp.size(1)}));
@@ -148,7 +158,14 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
 
   torch::Tensor old_logprobs, is_weights;
   const bool correction = rl_.rollout_correction != "none";
-  if (rl_.num_iterations > 1 || correction) old_logprobs = score(policy_, seqs);
+  if (rl_.num_iterations > 1 || correction) old_logprobs = score(policy_, seqs, batch.replayed_routes);
+  for (auto* moe : policy_->moe_layers()) moe->reset_expert_load();  // router health: this update's forwards
+  // |Δ log p| against the pre-update policy: the old log-probs when scored, else the first
+  // minibatch's forwards of pass 0 (later minibatches run after an optimizer step).
+  LogprobMismatch mismatch;
+  const bool measure_mismatch = batch.rollout_logprobs.defined();
+  if (measure_mismatch && old_logprobs.defined())
+    mismatch.add(old_logprobs, batch.rollout_logprobs, seqs.completion_mask);
   if (correction) {
     RolloutCorrectionOptions co;
     co.clip_max = rl_.rollout_correction_threshold;
@@ -180,7 +197,11 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
         auto sub = select_rows(seqs, micro.rows);
         const int64_t w = sub.targets.size(1);
         const auto index = torch::tensor(micro.rows, torch::kInt64).to(batch.loss_mask.device());
+        // Alive through the backward: a recomputed layer (activation checkpointing) replays too.
+        RouteReplay replay(policy_, rows(batch.replayed_routes, index, 0), sub, learner_layout(rl_));
         auto lp = completion_logprobs(policy_, sub, temperature_, learner_layout(rl_));
+        if (measure_mismatch && !old_logprobs.defined() && pass == 0 && k == 0)
+          mismatch.add(lp.logprobs, rows(batch.rollout_logprobs, index, w), sub.completion_mask);
         ActorLossInput in;
         in.logprobs = lp.logprobs;
         in.entropy = lp.entropy;
@@ -210,6 +231,10 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
   }
   policy_->eval();
   report.metrics = metrics.means();
+  for (const auto& [name, value] : metric_values(mismatch.metrics())) report.metrics[name] = value;
+  auto health = model::take_router_health(*policy_);
+  report.metrics.insert(health.metrics.begin(), health.metrics.end());
+  report.histograms = std::move(health.histograms);
   report.metrics["optim/skipped_steps"] = static_cast<double>(report.skipped_steps);
   return report;
 }

@@ -40,11 +40,18 @@ struct LearnerBatch {
   torch::Tensor rollout_logprobs;   // [N, Tc] float32 (sampler log-probs), for rollout correction
   torch::Tensor loss_mask;          // [N, Tc] float32: completion_mask, minus masked rows (truncated)
   torch::Tensor ref_logprobs;       // [N, Tc] float32 when β > 0 and the KL is in the loss
+  // rl.moe_routing_replay: rollout: [N, L, MoE layers, K] int16 on the CPU, the rollout's experts
+  // per token (routing_replay.h), -1 = route that token; undefined = every token routes itself.
+  torch::Tensor replayed_routes;
 };
 
 struct LearnerReport {
-  // actor/*, mismatch/*, optim/*; per-micro-batch values are averaged weighted by active tokens
+  // actor/*, mismatch/*, optim/*; per-micro-batch values are averaged weighted by active tokens,
+  // except mismatch/abs_logp_{mean,max}, taken over all compared tokens (logprob_mismatch.h)
   std::map<std::string, double> metrics;
+  // MoE policies: router/layer<L>/expert_load of this update's training forwards (their
+  // router/layer<L>/load_cv, dead_experts, bias_norm are in metrics; router_health.h).
+  std::map<std::string, std::vector<double>> histograms;
   std::vector<double> minibatch_losses;  // each optimizer step's loss: Σ weight · micro-batch loss
   int64_t optimizer_steps = 0, skipped_steps = 0;
   int64_t trained_tokens = 0;
@@ -89,7 +96,9 @@ class GrpoLearner {
   StageOptimizer& optimizer() { return *optimizer_; }
   // Log-probs of the completion tokens without gradients, micro-batch by micro-batch (the same
   // split as update()'s), in the batch's row order: [N, Tc] float32, 0 past each completion.
-  torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch) const;
+  // replayed_routes: LearnerBatch::replayed_routes of `batch`, or undefined (route every token).
+  torch::Tensor score(model::CausalLM& model, const SequenceBatch& batch,
+                      const torch::Tensor& replayed_routes = {}) const;
 
  private:
   model::CausalLM policy_;

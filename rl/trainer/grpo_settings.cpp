@@ -61,6 +61,11 @@ void describe(config::Fields& f, GrpoSettings& s) {
   f.field("rollout_correction", s.rollout_correction, "none",
           "Importance correction for rollout/learner mismatch: none, token_truncate, token_mask, sequence_truncate, sequence_mask.");
   f.field("rollout_correction_threshold", s.rollout_correction_threshold, 2.0, "Upper bound of the rollout importance weight.");
+  f.choice("moe_routing_replay", s.moe_routing_replay, "off", {"off", "rollout"},
+           "MoE policies: rollout = the rollout records the experts each token was routed to in every MoE layer and "
+           "the learner's forwards use them instead of routing again (the router's weights at those experts keep its "
+           "gradient), so a routing flip between the two paths cannot move the log-probs; the last completion token "
+           "of each sequence, which the rollout never feeds, routes itself. An error on a dense policy.");
 }
 
 std::vector<std::string> validate(const GrpoSettings& s) {

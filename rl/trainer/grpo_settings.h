@@ -54,6 +54,7 @@ struct GrpoSettings {
   bool mask_truncated = false;
   std::string rollout_correction;
   double rollout_correction_threshold = 2.0;
+  std::string moe_routing_replay;  // "off" or "rollout"
 };
 
 // The section's keys; the names of registered pieces come from their registries.

@@ -22,6 +22,7 @@
 #include "rl/stage/stage_loop.h"
 #include "rl/stage/stage_setup.h"
 #include "rl/trainer/grpo_learner.h"
+#include "rl/trainer/routing_replay.h"
 
 namespace grpo::rl {
 namespace {
@@ -34,6 +35,7 @@ struct Scored {
   int64_t record = 0;  // index into the training records
   std::vector<int64_t> prompt_ids, completion_ids;
   std::vector<float> rollout_logprobs;
+  rollout::TokenRoutes routes;  // MoE policies: the rollout's experts per token
   bool truncated = false;
   std::string prompt, completion;
   std::vector<double> reward_values;
@@ -46,6 +48,23 @@ struct Collected {
   int64_t groups_generated = 0, groups_zero_std = 0, rounds = 0, generated_tokens = 0;
   double rollout_seconds = 0, reward_seconds = 0;
 };
+
+// Each completion's route record (empty unless the policy is MoE), in the batch's order.
+std::vector<const rollout::TokenRoutes*> route_records(const Collected& c) {
+  std::vector<const rollout::TokenRoutes*> out;
+  for (const auto& s : c.completions) out.push_back(&s.routes);
+  return out;
+}
+
+// The rollout's router health, router/rollout/layer<L>/..., counted from the step's recorded
+// routes (prompt tokens once per sample, as the learner sees them); empty for a dense policy.
+model::RouterHealth rollout_router_health(const Collected& c, const model::CausalLMImpl& policy) {
+  const auto layers = model::moe_layer_indices(policy);
+  if (layers.empty()) return {};
+  const auto counts =
+      routed_token_counts(route_records(c), static_cast<int64_t>(layers.size()), policy.config().n_routed_experts);
+  return model::router_health(counts, layers, "router/rollout/");
+}
 
 class GrpoRun {
  public:
@@ -111,6 +130,7 @@ void GrpoRun::setup() {
   checkpoint_.policy = &*policy_;
   checkpoint_.optimizer = &learner_->optimizer();
   engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}));
+  engine_->record_routes();  // MoE policies: the rollout's router health, and routing replay
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
                           start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
                           static_cast<long long>(policy_->model->config().vocab_size), train_.size(), eval_.size(),
@@ -129,6 +149,7 @@ std::vector<Scored> GrpoRun::score_group(int64_t record, const std::vector<int64
     s.prompt_ids = prompt_ids;
     s.completion_ids = c.token_ids;
     s.rollout_logprobs = c.logprobs;
+    s.routes = c.routes;
     s.truncated = c.finish_reason == rollout::FinishReason::kLength;
     s.prompt = prompt;
     s.completion = policy_->decode(c.token_ids, /*skip_special_tokens=*/true);
@@ -242,6 +263,7 @@ LearnerBatch GrpoRun::learner_batch(const Collected& c, torch::Tensor advantages
     if (cfg_.rl.mask_truncated && c.completions[i].truncated) row_keep[i] = 0.0f;
   }
   b.rollout_logprobs = rollout_lp.to(ctx_.device);
+  if (cfg_.rl.moe_routing_replay == "rollout") b.replayed_routes = replayed_routes(route_records(c), b.sequences, *policy_->model);
   b.loss_mask = b.sequences.completion_mask * row_keep.to(ctx_.device);
   b.advantages = advantages.to(ctx_.device);
   return b;
@@ -369,6 +391,11 @@ void GrpoRun::train_step(int64_t step) {
   batch.advantages = adv.advantages.to(ctx_.device);
   for (const auto& [k, v] : metric_values(adv.metrics)) metrics[k] = v;
   const auto report = learner_->update(batch, step - 1);
+  auto rollout_health = rollout_router_health(c, *policy_->model);
+  metrics.insert(rollout_health.metrics.begin(), rollout_health.metrics.end());
+  auto histograms = report.histograms;
+  histograms.insert(rollout_health.histograms.begin(), rollout_health.histograms.end());
+  for (const auto& [name, values] : histograms) ctx_.store->log_histogram(step, name, values);
   engine_->refresh_weights(policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
   const double learn_s = since(t0);
   for (const auto& [k, v] : report.metrics) metrics[k] = v;

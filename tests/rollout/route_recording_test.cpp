@@ -38,8 +38,8 @@ TEST(RouteRecording, CompletionsCarryTheExpertsAFullForwardChoosesForEveryTokenB
     EngineOptions options;
     options.slots = 3;  // 2 prompts x 3 samples: the second group waits for free slots
     options.max_len = 40;
-    options.record_routes = true;
     RolloutEngine engine(model, options);
+    engine.record_routes();
     std::vector<GenerationRequest> requests(2);
     for (size_t r = 0; r < requests.size(); ++r) {
       requests[r].prompt_ids = r == 0 ? std::vector<int64_t>{3, 17, 42, 8, 99} : std::vector<int64_t>{250, 7, 61};
@@ -82,8 +82,8 @@ TEST(RouteRecording, OffByDefaultAndEmptyForADenseModel) {
     EngineOptions options;
     options.slots = 2;
     options.max_len = 16;
-    options.record_routes = model->moe_layers().empty();  // on for a dense model: nothing to record
     RolloutEngine engine(model, options);
+    if (model->moe_layers().empty()) engine.record_routes();  // on for a dense model: nothing to record
     GenerationRequest q;
     q.prompt_ids = {3, 4, 5};
     q.n = 2;

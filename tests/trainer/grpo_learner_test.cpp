@@ -153,5 +153,27 @@ TEST(GrpoLearner, ANegativeTokenBudgetIsAValidationErrorNamingTheKey) {
   EXPECT_NE(problems[0].find("'rl.micro_batch_tokens' must be >= 0"), std::string::npos) << problems[0];
 }
 
+// mismatch/abs_logp_{mean,max} compare the pre-update policy with the rollout over every
+// completion token (the truncated row 5 too), whatever the micro-batches: scored old log-probs
+// with a rollout correction, pass 0's forwards without one. The max is the largest token's.
+TEST(GrpoLearner, MismatchMetricsCoverEveryCompletionTokenOfThePreUpdatePolicy) {
+  const auto batch = mixed_length_batch();
+  for (const std::string correction : {"token_truncate", "none"}) {
+    auto m = tiny_model();
+    auto settings = learner_settings("token-mean", 0);
+    settings.minibatches = 1;
+    settings.batch_size = 8;
+    settings.micro_batch_size = 3;  // micro-batches of 3, 3 and 2 rows
+    settings.rollout_correction = correction;
+    GrpoLearner learner(m, settings, gradient_revealing_optim(), 0.7, 16, 1);
+    const auto mask = batch.sequences.completion_mask;
+    const auto abs_diff = (learner.score(m, batch.sequences) - batch.rollout_logprobs).abs() * mask;
+    const auto report = learner.update(batch, 0);
+    EXPECT_NEAR(report.metrics.at("mismatch/abs_logp_mean"), (abs_diff.sum() / mask.sum()).item<double>(), 1e-6)
+        << correction;
+    EXPECT_NEAR(report.metrics.at("mismatch/abs_logp_max"), abs_diff.max().item<double>(), 1e-6) << correction;
+  }
+}
+
 }  // namespace
 }  // namespace grpo::rl
