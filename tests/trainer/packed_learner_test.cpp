@@ -7,9 +7,6 @@
 // which with packing counts real tokens. A packed forward refuses the sequence-wise balance loss.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include "core/config/config_io.h"
 #include "core/error.h"
 #include "model/io/model_io.h"
 #include "rl/algorithms/actor_loss.h"
@@ -17,46 +14,17 @@
 #include "rl/trainer/grpo_learner.h"
 #include "rl/trainer/packed_batch.h"
 #include "tests/common/fixtures.h"
+#include "tests/trainer/learner_test_batch.h"
 
 namespace grpo::rl {
 namespace {
-
-// Prompt + completion lengths 12, 6, 6, 16, 8, 8, 6, 7 in no sorted order; row 5's completion is
-// masked out of the loss as a truncated row would be.
-struct MixedBatch {
-  SequenceBatch sequences;
-  torch::Tensor advantages, loss_mask, old_logprobs, ref_logprobs;
-};
-
-MixedBatch mixed_length_batch(int64_t vocab) {
-  const std::vector<int64_t> prompt_lengths = {3, 5, 2, 4, 6, 1, 3, 2}, completion_lengths = {9, 1, 4, 12, 2, 7, 3, 5};
-  torch::manual_seed(3);
-  std::vector<std::vector<int64_t>> prompts, completions;
-  auto draw = [vocab](int64_t n) {
-    const auto t = torch::randint(0, vocab, {n}, torch::kInt64);
-    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
-  };
-  for (size_t i = 0; i < prompt_lengths.size(); ++i) {
-    prompts.push_back(draw(prompt_lengths[i]));
-    completions.push_back(draw(completion_lengths[i]));
-  }
-  MixedBatch b;
-  b.sequences = make_sequence_batch(prompts, completions, torch::kCPU);
-  const auto mask = b.sequences.completion_mask;
-  b.advantages = torch::randn({8});
-  b.loss_mask = mask.clone();
-  b.loss_mask[5].zero_();
-  b.old_logprobs = -3.0 * torch::rand(mask.sizes()) * mask;
-  b.ref_logprobs = -3.0 * torch::rand(mask.sizes()) * mask;
-  return b;
-}
 
 double max_abs_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
 TEST(PackedBatch, PacksRowsBackToBackWithRestartingPositionsAndMapsCompletionTokensOntoThem) {
-  const auto batch = mixed_length_batch(61).sequences;
+  const auto batch = mixed_length_batch().sequences;
   const auto packed = pack_sequences(batch);
   const std::vector<int64_t> lengths = {12, 6, 6, 16, 8, 8, 6, 7};
   std::vector<int32_t> starts{0};
@@ -91,7 +59,7 @@ Gradients loss_gradients(model::CausalLM& m, const torch::Tensor& loss) {
 }
 
 // Every loss term on (clipped ratio against old log-probs, KL to a reference, entropy bonus).
-ActorLossResult loss_of(const TokenLogProbs& lp, const MixedBatch& b, const std::string& aggregation) {
+ActorLossResult loss_of(const TokenLogProbs& lp, const LearnerBatch& b, const std::string& aggregation) {
   ActorLossOptions lo;
   lo.aggregation = aggregation;
   lo.aggregation_context.max_completion_length = 16;
@@ -101,7 +69,7 @@ ActorLossResult loss_of(const TokenLogProbs& lp, const MixedBatch& b, const std:
   ActorLossInput in;
   in.logprobs = lp.logprobs;
   in.entropy = lp.entropy;
-  in.old_logprobs = b.old_logprobs;
+  in.old_logprobs = b.rollout_logprobs;  // any old log-probs: the ratio is clipped somewhere
   in.advantages = b.advantages;
   in.mask = b.loss_mask;
   in.ref_logprobs = b.ref_logprobs;
@@ -171,61 +139,10 @@ TEST(PackedLearner, APackedForwardRefusesTheSequenceWiseBalanceLossNamingBothInp
   FAIL() << "no MoE fixture";
 }
 
-model::CausalLM tiny_model() {
-  const nlohmann::json config = {{"model_type", "qwen2"}, {"vocab_size", 61},        {"hidden_size", 16},
-                                 {"intermediate_size", 24}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
-                                 {"num_key_value_heads", 1}, {"tie_word_embeddings", true}};
-  model::CausalLM m(model::parse_model_config(config, "<tiny>"));
-  model::init_weights(m, 5, 0.2);  // a wide std, so that log-probs and gradients vary row to row
-  return m;
-}
-
-GrpoSettings learner_settings(const std::string& aggregation, int64_t micro_batch_tokens, bool pack) {
-  auto s = config::defaults<GrpoSettings>();
-  s.group_size = 4;
-  s.batch_size = 8;
-  s.minibatches = 2;
-  s.micro_batch_size = 4;
-  s.micro_batch_tokens = micro_batch_tokens;
-  s.pack_sequences = pack;
-  s.loss_aggregation = aggregation;
-  s.kl_beta = 0.1;
-  s.entropy_coef = 0.01;
-  s.rollout_correction = "token_truncate";
-  return s;
-}
-
-// AdamW's first step with lr = eps = 0.1 moves each weight by about its gradient.
-OptimSettings gradient_revealing_optim() {
-  auto o = config::defaults<OptimSettings>();
-  o.lr = 0.1;
-  o.eps = 0.1;
-  o.max_grad_norm = 0.0;
-  return o;
-}
-
-LearnerBatch learner_batch() {
-  const auto mixed = mixed_length_batch(61);
-  LearnerBatch b;
-  b.sequences = mixed.sequences;
-  b.advantages = mixed.advantages;
-  b.loss_mask = mixed.loss_mask;
-  b.rollout_logprobs = mixed.old_logprobs;
-  b.ref_logprobs = mixed.ref_logprobs;
-  return b;
-}
-
-double max_weight_difference(model::CausalLM& a, model::CausalLM& b) {
-  double d = 0;
-  const auto pa = a->parameters(), pb = b->parameters();
-  for (size_t i = 0; i < pa.size(); ++i) d = std::max(d, max_abs_difference(pa[i], pb[i]));
-  return d;
-}
-
 // Budget 24 packs the first minibatch (rows 0-3: 12, 6, 6, 16 tokens) as rows {3, 1}, {0, 2} and
 // the second (rows 4-7: 8, 8, 6, 7) as {4, 5, 7}, {6}: first-fit over real tokens, longest first.
 TEST(PackedLearner, PackedUpdatesGiveThePaddedStepLossesAndWeightsByRowsAndByTokenBudget) {
-  const auto batch = learner_batch();
+  const auto batch = mixed_length_batch();
   const auto plans = plan_minibatches(batch, learner_settings("token-mean", 24, true));
   ASSERT_EQ(plans[0].micro_batches.size(), 2u);
   EXPECT_EQ(plans[0].micro_batches[0].rows, (std::vector<int64_t>{3, 1}));
@@ -242,13 +159,14 @@ TEST(PackedLearner, PackedUpdatesGiveThePaddedStepLossesAndWeightsByRowsAndByTok
       for (size_t k = 0; k < 2; ++k)
         EXPECT_NEAR(got.minibatch_losses[k], expected.minibatch_losses[k], 1e-5) << aggregation << " budget " << budget;
       EXPECT_EQ(got.trained_tokens, expected.trained_tokens);
-      EXPECT_LT(max_weight_difference(packed_model, padded_model), 1e-5) << aggregation << " budget " << budget;
+      EXPECT_LT(max_difference(weights(packed_model), weights(padded_model)), 1e-5)
+          << aggregation << " budget " << budget;
     }
   }
 }
 
 TEST(PackedLearner, PackedScoreReturnsThePaddedLogProbsInTheBatchOrder) {
-  const auto batch = learner_batch();
+  const auto batch = mixed_length_batch();
   auto padded_model = tiny_model(), packed_model = tiny_model();
   GrpoLearner padded(padded_model, learner_settings("token-mean", 0, false), gradient_revealing_optim(), 0.7, 16, 1);
   GrpoLearner packed(packed_model, learner_settings("token-mean", 24, true), gradient_revealing_optim(), 0.7, 16, 1);
