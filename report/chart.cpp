@@ -95,7 +95,8 @@ std::string ChartBook::render(const ChartSpec& spec) {
     const std::string dash = s.dashed ? " stroke-dasharray='4 3'" : "";
     if (!s.eval) svg << polylines(f, points, raw, "class='raw' stroke='" + s.color + "'" + dash);
     svg << polylines(f, points, smooth, "class='line' stroke='" + s.color + "'" + dash);
-    if (s.eval)
+    // Eval series are sparse by nature; a series of a point or two draws no visible line.
+    if (s.eval || points.size() <= 2)
       for (const auto& p : points)
         if (std::isfinite(p.value))
           svg << strformat("<circle class='eval' cx='%.1f' cy='%.1f' r='2.5' fill='", f.x(static_cast<double>(p.step)),

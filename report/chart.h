@@ -1,5 +1,6 @@
 // Line charts as inline SVG: each series drawn raw (faint) and EMA-smoothed (solid), eval series
-// (sparse points) drawn with a marker per point and no smoothing, axis labels at the extremes.
+// (sparse points) drawn with a marker per point and no smoothing (a series of one or two points
+// gets markers too), axis labels at the extremes.
 // Hovering is done by the page's script (page.h) from the numbers ChartBook collects, keyed by
 // the chart's id: it reads step, raw and smoothed value of every series at the cursor. A chart
 // does not choose its metrics or colors; the headline and metric sections do.
