@@ -1,7 +1,10 @@
 // A linear layer whose backward adds its weight gradients in place; see linear.h.
 #include "model/arch/linear.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "core/error.h"
 
 #include "core/torch/gradient_in_place.h"
 #include "model/arch/tensor_names.h"
@@ -50,11 +53,54 @@ LinearImpl::LinearImpl(int64_t in, int64_t out, bool with_bias) {
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-  const bool tracked = x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad());
-  if (torch::GradMode::is_enabled() && tracked)
-    return bias.defined() ? LinearFunction::apply(x, torch::TensorList({weight, bias}))
-                          : LinearFunction::apply(x, torch::TensorList(weight));
-  return torch::linear(x, weight, bias);
+  torch::Tensor y;
+  // A frozen layer (a LoRA base) takes torch::linear, whose backward keeps x only where the weight
+  // needs a gradient.
+  const bool trains = weight.requires_grad() || (bias.defined() && bias.requires_grad());
+  if (torch::GradMode::is_enabled() && trains)
+    y = bias.defined() ? LinearFunction::apply(x, torch::TensorList({weight, bias}))
+                       : LinearFunction::apply(x, torch::TensorList(weight));
+  else
+    y = torch::linear(x, weight, bias);
+  if (lora_.empty() || !lora_enabled_) return y;
+  return y + lora_delta(x);
+}
+
+void LinearImpl::add_lora(LoraSlice slice) {
+  const int64_t out = weight.size(0), in = weight.size(1);
+  const int64_t rows = slice.b.size(0), end = slice.row_offset + rows;
+  require(slice.a.dim() == 2 && slice.a.size(1) == in && slice.b.dim() == 2 && slice.b.size(1) == slice.a.size(0) &&
+              slice.row_offset >= 0 && end <= out,
+          "LoRA adapter '" + slice.name + "': A " + c10::str(slice.a.sizes()) + " and B " + c10::str(slice.b.sizes()) +
+              " at row " + std::to_string(slice.row_offset) + " do not fit a [" + std::to_string(out) + ", " +
+              std::to_string(in) + "] layer");
+  for (const auto& other : lora_)
+    require(end <= other.row_offset || slice.row_offset >= other.row_offset + other.b.size(0),
+            "LoRA adapters '" + slice.name + "' and '" + other.name + "' overlap");
+  const auto leaf = slice.name.substr(slice.name.rfind('.') + 1);
+  slice.a = register_parameter("lora_A_" + leaf, slice.a);
+  slice.b = register_parameter("lora_B_" + leaf, slice.b);
+  lora_.push_back(std::move(slice));
+  std::sort(lora_.begin(), lora_.end(), [](const LoraSlice& l, const LoraSlice& r) { return l.row_offset < r.row_offset; });
+}
+
+torch::Tensor LinearImpl::lora_delta(const torch::Tensor& x) {
+  auto gap = [&x](int64_t rows) {
+    auto sizes = x.sizes().vec();
+    sizes.back() = rows;
+    return torch::zeros(sizes, x.options());
+  };
+  const bool drop = is_training() && torch::GradMode::is_enabled();
+  std::vector<torch::Tensor> pieces;
+  int64_t row = 0;
+  for (const auto& s : lora_) {
+    if (s.row_offset > row) pieces.push_back(gap(s.row_offset - row));
+    const auto input = drop && s.dropout > 0 ? torch::dropout(x, s.dropout, true) : x;
+    pieces.push_back(torch::linear(torch::linear(input, s.a), s.b) * s.scaling);
+    row = s.row_offset + s.b.size(0);
+  }
+  if (row < weight.size(0)) pieces.push_back(gap(weight.size(0) - row));
+  return pieces.size() == 1 ? pieces.front() : torch::cat(pieces, -1);
 }
 
 }  // namespace grpo::model
