@@ -13,9 +13,12 @@
 namespace grpo::report {
 namespace {
 
-// The layer number of router/layer<L>/<metric>, or -1 when `name` is not one.
-int64_t router_layer(const std::string& name, const std::string& metric) {
-  const std::string prefix = "router/layer", suffix = "/" + metric;
+// Where the trainers log router health: the learner's forward and the rollout's recorded routes.
+const std::pair<const char*, const char*> kRouterAreas[] = {{"router/", "learner"}, {"router/rollout/", "rollout"}};
+
+// The layer number of <area>layer<L>/<metric>, or -1 when `name` is not one.
+int64_t router_layer(const std::string& name, const std::string& area, const std::string& metric) {
+  const std::string prefix = area + "layer", suffix = "/" + metric;
   if (!starts_with(name, prefix) || !ends_with(name, suffix) || name.size() <= prefix.size() + suffix.size()) return -1;
   const auto layer = parse_decimal(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
   return layer && *layer < (1u << 20) ? static_cast<int64_t>(*layer) : -1;
@@ -70,10 +73,10 @@ HeatMap bucket_rows(const std::string& title, const std::string& row_name, const
   return map;
 }
 
-HeatMap layer_heatmap(const RunData& run, const std::string& metric) {
+HeatMap layer_heatmap(const RunData& run, const std::string& area, const std::string& metric) {
   std::map<int64_t, const std::vector<MetricPoint>*> layers;
   for (const auto& entry : run.metrics) {
-    const int64_t layer = router_layer(entry.first, metric);
+    const int64_t layer = router_layer(entry.first, area, metric);
     if (layer >= 0) layers[layer] = &entry.second;
   }
   std::vector<std::string> rows;
@@ -83,7 +86,7 @@ HeatMap layer_heatmap(const RunData& run, const std::string& metric) {
     series.emplace_back();
     for (const auto& p : *points) series.back().emplace_back(p.step, p.value);
   }
-  return bucket_rows(metric + " per layer", "layer", rows, series);
+  return bucket_rows(area + "layer*/" + metric, "layer", rows, series);
 }
 
 HeatMap expert_load_heatmap(const std::string& title, const HistogramSeries& histograms) {
@@ -99,19 +102,22 @@ HeatMap expert_load_heatmap(const std::string& title, const HistogramSeries& his
 
 std::string render_router_health(const RunData& run, nlohmann::json& heatmap_data) {
   std::ostringstream html;
-  for (const char* metric : {"load_cv", "dead_experts", "bias_norm"}) {
-    const HeatMap map = layer_heatmap(run, metric);
-    if (!map.rows.empty()) html << render(map, heatmap_data);
+  for (const auto& [area, side] : kRouterAreas) {
+    for (const char* metric : {"load_cv", "dead_experts", "bias_norm"}) {
+      const HeatMap map = layer_heatmap(run, area, metric);
+      if (!map.rows.empty()) html << render(map, heatmap_data);
+    }
+    std::map<int64_t, std::string> load_histograms;  // by layer number, not by name ("layer10" < "layer2")
+    for (const auto& entry : run.histograms) {
+      const int64_t layer = router_layer(entry.first, area, "expert_load");
+      if (layer >= 0) load_histograms[layer] = entry.first;
+    }
+    for (const auto& [layer, name] : load_histograms)
+      html << render(expert_load_heatmap(std::string(side) + " layer " + std::to_string(layer) +
+                                             ": share of tokens per expert",
+                                         run.histograms.at(name)),
+                     heatmap_data);
   }
-  std::map<int64_t, std::string> load_histograms;  // by layer number, not by name ("layer10" < "layer2")
-  for (const auto& entry : run.histograms) {
-    const int64_t layer = router_layer(entry.first, "expert_load");
-    if (layer >= 0) load_histograms[layer] = entry.first;
-  }
-  for (const auto& [layer, name] : load_histograms)
-    html << render(expert_load_heatmap("layer " + std::to_string(layer) + ": share of tokens per expert",
-                                       run.histograms.at(name)),
-                   heatmap_data);
   const std::string body = html.str();
   if (body.empty()) return "";
   return "<details open id='router'><summary>Router health (MoE)</summary><p class='note'>Coefficient of variation "

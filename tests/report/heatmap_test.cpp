@@ -35,10 +35,14 @@ TEST(LayerHeatmap, OrdersLayersByNumberAndIgnoresOtherMetrics) {
   run.metrics["router/layer2/load_cv"] = {{1, 0.1, 0}};
   run.metrics["router/layer2/bias_norm"] = {{1, 9.0, 0}};
   run.metrics["router/layerx/load_cv"] = {{1, 5.0, 0}};
-  const auto map = grpo::report::layer_heatmap(run, "load_cv");
+  run.metrics["router/rollout/layer3/load_cv"] = {{1, 7.0, 0}};
+  const auto map = grpo::report::layer_heatmap(run, "router/", "load_cv");
   EXPECT_EQ(map.rows, (std::vector<std::string>{"2", "10"}));
   EXPECT_DOUBLE_EQ(map.values[0][0], 0.1);
   EXPECT_DOUBLE_EQ(map.values[1][0], 0.3);
+  const auto rollout = grpo::report::layer_heatmap(run, "router/rollout/", "load_cv");
+  EXPECT_EQ(rollout.rows, (std::vector<std::string>{"3"}));
+  EXPECT_DOUBLE_EQ(rollout.values[0][0], 7.0);
 }
 
 TEST(ExpertLoadHeatmap, HasARowPerExpert) {

@@ -93,8 +93,8 @@ TEST(Report, RouterHeatMapsFromPerLayerMetricsAndExpertLoadHistograms) {
   }
   const std::string html = grpo::report::render_report(db);
   EXPECT_NE(html.find("id='router'"), std::string::npos);
-  EXPECT_NE(html.find("<figcaption>load_cv per layer</figcaption>"), std::string::npos);
-  EXPECT_NE(html.find("<figcaption>layer 1: share of tokens per expert</figcaption>"), std::string::npos);
+  EXPECT_NE(html.find("<figcaption>router/layer*/load_cv</figcaption>"), std::string::npos);
+  EXPECT_NE(html.find("<figcaption>learner layer 1: share of tokens per expert</figcaption>"), std::string::npos);
   EXPECT_NE(html.find("\"rows\":[\"0\",\"1\",\"2\",\"3\"]"), std::string::npos);
   EXPECT_NE(html.find("\"values\":[[0.5],[0.25],[0.125],[0.125]]"), std::string::npos);
 }
