@@ -7,6 +7,8 @@
 // writer (optionally in another dtype or shard size) — the round trip that
 // bench/model/hf_roundtrip_check.py verifies in transformers. `grpo model init CONFIG.json OUT`:
 // a randomly initialized model (benchmarks, GPU smoke runs, pre-training from scratch).
+// `grpo model merge BASE ADAPTER OUT`: BASE with a LoRA adapter in PEFT's format (ours or PEFT's)
+// folded into its weights, in float32, as a Hugging Face directory with BASE's tokenizer files.
 #include <filesystem>
 #include <iostream>
 
@@ -21,6 +23,8 @@
 #include "model/io/model_info.h"
 #include "model/io/model_io.h"
 #include "model/io/stop_tokens.h"
+#include "model/lora/merge.h"
+#include "model/lora/peft_format.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace {
@@ -133,6 +137,27 @@ void setup_model(CLI::App& root) {
     }
     grpo::model::save_model(model, init_args->out, options);
     std::cout << "initialized " << init_args->out << "\n";
+  });
+
+  struct MergeArgs {
+    std::string base, adapter, out, dtype;
+  };
+  auto merge_args = std::make_shared<MergeArgs>();
+  auto* merge = cmd->add_subcommand("merge", "Fold a LoRA adapter (PEFT's format) into its base: a Hugging Face directory");
+  merge->add_option("base", merge_args->base, "The base model's Hugging Face directory")->required();
+  merge->add_option("adapter", merge_args->adapter, "Adapter directory (adapter_config.json, adapter_model.safetensors)")
+      ->required();
+  merge->add_option("out", merge_args->out, "Output Hugging Face directory")->required();
+  merge->add_option("--dtype", merge_args->dtype, "Save as float32, bfloat16 or float16 (default: the base's as loaded, float32)");
+  merge->callback([merge_args] {
+    auto model = grpo::model::load_model(merge_args->base);
+    grpo::model::load_adapter(model, merge_args->adapter);
+    grpo::model::merge_lora_(model);
+    grpo::model::SaveOptions options;
+    options.source_dir = merge_args->base;
+    if (!merge_args->dtype.empty()) options.dtype = grpo::parse_dtype(merge_args->dtype);
+    grpo::model::save_model(model, merge_args->out, options);
+    std::cout << "merged " << merge_args->adapter << " into " << merge_args->base << " -> " << merge_args->out << "\n";
   });
 }
 

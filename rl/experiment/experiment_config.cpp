@@ -12,6 +12,7 @@ void validate(const ExperimentConfig& config) {
     problems.insert(problems.end(), section.begin(), section.end());
   };
   add(validate(config.run));
+  add(model::validate(config.policy.lora));
   add(rollout::validate(config.rollout));
   add(rl::validate(config.rl));
   add(rewards::validate(config.rewards));

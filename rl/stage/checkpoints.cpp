@@ -9,6 +9,8 @@
 #include "core/run_directory.h"
 #include "core/strings.h"
 #include "model/io/model_io.h"
+#include "model/lora/lora_adapters.h"
+#include "model/lora/peft_format.h"
 
 namespace fs = std::filesystem;
 
@@ -47,7 +49,8 @@ fs::path save_checkpoint(const fs::path& checkpoints_dir, const TrainerState& st
   fs::create_directories(tmp);
   model::SaveOptions save;
   save.source_dir = contents.policy->source_dir;
-  model::save_model(contents.policy->model, tmp, save);
+  if (model::has_lora(contents.policy->model)) model::save_adapter(contents.policy->model, save.source_dir, tmp);
+  else model::save_model(contents.policy->model, tmp, save);
   if (contents.reference) model::save_model(*contents.reference, tmp / "reference", save);
   if (contents.optimizer) contents.optimizer->save(tmp);
   nlohmann::json js = {{"version", kTrainerStateVersion}, {"step", state.step}, {"data", state.data},

@@ -4,6 +4,8 @@
 // reference model differs from the initial policy, reference/ (another HF directory). A
 // checkpoint is written under step-N.tmp and renamed when complete, so a crash mid-save never
 // leaves a half checkpoint that a resume would trust. Only the last `keep_last` are kept.
+// A policy with LoRA adapters is checkpointed as its adapters alone, in PEFT's format
+// (model/lora/peft_format.h), naming the policy's source_dir as their base.
 #pragma once
 
 #include <torch/torch.h>

@@ -5,6 +5,9 @@
 #include "core/progress.h"
 #include "core/strings.h"
 #include "model/io/model_io.h"
+#include "model/lora/lora_adapters.h"
+#include "model/lora/merge.h"
+#include "model/lora/peft_format.h"
 
 namespace grpo::rl {
 
@@ -54,11 +57,20 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& cfg
   return result;
 }
 
+void refresh_engine_weights(rollout::RolloutEngine& engine, model::CausalLM& policy) {
+  engine.refresh_weights(policy);
+  if (engine.policy().get() != policy.get() && model::has_lora(policy)) model::publish_merged_lora(engine.policy(), policy);
+}
+
 std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role) {
   if (!run.saves_checkpoints) return {};
   const auto dir = std::filesystem::path(run.dir.path()) / "final";
   model::SaveOptions so;
   so.source_dir = policy.source_dir;
+  if (model::has_lora(policy.model)) {  // the adapters, then the merged model (training is over)
+    model::save_adapter(policy.model, policy.source_dir, dir / "adapter");
+    model::merge_lora_(policy.model);
+  }
   model::save_model(policy.model, dir, so);
   logging::info("final " + role + ": " + dir.string());
   return dir;

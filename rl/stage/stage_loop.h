@@ -58,8 +58,15 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& con
                                     const policy::PolicyBundle& policy, const std::vector<datasets::Record>& records,
                                     const rewards::RewardSet& reward_set, int64_t step);
 
+// After an optimizer step (and once when the engine is built): engine.refresh_weights(policy),
+// then, for a LoRA policy and an engine that runs its own copy (another dtype), that copy's adapted
+// rows := base + the adapters' update (model/lora/merge.h). A colocated engine runs the adapters.
+void refresh_engine_weights(rollout::RolloutEngine& engine, model::CausalLM& policy);
+
 // The stage's result: RUN_DIR/final, a Hugging Face directory of `policy` with its tokenizer
 // files, logged as "final <role>: <dir>". Returns the directory ("" where !run.saves_checkpoints).
+// A LoRA policy: its adapters in RUN_DIR/final/adapter (PEFT's format), then merged into the base
+// in place, which RUN_DIR/final holds; the policy is not trained further after this.
 std::filesystem::path save_final_policy(RunContext& run, policy::PolicyBundle& policy, const std::string& role);
 
 }  // namespace grpo::rl

@@ -2,6 +2,8 @@
 #include "rl/stage/stage_setup.h"
 
 #include "model/io/model_io.h"
+#include "model/lora/lora_adapters.h"
+#include "model/lora/peft_format.h"
 
 namespace grpo::rl {
 namespace {
@@ -39,8 +41,19 @@ policy::PolicyBundle load_policy(const PolicySettings& settings, const std::file
 
 policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
                                          const std::string& tokenizer, const torch::Device& device) {
-  auto policy = load_policy(settings, model_dir, tokenizer, device, torch::kFloat32);
+  if (!settings.lora.enabled()) {
+    auto policy = load_policy(settings, model_dir, tokenizer, device, torch::kFloat32);
+    policy.model->set_activation_checkpointing(settings.gradient_checkpointing);
+    return policy;
+  }
+  // LoRA: model_dir is the base, or a checkpoint's adapter naming its base.
+  const bool resumed = model::is_adapter_dir(model_dir);
+  const auto base = resumed ? model::read_adapter_config(model_dir).base_model : std::filesystem::absolute(model_dir);
+  auto policy = load_policy(settings, base, tokenizer, device, torch::kFloat32);
   policy.model->set_activation_checkpointing(settings.gradient_checkpointing);
+  policy.source_dir = base;  // checkpoints name it as the adapters' base
+  model::attach_lora(policy.model, settings.lora);
+  if (resumed) model::load_adapter_weights(policy.model, model_dir);
   return policy;
 }
 

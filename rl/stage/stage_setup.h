@@ -35,7 +35,10 @@ policy::PolicyBundle load_policy(const PolicySettings& settings, const std::file
 
 // The policy a stage trains, from `model_dir` (the resume checkpoint or the stage's start), with
 // policy.gradient_checkpointing. Loaded in float32, the checkpoint's precision: the optimizer
-// takes exact masters, then casts to the run's dtype.
+// takes exact masters, then casts to the run's dtype. With policy.lora: the base (model_dir, or
+// the base_model_name_or_path of model_dir's adapter on resume) frozen, with adapters attached
+// (and loaded from model_dir on resume); only they train. source_dir is then the base, which
+// checkpoints record as the adapters' base and whose tokenizer files a merged final model copies.
 policy::PolicyBundle load_trained_policy(const PolicySettings& settings, const std::filesystem::path& model_dir,
                                          const std::string& tokenizer, const torch::Device& device);
 

@@ -87,6 +87,7 @@ void OnPolicyDistill::setup() {
   optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
   engine_ = policy::make_engine(*student_, cfg_.rollout, policy::longest_prompt(*student_, {&train_, &eval_}));
+  refresh_engine_weights(*engine_, student_->model);  // a resumed LoRA student's adapters into an engine copy
   const auto n = static_cast<int64_t>(train_.size());
   sampler_.emplace(start_sampler(ctx_, n, cfg_.run.seed));
   logging::info(strformat("on-policy distillation: student %s (%lld layers), teacher %s (%lld layers), %lld prompts",
@@ -146,7 +147,7 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
   }
   student_->model->eval();
   const auto report = optimizer_->step(step, loss_sum);
-  engine_->refresh_weights(student_->model);  // shared tensors: only derived copies (MoE decode stacks)
+  refresh_engine_weights(*engine_, student_->model);  // shared tensors: only derived copies (MoE decode stacks)
   if (report.skipped) ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
   metrics["distill/reverse_kl"] = loss_sum;
   metrics["optim/lr"] = optimizer_->lr_at(step);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config/fields.h"
+#include "model/lora/lora_config.h"
 
 namespace grpo::rl {
 
@@ -19,6 +20,7 @@ struct PolicySettings {
   std::string template_name;    // prompt template
   std::string system_prompt;
   bool gradient_checkpointing = false;
+  model::LoraSettings lora;
 };
 
 inline void describe(config::Fields& f, PolicySettings& s) {
@@ -28,6 +30,9 @@ inline void describe(config::Fields& f, PolicySettings& s) {
           "Prompt template (configs/templates/NAME.yaml): r1_zero, chatml, llama3, deepseek, raw.");
   f.field("system_prompt", s.system_prompt, "", "System message for chat templates; empty = none.");
   f.field("gradient_checkpointing", s.gradient_checkpointing, false, "Recompute each layer in the backward pass to save memory.");
+  f.section("lora", s.lora,
+            "LoRA adapters (docs/lora.md): with targets set, `grpo rl`, `sft` and `distill` train only the adapters "
+            "and checkpoint them in PEFT's format.");
 }
 
 struct GrpoSettings {

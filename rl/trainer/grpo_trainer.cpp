@@ -12,6 +12,7 @@
 #include "core/thread_pool.h"
 #include "core/torch/device.h"
 #include "distributed/process_group.h"
+#include "model/lora/lora_adapters.h"
 #include "policy/engine_factory.h"
 #include "policy/sampling_request.h"
 #include "rewards/audit.h"
@@ -86,6 +87,9 @@ class GrpoRun {
   std::map<std::string, double> audit_step(int64_t step, const Collected& c);
   // Returns how many samples could not be logged (each a warning): logging never ends a run.
   int64_t log_samples(int64_t step, const Collected& c, const torch::Tensor& advantages);
+  // The KL reference's log-probs of `sequences` ([N, Tc] float32, as GrpoLearner::score): the
+  // reference model's, or with LoRA the policy's own with its adapters off.
+  torch::Tensor reference_log_probs(const SequenceBatch& sequences);
 
   const ExperimentConfig& cfg_;
   RunContext& ctx_;
@@ -109,7 +113,10 @@ void GrpoRun::setup() {
   const std::filesystem::path start = ctx_.checkpoint ? *ctx_.checkpoint : std::filesystem::path(cfg_.policy.path);
   require(!start.empty(), "policy.path is empty: name the Hugging Face directory of the policy");
   policy_.emplace(load_trained_policy(cfg_.policy, start, cfg_.policy.tokenizer, ctx_.device));
-  if (cfg_.rl.kl_beta > 0) {
+  // LoRA: the reference is the policy with its adapters off (reference_log_probs), no second model.
+  require(!cfg_.policy.lora.enabled() || cfg_.rl.ref_refresh_steps == 0,
+          "rl.ref_refresh_steps: with policy.lora the KL reference is the frozen base; set it to 0");
+  if (cfg_.rl.kl_beta > 0 && !cfg_.policy.lora.enabled()) {
     const auto saved_ref = ctx_.checkpoint ? *ctx_.checkpoint / "reference" : std::filesystem::path();
     const bool refreshed = !saved_ref.empty() && std::filesystem::exists(saved_ref);
     reference_ = load_frozen_model(refreshed ? saved_ref : std::filesystem::path(cfg_.policy.path), ctx_);
@@ -130,11 +137,18 @@ void GrpoRun::setup() {
   checkpoint_.policy = &*policy_;
   checkpoint_.optimizer = &learner_->optimizer();
   engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}));
+  refresh_engine_weights(*engine_, policy_->model);  // a resumed LoRA policy's adapters into an engine copy
   engine_->record_routes();  // MoE policies: the rollout's router health, and routing replay
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
                           start.string().c_str(), static_cast<long long>(policy_->model->config().num_hidden_layers),
                           static_cast<long long>(policy_->model->config().vocab_size), train_.size(), eval_.size(),
                           join(rewards_->names(), ", ").c_str()));
+}
+
+torch::Tensor GrpoRun::reference_log_probs(const SequenceBatch& sequences) {
+  if (!cfg_.policy.lora.enabled()) return learner_->score(reference_, sequences);
+  model::LoraDisabled base(policy_->model);
+  return learner_->score(policy_->model, sequences);
 }
 
 std::vector<Scored> GrpoRun::score_group(int64_t record, const std::vector<int64_t>& prompt_ids,
@@ -373,7 +387,7 @@ void GrpoRun::train_step(int64_t step) {
   LearnerBatch batch = learner_batch(c, torch::zeros_like(rewards));
   std::map<std::string, double> metrics;
   if (cfg_.rl.kl_beta > 0) {
-    batch.ref_logprobs = learner_->score(reference_, batch.sequences);
+    batch.ref_logprobs = reference_log_probs(batch.sequences);
     if (cfg_.rl.kl_in_reward) {
       auto current = learner_->score(policy_->model, batch.sequences);
       auto kl = kl_estimate(cfg_.rl.kl_estimator, current, batch.ref_logprobs);
@@ -396,7 +410,7 @@ void GrpoRun::train_step(int64_t step) {
   auto histograms = report.histograms;
   histograms.insert(rollout_health.histograms.begin(), rollout_health.histograms.end());
   for (const auto& [name, values] : histograms) ctx_.store->log_histogram(step, name, values);
-  engine_->refresh_weights(policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
+  refresh_engine_weights(*engine_, policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
   const double learn_s = since(t0);
   for (const auto& [k, v] : report.metrics) metrics[k] = v;
   for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;
