@@ -35,7 +35,7 @@ def logits(model, ids):
 
 
 def base_model(path, device):
-    return AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32).to(device).eval()
+    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device).eval()
 
 
 def merged_logits(grpo, base, adapter, ids, device):
