@@ -3,31 +3,14 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <map>
 #include <sstream>
 
+#include "core/text/reflection_phrases.h"
 #include "report/html.h"
 
 namespace grpo::report {
 namespace {
-
-bool word_byte(unsigned char c) { return std::isalnum(c) || c == '_'; }
-
-// Bytes compared with ASCII letters folded; other bytes exactly.
-bool matches_at(const std::string& text, size_t at, const std::string& phrase) {
-  if (at + phrase.size() > text.size()) return false;
-  for (size_t i = 0; i < phrase.size(); ++i) {
-    const auto a = static_cast<unsigned char>(text[at + i]), b = static_cast<unsigned char>(phrase[i]);
-    if (a != b && !(a < 128 && b < 128 && std::tolower(a) == std::tolower(b))) return false;
-  }
-  const bool starts_word = word_byte(static_cast<unsigned char>(phrase.front()));
-  const bool ends_word = word_byte(static_cast<unsigned char>(phrase.back()));
-  if (starts_word && at > 0 && word_byte(static_cast<unsigned char>(text[at - 1]))) return false;
-  const size_t end = at + phrase.size();
-  if (ends_word && end < text.size() && word_byte(static_cast<unsigned char>(text[end]))) return false;
-  return true;
-}
 
 std::string sample_extra_number(const SampleRecord& s, const char* key) {
   const auto it = s.extra.find(key);
@@ -70,7 +53,7 @@ std::vector<std::string> reflection_phrases_of(const std::string& config_yaml) {
   } catch (const YAML::Exception&) {
     // A config that is not YAML is reported by the config section; highlighting falls back.
   }
-  return {"wait", "let me check", "re-examine", "recheck", "let me verify", "double-check", "aha"};
+  return default_reflection_phrases();
 }
 
 std::string highlight_phrases(const std::string& text, const std::vector<std::string>& phrases) {
@@ -79,7 +62,7 @@ std::string highlight_phrases(const std::string& text, const std::vector<std::st
   while (at < text.size()) {
     size_t longest = 0;
     for (const auto& p : phrases)
-      if (!p.empty() && p.size() > longest && matches_at(text, at, p)) longest = p.size();
+      if (!p.empty() && p.size() > longest && phrase_occurs_at(text, at, p)) longest = p.size();
     if (longest == 0) {
       plain += text[at++];
       continue;

@@ -13,13 +13,12 @@
 namespace grpo::report {
 
 // The run's reflection phrases: `metrics.reflection_phrases` of its stored config when set,
-// otherwise the list the aha metrics use by default (rl/stage/aha_metrics.h), for runs stored
+// otherwise the list the aha metrics use by default (core/text/reflection_phrases.h), for runs stored
 // before the key existed.
 std::vector<std::string> reflection_phrases_of(const std::string& config_yaml);
 
-// `text` escaped for HTML with every occurrence of a phrase wrapped in <mark>. Occurrences
-// follow the aha metrics' rule: ASCII letters compared case-insensitively, and a phrase that
-// starts (ends) with a letter, digit or '_' does not match inside a longer word ("awaiting").
+// `text` escaped for HTML with every occurrence of a phrase wrapped in <mark> (the longest where
+// several start at one byte). Occurrences are the aha metrics' (core/text/reflection_phrases.h).
 std::string highlight_phrases(const std::string& text, const std::vector<std::string>& phrases);
 
 // The browser's HTML for `samples` (ordered by step, prompt, sample).

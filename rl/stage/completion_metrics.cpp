@@ -6,7 +6,7 @@
 
 #include "rewards/audit.h"
 #include "rewards/reward.h"
-#include "rl/stage/aha_metrics.h"
+#include "core/text/reflection_phrases.h"
 
 namespace grpo::rl {
 

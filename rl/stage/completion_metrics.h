@@ -3,7 +3,7 @@
 // reward/accuracy (the share whose correctness reward is satisfied, rewards::reward_satisfied),
 // reward/format_rate (the same for the format reward, format or tag_count; absent when the set
 // has none), completion/length_mean and completion/length_p90, completion/truncated_frac, and
-// the reflection-phrase rates aha/* (aha_metrics.h). Every completion of the step counts, not
+// the reflection-phrase rates aha/* (core/text/reflection_phrases.h). Every completion of the step counts, not
 // only those logged as samples. Not here: GRPO's spread of totals and lengths and its group
 // metrics (the trainer adds them), evaluation metrics (policy/evaluation.h).
 #pragma once

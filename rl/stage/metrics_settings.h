@@ -1,6 +1,6 @@
 // The `metrics:` section: what every sampling stage (GRPO, on-policy distillation) measures
 // about its completions beyond their rewards. Today that is the reflection phrases whose rates
-// are logged as aha/* each step (aha_metrics.h); the rates of reward, length and format are
+// are logged as aha/* each step (core/text/reflection_phrases.h); the rates of reward, length and format are
 // always logged (completion_metrics.h) and need no key.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/config/fields.h"
-#include "rl/stage/aha_metrics.h"
+#include "core/text/reflection_phrases.h"
 
 namespace grpo::rl {
 

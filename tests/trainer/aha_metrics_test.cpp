@@ -1,4 +1,4 @@
-// The reflection-phrase rates (rl/stage/aha_metrics.h): exact rates on crafted completions,
+// The reflection-phrase rates (core/text/reflection_phrases.h): exact rates on crafted completions,
 // whole-phrase matching at word boundaries ("awaiting" is no "wait"), ASCII case folding, bytes
 // that are not UTF-8, metric names, and metrics.reflection_phrases' validation naming the item.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "rl/experiment/experiment_config.h"
-#include "rl/stage/aha_metrics.h"
+#include "core/text/reflection_phrases.h"
 
 namespace grpo::rl {
 namespace {

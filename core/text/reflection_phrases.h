@@ -9,8 +9,9 @@
 // "let me check", "let me checkout" does not. Bytes outside ASCII are neither folded nor word
 // characters, so text that is not UTF-8 is matched byte by byte like any other. Spaces in a
 // phrase match one space exactly (no folding of line breaks or runs of spaces).
-// Not here: which texts a stage scores (every completion of the step, completion_metrics.h) and
-// the config key (metrics_settings.h).
+// Used where the metrics are computed (rl/stage/completion_metrics.h: every completion of a
+// step) and where the report highlights the phrases (report/samples.h), so both see the same
+// occurrences. Not here: the config key (rl/stage/metrics_settings.h). No LibTorch.
 #pragma once
 
 #include <map>
@@ -18,11 +19,14 @@
 #include <string_view>
 #include <vector>
 
-namespace grpo::rl {
+namespace grpo {
 
 // R1's reflection examples ("Wait, wait. Wait. That's an aha moment I can flag here.", the
 // re-examination and verification the paper describes).
 std::vector<std::string> default_reflection_phrases();
+
+// Whether `phrase` occurs in `text` starting at byte `at`, under the rule above.
+bool phrase_occurs_at(std::string_view text, size_t at, std::string_view phrase);
 
 // Whether `text` contains `phrase` under the rule above.
 bool contains_phrase(std::string_view text, std::string_view phrase);
@@ -42,4 +46,4 @@ std::vector<std::string> reflection_phrase_problems(const std::vector<std::strin
 std::map<std::string, double> reflection_metrics(const std::vector<std::string>& texts,
                                                  const std::vector<std::string>& phrases);
 
-}  // namespace grpo::rl
+}  // namespace grpo

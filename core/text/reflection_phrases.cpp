@@ -1,32 +1,38 @@
-// Reflection-phrase rates of a step's completions; see aha_metrics.h for the matching rule.
-#include "rl/stage/aha_metrics.h"
+// Reflection phrases: the matching rule, metric names and rates; see reflection_phrases.h.
+#include "core/text/reflection_phrases.h"
 
 #include <map>
 
-namespace grpo::rl {
+namespace grpo {
 namespace {
 
 bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 bool is_word_byte(unsigned char c) { return is_ascii_alnum(c) || c == '_'; }
 
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : out) c = lower_ascii(c);
   return out;
 }
 
-// Both arguments already lower_ascii'd; see aha_metrics.h for the boundary rule.
-bool contains_lowered(std::string_view text, std::string_view phrase) {
-  if (phrase.empty()) return false;
+// The boundary half of the rule: an occurrence of a phrase that starts (ends) with a word byte
+// may not continue a word before (after) it.
+bool at_word_edges(std::string_view text, size_t at, std::string_view phrase) {
+  const size_t end = at + phrase.size();
   const bool bounded_start = is_word_byte(static_cast<unsigned char>(phrase.front()));
   const bool bounded_end = is_word_byte(static_cast<unsigned char>(phrase.back()));
-  for (size_t at = text.find(phrase); at != std::string_view::npos; at = text.find(phrase, at + 1)) {
-    const size_t end = at + phrase.size();
-    const bool start_ok = !bounded_start || at == 0 || !is_word_byte(static_cast<unsigned char>(text[at - 1]));
-    const bool end_ok = !bounded_end || end == text.size() || !is_word_byte(static_cast<unsigned char>(text[end]));
-    if (start_ok && end_ok) return true;
-  }
+  const bool start_ok = !bounded_start || at == 0 || !is_word_byte(static_cast<unsigned char>(text[at - 1]));
+  const bool end_ok = !bounded_end || end == text.size() || !is_word_byte(static_cast<unsigned char>(text[end]));
+  return start_ok && end_ok;
+}
+
+// Both arguments already lower_ascii'd.
+bool contains_lowered(std::string_view text, std::string_view phrase) {
+  if (phrase.empty()) return false;
+  for (size_t at = text.find(phrase); at != std::string_view::npos; at = text.find(phrase, at + 1))
+    if (at_word_edges(text, at, phrase)) return true;
   return false;
 }
 
@@ -50,6 +56,13 @@ std::string slug(std::string_view phrase) {
 
 std::vector<std::string> default_reflection_phrases() {
   return {"wait", "let me check", "re-examine", "recheck", "let me verify", "double-check", "aha"};
+}
+
+bool phrase_occurs_at(std::string_view text, size_t at, std::string_view phrase) {
+  if (phrase.empty() || at > text.size() || phrase.size() > text.size() - at) return false;
+  for (size_t i = 0; i < phrase.size(); ++i)
+    if (lower_ascii(text[at + i]) != lower_ascii(phrase[i])) return false;
+  return at_word_edges(text, at, phrase);
 }
 
 bool contains_phrase(std::string_view text, std::string_view phrase) {
@@ -105,4 +118,4 @@ std::map<std::string, double> reflection_metrics(const std::vector<std::string>&
   return m;
 }
 
-}  // namespace grpo::rl
+}  // namespace grpo
