@@ -20,10 +20,11 @@ namespace grpo::policy {
 struct PolicyBundle {
   model::CausalLM model{nullptr};
   Tokenizer tokenizer;
-  std::optional<ChatTemplate> chat_template;  // nullopt = "raw": the prompt text as is
-  std::string system_prompt;
-  std::filesystem::path source_dir;           // where tokenizer files are copied from on save
-  std::vector<int64_t> stop_token_ids;        // end-of-sequence ids
+  // Initialized here so that `PolicyBundle{model, tokenizer}` names every member it leaves out.
+  std::optional<ChatTemplate> chat_template = std::nullopt;  // nullopt = "raw": the prompt text as is
+  std::string system_prompt = {};
+  std::filesystem::path source_dir = {};     // where tokenizer files are copied from on save
+  std::vector<int64_t> stop_token_ids = {};  // end-of-sequence ids
 
   // The record's prompt rendered with the template (with the generation prompt).
   std::string render_prompt(const datasets::Record& record) const;

@@ -23,7 +23,7 @@ struct TensorSpec {
   std::vector<int64_t> shape;  // as the checkpoint stores it
   // Its values in the module: tensor `param` (empty = `name` itself), then `param[expert]` when
   // expert >= 0, then rows [row_offset, row_offset + shape[0]).
-  std::string param;
+  std::string param = {};
   int64_t expert = -1;
   int64_t row_offset = 0;
 

@@ -20,7 +20,6 @@ namespace grpo::model::gguf {
 namespace {
 
 constexpr uint32_t kMaxDims = 4;  // GGML_MAX_DIMS
-constexpr uint64_t kDefaultAlignment = 32;
 constexpr const char* kAlignmentKey = "general.alignment";
 
 size_t scalar_size(GgufValueType type) {

@@ -95,7 +95,7 @@ class GgufFile {
   bool mapped_ = false;         // base_ is an mmap (open) rather than owned_ (from_bytes)
   std::vector<uint8_t> owned_;
   uint32_t version_ = 0;
-  uint64_t alignment_ = 32;
+  uint64_t alignment_ = 32;  // GGUF_DEFAULT_ALIGNMENT, when general.alignment is absent
   std::map<std::string, GgufValue> metadata_;
   std::vector<GgufTensor> tensors_;
   std::map<std::string, size_t> tensor_index_;
