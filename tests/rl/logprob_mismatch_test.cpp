@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "core/error.h"
@@ -28,6 +29,20 @@ TEST(LogprobMismatch, MeanWeighsTokensAndMaxIsTheLargestTokenAcrossMicroBatches)
   EXPECT_NEAR(value(m, "mismatch/abs_logp_mean"), 0.575, 1e-7);
   // max over tokens = 2 (not (.5 + 2) / 2)
   EXPECT_DOUBLE_EQ(value(m, "mismatch/abs_logp_max"), 2.0);
+  // k3: the mean of e^r − 1 − r over the same five tokens, r = learner − rollout.
+  double k3 = 0;
+  for (double r : {0.5, -0.25, -2.0, -0.125, 0.0}) k3 += std::exp(r) - 1.0 - r;
+  EXPECT_NEAR(value(m, "mismatch/k3"), k3 / 5.0, 1e-7);
+}
+
+// For the tiny differences of a close match, k3 ≈ r²/2 must survive: float32 would cancel
+// e^r − 1 − r to 0 for |r| around 1e-4.
+TEST(LogprobMismatch, K3KeepsTinyDifferences) {
+  LogprobMismatch mismatch;
+  mismatch.add(torch::tensor({{-1.0f + 1e-4f}}), torch::tensor({{-1.0f}}), torch::ones({1, 1}));
+  const double r = static_cast<double>(-1.0f + 1e-4f) + 1.0;  // the float32 difference exactly
+  EXPECT_NEAR(value(mismatch.metrics(), "mismatch/k3"), std::expm1(r) - r, 1e-15);
+  EXPECT_GT(value(mismatch.metrics(), "mismatch/k3"), 4e-9);
 }
 
 TEST(LogprobMismatch, EmptyMaskGivesZerosAndNoAddGivesNoMetrics) {
@@ -37,6 +52,7 @@ TEST(LogprobMismatch, EmptyMaskGivesZerosAndNoAddGivesNoMetrics) {
   const auto m = mismatch.metrics();
   EXPECT_EQ(value(m, "mismatch/abs_logp_mean"), 0.0);
   EXPECT_EQ(value(m, "mismatch/abs_logp_max"), 0.0);
+  EXPECT_EQ(value(m, "mismatch/k3"), 0.0);
 }
 
 TEST(LogprobMismatch, ShapeMismatchIsAnError) {
