@@ -36,11 +36,12 @@ Frame frame_of(const std::vector<std::vector<MetricPoint>>& all) {
 }
 
 // Polyline point lists, broken at non-finite values so a NaN leaves a gap instead of a dive.
+// `attributes` go into each polyline's tag as they are (each with a leading space).
 std::string polylines(const Frame& f, const std::vector<MetricPoint>& points, const std::vector<double>& values,
                       const std::string& attributes) {
   std::string out, run;
   auto close = [&] {
-    if (!run.empty()) out += "<polyline fill='none' " + attributes + " points='" + run + "'/>";
+    if (!run.empty()) out += "<polyline fill='none'" + attributes + " points='" + run + "'/>";
     run.clear();
   };
   for (size_t i = 0; i < points.size(); ++i) {
@@ -72,7 +73,10 @@ std::string ChartBook::render(const ChartSpec& spec) {
   if (std::all_of(thinned.begin(), thinned.end(), [](const auto& p) { return p.empty(); })) return "";
   const Frame f = frame_of(thinned);
   const std::string id = "c" + std::to_string(next_id_++);
+  // The frame lets the page's script map steps and values to pixels as this file does, for the
+  // cursor and for the smoothed lines it redraws when the smoothing slider moves.
   nlohmann::json hover = {{"x0", f.x0}, {"x1", f.x1}, {"left", kLeft}, {"right", kWidth - kRight},
+                          {"y0", f.y0}, {"y1", f.y1}, {"top", kTop}, {"bottom", kHeight - kBottom},
                           {"series", nlohmann::json::array()}};
   std::ostringstream svg;
   svg << "<figure class='chart'><figcaption>" << escape_html(spec.title) << "</figcaption>"
@@ -93,8 +97,10 @@ std::string ChartBook::render(const ChartSpec& spec) {
     for (const auto& p : points) raw.push_back(p.value);
     const std::vector<double> smooth = s.eval ? raw : ema(raw, smoothing_);
     const std::string dash = s.dashed ? " stroke-dasharray='4 3'" : "";
-    if (!s.eval) svg << polylines(f, points, raw, "class='raw' stroke='" + s.color + "'" + dash);
-    svg << polylines(f, points, smooth, "class='line' stroke='" + s.color + "'" + dash);
+    if (!s.eval) svg << polylines(f, points, raw, " class='raw' stroke='" + s.color + "'" + dash);
+    // The smoothed line is a group of its own, so the script can swap its polylines on a new weight.
+    svg << "<g class='line' data-series='" << i << "' stroke='" << s.color << "'" << dash << ">"
+        << polylines(f, points, smooth, "") << "</g>";
     // Eval series are sparse by nature; a series of a point or two draws no visible line.
     if (s.eval || points.size() <= 2)
       for (const auto& p : points)
@@ -102,14 +108,13 @@ std::string ChartBook::render(const ChartSpec& spec) {
           svg << strformat("<circle class='eval' cx='%.1f' cy='%.1f' r='2.5' fill='", f.x(static_cast<double>(p.step)),
                            f.y(p.value))
               << s.color << "'/>";
-    nlohmann::json steps = nlohmann::json::array(), raws = nlohmann::json::array(), smooths = nlohmann::json::array();
+    nlohmann::json steps = nlohmann::json::array(), raws = nlohmann::json::array();
     for (size_t k = 0; k < points.size(); ++k) {
       steps.push_back(points[k].step);
       raws.push_back(finite_or_null(raw[k]));
-      smooths.push_back(finite_or_null(smooth[k]));
     }
     hover["series"].push_back({{"label", s.label}, {"color", s.color}, {"eval", s.eval}, {"steps", steps},
-                               {"raw", raws}, {"smoothed", smooths}});
+                               {"raw", raws}});
   }
   svg << "<line class='cursor' y1='" << kTop << "' y2='" << kHeight - kBottom << "'/></svg>";
   if (spec.series.size() > 1) {

@@ -1,9 +1,12 @@
 // Line charts as inline SVG: each series drawn raw (faint) and EMA-smoothed (solid), eval series
 // (sparse points) drawn with a marker per point and no smoothing (a series of one or two points
 // gets markers too), axis labels at the extremes.
-// Hovering is done by the page's script (page.h) from the numbers ChartBook collects, keyed by
-// the chart's id: it reads step, raw and smoothed value of every series at the cursor. A chart
-// does not choose its metrics or colors; the headline and metric sections do.
+// The SVG draws the smoothed lines at the weight ChartBook is given, so the page reads right
+// without its script. The page's script (page.h) works from the numbers ChartBook collects, keyed
+// by the chart's id (the frame and each series' steps and raw values): it reads step, raw and
+// smoothed value of every series at the cursor, and redraws every smoothed line when the
+// smoothing slider moves. A chart does not choose its metrics or colors; the headline and metric
+// sections do.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -34,7 +37,8 @@ class ChartBook {
   explicit ChartBook(double smoothing) : smoothing_(smoothing) {}
   // The chart as a <figure> (empty string when no series has a point).
   std::string render(const ChartSpec& spec);
-  // {chart id: {geometry, series: [{label, steps, raw, smoothed}]}} for the page's script.
+  // {chart id: {x0, x1, left, right, y0, y1, top, bottom, series: [{label, color, eval, steps, raw}]}}
+  // for the page's script: steps x0..x1 span pixels left..right, values y0..y1 bottom..top.
   const nlohmann::json& hover_data() const { return hover_; }
 
  private:

@@ -1,6 +1,7 @@
 // The report's document shell, stylesheet and script; see page.h.
 #include "report/page.h"
 
+#include "core/strings.h"
 #include "report/html.h"
 
 namespace grpo::report {
@@ -31,6 +32,9 @@ table.numbers td:nth-child(n+2){font-variant-numeric:tabular-nums}
 .split-label{width:110px}.bar{display:flex;width:420px;height:14px;border-radius:3px;overflow:hidden;background:#eee}
 .controls{display:flex;flex-wrap:wrap;gap:12px;align-items:center;font-size:13px;margin:6px 0}
 .controls input[type=number]{width:70px}
+#smoothing{position:fixed;top:8px;right:12px;z-index:5;background:#fff;border:1px solid #d0d7de;border-radius:6px;
+ padding:4px 8px;font-size:12px;display:flex;align-items:center;gap:6px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+#smoothing input{width:120px}#smoothing output{width:30px;font-variant-numeric:tabular-nums}
 .prompt-group{border-left:3px solid #d0d7de;margin:10px 0;padding-left:10px}
 .prompt pre{background:#f6f8fa}.completion{margin:6px 0 6px 12px}
 .meta{font-size:12px;margin-bottom:2px}.kv{margin-left:10px;color:#57606a}.truncated{color:#bc4c00}
@@ -70,6 +74,63 @@ window.addEventListener("error", function (e) {
     if (lo > 0 && Math.abs(steps[lo - 1] - step) <= Math.abs(steps[lo] - step)) lo -= 1;
     return lo;
   }
+  // The debiased EMA of report/series.cpp (ema), so that the lines drawn here match the page's
+  // own at the same weight; null (a non-finite value) stays null and does not enter the average.
+  function ema(values, weight) {
+    var average = 0, kept = 1;
+    return values.map(function (v) {
+      if (v === null) return null;
+      average = weight * average + (1 - weight) * v;
+      kept *= weight;
+      return average / (1 - kept);
+    });
+  }
+  var svgNs = "http://www.w3.org/2000/svg";
+  // The smoothed line of series `index` of chart `d`, redrawn as chart.cpp draws it: a polyline
+  // per run of non-null values.
+  function drawSmoothed(svg, d, index) {
+    var group = svg.querySelector("g.line[data-series='" + index + "']"), s = d.series[index], run = "";
+    while (group.firstChild) group.removeChild(group.firstChild);
+    function close() {
+      if (!run) return;
+      var line = document.createElementNS(svgNs, "polyline");
+      line.setAttribute("fill", "none");
+      line.setAttribute("points", run);
+      group.appendChild(line);
+      run = "";
+    }
+    s.smoothed.forEach(function (v, k) {
+      if (v === null) { close(); return; }
+      var x = d.left + (s.steps[k] - d.x0) / (d.x1 - d.x0) * (d.right - d.left);
+      var y = d.top + (1 - (v - d.y0) / (d.y1 - d.y0)) * (d.bottom - d.top);
+      run += x.toFixed(1) + "," + y.toFixed(1) + " ";
+    });
+    close();
+  }
+  var slider = document.getElementById("smoothing-slider"), shownWeight = document.getElementById("smoothing-value");
+  var drawnWeight = parseFloat(slider.value), storageKey = "grpo-report-smoothing";
+  function setSmoothing(weight, redraw) {
+    shownWeight.textContent = weight.toFixed(2);
+    document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
+      var d = charts[svg.getAttribute("data-chart")];
+      d.series.forEach(function (s, index) {
+        s.smoothed = s.eval ? s.raw : ema(s.raw, weight);
+        if (redraw && !s.eval) drawSmoothed(svg, d, index);
+      });
+    });
+  }
+  // The last weight chosen in any report on this machine, kept by the browser (no network). A
+  // browser that refuses storage for local files still gets the slider, without the memory.
+  var stored = null;
+  try { stored = window.localStorage.getItem(storageKey); } catch (e) { stored = null; }
+  var storedWeight = stored === null ? NaN : parseFloat(stored);
+  if (storedWeight >= 0 && storedWeight <= 0.99) slider.value = storedWeight;
+  setSmoothing(parseFloat(slider.value), parseFloat(slider.value) !== drawnWeight);
+  slider.addEventListener("input", function () {
+    var weight = parseFloat(slider.value);
+    setSmoothing(weight, true);
+    try { window.localStorage.setItem(storageKey, String(weight)); } catch (e) { /* no memory, as above */ }
+  });
   document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
     var d = charts[svg.getAttribute("data-chart")], cursor = svg.querySelector(".cursor");
     svg.addEventListener("mousemove", function (ev) {
@@ -159,6 +220,14 @@ std::string page_start(const std::string& title) {
   return "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
          "content='width=device-width,initial-scale=1'><title>" +
          escape_html(title) + "</title><style>" + kStyle + "</style></head><body>";
+}
+
+std::string smoothing_control(double weight) {
+  const std::string value = strformat("%.2f", weight);
+  return "<div id='smoothing' title='weight of the exponential moving average of every chart; the raw values stay "
+         "drawn faintly'><label for='smoothing-slider'>Smoothing</label><input type='range' id='smoothing-slider' "
+         "min='0' max='0.99' step='0.01' value='" + value + "'><output id='smoothing-value' for='smoothing-slider'>" +
+         value + "</output></div>";
 }
 
 std::string page_end(const nlohmann::json& chart_data, const nlohmann::json& heatmap_data) {

@@ -91,7 +91,7 @@ std::string render_report(const std::string& db_path, const ReportOptions& optio
   nlohmann::json heatmaps = nlohmann::json::object();
   std::ostringstream html;
   html << page_start(run.name + " — grpo.cpp report") << "<h1>" << escape_html(run.name) << "</h1><p class='status'>"
-       << status_line(run) << "</p>";
+       << status_line(run) << "</p>" << smoothing_control(options.smoothing);
   if (run.metrics.empty()) html << "<p class='missing'>no metrics logged in this run yet</p>";
   html << render_headline(runs, charts) << render_router_health(run, heatmaps)
        << "<details open id='samples'><summary>Samples</summary>"
@@ -118,8 +118,8 @@ std::string render_comparison(const std::vector<std::string>& db_paths, const Re
   ChartBook charts(options.smoothing);
   std::ostringstream html;
   html << page_start("comparison of " + std::to_string(runs.size()) + " runs — grpo.cpp report")
-       << "<h1>Comparison of " << runs.size() << " runs</h1><table><tr><th>run</th><th>status</th><th>stage</th>"
-       << "<th>last step</th><th>database</th></tr>";
+       << "<h1>Comparison of " << runs.size() << " runs</h1>" << smoothing_control(options.smoothing)
+       << "<table><tr><th>run</th><th>status</th><th>stage</th><th>last step</th><th>database</th></tr>";
   for (size_t r = 0; r < runs.size(); ++r)
     html << "<tr><td><i class='swatch' style='background:" << palette_color(r) << "'></i> " << escape_html(runs[r].name)
          << "</td><td>" << escape_html(runs[r].status) << "</td><td>" << escape_html(runs[r].stage) << "</td><td>"

@@ -83,6 +83,36 @@ TEST(Report, HeadlineDrawsWhatTheRunLoggedAndNamesWhatItDidNot) {
   EXPECT_EQ(html.find("id='router'"), std::string::npos) << "a dense run has no router section";
 }
 
+TEST(Report, ChartsDrawTheSmoothedLineAtTheSlidersWeightAndGiveTheScriptTheirFrame) {
+  const auto db = small_run(scratch("smoothing"), "", {});
+  const std::string html = grpo::report::render_report(db);
+  EXPECT_EQ(count(html, "id='smoothing-slider'"), 1u);
+  EXPECT_NE(html.find("<input type='range' id='smoothing-slider' min='0' max='0.99' step='0.01' value='0.60'>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<output id='smoothing-value' for='smoothing-slider'>0.60</output>"), std::string::npos);
+  // reward/accuracy 0.2, 0.4, 0.6, 0.8 at steps 1-4; the debiased EMA with weight 0.6 is
+  //   0.08/0.4 = 0.2, 0.208/0.64 = 0.325, 0.3648/0.784 = 0.46531, 0.53888/0.8704 = 0.61912,
+  // at x = 46 + (step - 1) * 306/3 and y = 8 + (1 - (v - 0.2)/0.6) * 140: 148.0, 118.8, 86.1, 50.2.
+  const std::string accuracy = html.substr(html.find("<figcaption>accuracy</figcaption>"));
+  EXPECT_NE(accuracy.find("<polyline fill='none' class='raw' stroke='#1f6feb' "
+                          "points='46.0,148.0 148.0,101.3 250.0,54.7 352.0,8.0 '/>"),
+            std::string::npos)
+      << accuracy.substr(0, 1200);
+  EXPECT_NE(accuracy.find("<g class='line' data-series='0' stroke='#1f6feb'><polyline fill='none' "
+                          "points='46.0,148.0 148.0,118.8 250.0,86.1 352.0,50.2 '/></g>"),
+            std::string::npos)
+      << accuracy.substr(0, 1200);
+  // The frame the script redraws with, and the raw values it smooths (no precomputed smoothing).
+  EXPECT_NE(html.find("\"bottom\":148.0,\"left\":46.0,\"right\":352.0,"), std::string::npos);
+  EXPECT_NE(html.find("\"raw\":[0.2,0.4,0.6000000000000001,0.8]"), std::string::npos);
+  EXPECT_EQ(html.find("\"smoothed\""), std::string::npos);
+  // The comparison page has its slider too.
+  const auto other = small_run(scratch("smoothing_b"), "", {});
+  grpo::report::ReportOptions smoother;
+  smoother.smoothing = 0.9;
+  EXPECT_NE(grpo::report::render_comparison({db, other}, smoother).find("step='0.01' value='0.90'>"), std::string::npos);
+}
+
 TEST(Report, RouterHeatMapsFromPerLayerMetricsAndExpertLoadHistograms) {
   const auto dir = scratch("router");
   const auto db = small_run(dir, "", {{"router/layer0/load_cv", 0.4}, {"router/layer1/load_cv", 0.9}});
