@@ -119,8 +119,9 @@ RolloutEngine::RolloutEngine(model::CausalLM policy, EngineOptions options)
   const auto params = policy->parameters();
   require(!params.empty(), "rollout engine: the policy has no parameters");
   device_ = params.front().device();
-  if (options_.dtype && *options_.dtype != policy->output_weight().scalar_type()) {
-    model_ = copy_structure(policy, *options_.dtype, device_);
+  const auto policy_dtype = policy->output_weight().scalar_type();
+  if (options_.own_copy || (options_.dtype && *options_.dtype != policy_dtype)) {
+    model_ = copy_structure(policy, options_.dtype.value_or(policy_dtype), device_);
     owns_model_ = true;
     refresh_weights(policy);
   }

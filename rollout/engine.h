@@ -19,8 +19,9 @@
 //    length) bucket, where the MoE layers' grouped GEMM is host-free (bf16); their inputs reach
 //    the device in one copy. Bucket padding can make a prefill up to about twice
 //    max_prefill_tokens.
-//  - With options.dtype different from the policy's, the engine runs its own copy of the policy in
-//    that dtype (e.g. bf16 beside fp32 masters), refreshed in place by refresh_weights().
+//  - With options.dtype different from the policy's (or options.own_copy), the engine runs its own
+//    copy of the policy in that dtype (e.g. bf16 beside fp32 masters), refreshed in place by
+//    refresh_weights().
 //  - After record_routes(), every MoE layer writes its tokens' experts into one device
 //    buffer [MoE layers, slots x max_len, top_k] int16 (captured graphs included); prefill rows
 //    and each decode step's rows come back to the host with the step's tokens (one copy), and
@@ -53,6 +54,9 @@ struct EngineOptions {
   DecodeFn decode;             // for stop strings; may be empty when no request uses them
   // The dtype the engine computes in; unset or equal to the policy's = use the policy itself.
   std::optional<torch::Dtype> dtype;
+  // Run a copy of the policy even in the policy's own dtype (e.g. to receive LoRA adapters merged
+  // into its weights, model/lora/merge.h, instead of applying them in the decode path).
+  bool own_copy = false;
   bool cuda_graphs = true;     // CUDA devices only; CPU decode is always eager
   // CUDA: MoE layers decode every expert on every token (moe_decode.h) rather than only the
   // routed ones through a grouped GEMM. CPU always takes the module's path.
@@ -69,7 +73,8 @@ using GroupDoneFn = std::function<void(size_t request, const std::vector<Complet
 class RolloutEngine {
  public:
   // `policy` is used as is (colocated with the learner: same tensors) unless options.dtype asks
-  // for another dtype; the engine's device is the policy's, the cache takes the engine's dtype.
+  // for another dtype or options.own_copy for a copy; the engine's device is the policy's, the
+  // cache takes the engine's dtype.
   RolloutEngine(model::CausalLM policy, EngineOptions options);
   ~RolloutEngine();
 

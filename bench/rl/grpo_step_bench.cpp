@@ -16,6 +16,15 @@
 // memory, and two floors: the learner's 6·N·real_tokens / peak bf16 FLOP/s (N: matmul weights,
 // routed experts counted at top-k / experts) and the rollout's decode bytes / bandwidth (weights
 // every decode step plus each sequence's cache context, as bench_rollout counts them).
+// Full fine-tuning, or LoRA (--lora-rank: adapters on --lora-targets, the base frozen in the
+// compute dtype with no float32 masters; grpo_step_models.h builds them as the trainer does).
+// --kl-beta > 0 adds GRPO's KL term with the trainer's reference: with LoRA the policy with its
+// adapters off (no memory), else a frozen copy of the initial policy. --lora-rollout picks how the
+// rollout sees the adapters: decode (the engine runs the policy's own layers, x·Aᵀ·Bᵀ beside each
+// targeted GEMM) or merged (the engine runs its own copy, whose targeted rows get W + scaling·B·A
+// after every update, rl::refresh_engine_weights; that sync is timed apart from the rollout, and
+// the merge alone once more after the steps). The JSON adds what trains: trainable parameters,
+// the float32 masters and the optimizer's bytes, the reference's and the engine copy's bytes.
 // Not measured: the tokenizer, reward functions, logging, checkpoints.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -29,12 +38,16 @@
 #include <random>
 
 #include "bench/common/model_shapes.h"
+#include "bench/rl/grpo_step_models.h"
 #include "core/config/config_io.h"
 #include "core/error.h"
 #include "core/torch/device.h"
 #include "model/cache/cache.h"
 #include "model/io/model_io.h"
+#include "model/lora/lora_adapters.h"
+#include "model/lora/merge.h"
 #include "rl/algorithms/advantages.h"
+#include "rl/stage/stage_loop.h"
 #include "rl/trainer/grpo_learner.h"
 #include "rollout/engine.h"
 
@@ -85,14 +98,17 @@ struct Options {
   int64_t prompts = 64, group = 8, cap = 0, prompt_min = 0, prompt_max = 0, min_length = 0, micro_batch = 0, slots = 0;
   int64_t micro_batch_tokens = 0;
   int repeats = 3, warmup = 1, threads = 0;
-  bool fixed_length = false, cuda_graphs = true, pack_sequences = true;
+  bool fixed_length = false, cuda_graphs = true, pack_sequences = true, gradient_checkpointing = false;
+  int64_t lora_rank = 0;
+  double lora_alpha = 0, kl_beta = 0;
+  std::string lora_targets, lora_rollout = "decode";
 };
 
-// Per-shape defaults of what was not given: cap 2048 (qwen05), 1024 (moe-mla), 64 (tiny);
+// Per-shape defaults of what was not given: cap 2048 (qwen05), 1024 (qwen7b, moe-mla), 64 (tiny);
 // prompts 64..256 tokens (8..32 for tiny); the shortest completion cap / 64.
 void fill_defaults(Options& o) {
   const bool tiny = o.shape == "tiny";
-  if (o.cap == 0) o.cap = o.shape == "qwen05" ? 2048 : o.shape == "moe-mla" ? 1024 : 64;
+  if (o.cap == 0) o.cap = o.shape == "qwen05" ? 2048 : o.shape == "moe-mla" || o.shape == "qwen7b" ? 1024 : 64;
   if (o.prompt_min == 0) o.prompt_min = tiny ? 8 : 64;
   if (o.prompt_max == 0) o.prompt_max = tiny ? 32 : 256;
   if (o.min_length == 0) o.min_length = std::max<int64_t>(1, o.cap / 64);
@@ -101,6 +117,10 @@ void fill_defaults(Options& o) {
   require(1 <= o.min_length && o.min_length <= o.cap,
           "--min-length (" + std::to_string(o.min_length) + ") must be in [1, --cap (" + std::to_string(o.cap) + ")]");
   require(o.repeats >= 1 && o.warmup >= 0, "--repeats must be >= 1 and --warmup >= 0");
+  require(o.kl_beta >= 0, "--kl-beta must be >= 0");
+  require(o.lora_rollout == "decode" || o.lora_rollout == "merged",
+          "--lora-rollout must be decode or merged, got '" + o.lora_rollout + "'");
+  require(o.lora_rollout == "decode" || o.lora_rank > 0, "--lora-rollout merged needs --lora-rank > 0");
 }
 
 struct Workload {
@@ -194,7 +214,8 @@ Padding learner_padding(const rl::LearnerBatch& batch, const rl::GrpoSettings& s
 }
 
 // Weights every learner token multiplies: all matmul parameters, without an untied input
-// embedding (a lookup), routed experts counted at the fraction each token uses (top-k / experts).
+// embedding (a lookup), routed experts counted at the fraction each token uses (top-k / experts);
+// LoRA adapters count as the parameters they are.
 double active_matmul_params(model::CausalLM& m) {
   const auto& c = m->config();
   const double expert_share =
@@ -219,10 +240,11 @@ double median(std::vector<double> v) {  // the upper median for an even count
 int main(int argc, char** argv) {
   CLI::App app{"a full GRPO step (rollout + learner) on long-tailed completion lengths"};
   Options o;
-  app.add_option("--shape", o.shape, "qwen05 | moe-mla | tiny");
+  app.add_option("--shape", o.shape, "qwen05 | qwen7b | moe-mla | tiny");
   app.add_option("--prompts", o.prompts, "prompts per step");
   app.add_option("--group", o.group, "completions per prompt (G)");
-  app.add_option("--cap", o.cap, "longest completion (rollout.max_new_tokens); default 2048 qwen05, 1024 moe-mla, 64 tiny");
+  app.add_option("--cap", o.cap,
+                 "longest completion (rollout.max_new_tokens); default 2048 qwen05, 1024 qwen7b and moe-mla, 64 tiny");
   app.add_option("--prompt-min", o.prompt_min, "shortest prompt; default 64 (8 for tiny)");
   app.add_option("--prompt-max", o.prompt_max, "longest prompt; default 256 (32 for tiny)");
   app.add_option("--min-length", o.min_length, "shortest completion; default cap / 64");
@@ -232,6 +254,17 @@ int main(int argc, char** argv) {
                  "learner token budget per forward/backward (rl.micro_batch_tokens; rows sorted by length); 0 = rows");
   app.add_option("--pack-sequences", o.pack_sequences,
                  "learner micro-batches packed into one row, varlen attention (rl.pack_sequences; true or false)");
+  app.add_option("--gradient-checkpointing", o.gradient_checkpointing,
+                 "recompute each layer in the backward (policy.gradient_checkpointing; true or false)");
+  app.add_option("--lora-rank", o.lora_rank, "LoRA rank r (policy.lora.rank); 0 = full fine-tuning");
+  app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (policy.lora.alpha); default 2 x rank");
+  app.add_option("--lora-targets", o.lora_targets,
+                 "comma-separated module names (policy.lora.targets); default every adaptable projection: "
+                 "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj on dense models; MLA's q_proj (or "
+                 "q_a_proj,q_b_proj),kv_a_proj_with_mqa,o_proj, and no MLP names on MoE models (tiny, moe-mla), "
+                 "whose experts cannot be adapted");
+  app.add_option("--lora-rollout", o.lora_rollout, "decode (adapters in the engine's forward) or merged (into its own copy)");
+  app.add_option("--kl-beta", o.kl_beta, "rl.kl_beta; > 0: a KL reference (LoRA: adapters off; else a frozen copy)");
   app.add_option("--slots", o.slots, "rollout sequences decoded at once; default rollout.max_batch_sequences");
   app.add_option("--repeats", o.repeats, "timed steps (medians are reported)");
   app.add_option("--warmup", o.warmup, "untimed steps first (allocator, kernels, CUDA graphs)");
@@ -264,27 +297,32 @@ int main(int argc, char** argv) {
   if (o.micro_batch > 0) settings.micro_batch_size = o.micro_batch;
   settings.micro_batch_tokens = o.micro_batch_tokens;
   settings.pack_sequences = o.pack_sequences;
+  settings.kl_beta = o.kl_beta;
   const auto optim = config::defaults<rl::OptimSettings>();
   const auto rollout_settings = config::defaults<rollout::RolloutSettings>();
   const int64_t slots = o.slots > 0 ? o.slots : rollout_settings.max_batch_sequences;
 
-  // As the trainer: a float32 policy on the device, the learner first (it casts to the compute
-  // dtype and repacks the parameters), then the engine over the same tensors.
-  model::CausalLM policy(model::parse_model_config(bench::shape_config(o.shape), o.shape));
-  model::init_weights(policy, 0);
-  policy->to(device);
-  policy->eval();  // as loaded; update() switches to train() and back
+  // As the trainer: the policy on the device (built in the compute dtype: a 7B model never exists
+  // in float32; the masters take its rounded values), its adapters, the KL reference, the learner
+  // (it repacks the parameters), then the engine over the same tensors or, merged, its own copy.
+  const auto lora = bench::lora_settings(o.lora_rank, o.lora_alpha, o.lora_targets,
+                                         model::parse_model_config(bench::shape_config(o.shape), o.shape));
+  auto policy = bench::build_policy(o.shape, device, dtype, lora, o.gradient_checkpointing);
+  bench::KlReference reference(policy, o.kl_beta, [&] { return bench::random_model(o.shape, device, dtype, 0); });
   rl::GrpoLearner learner(policy, settings, optim, rollout_settings.temperature, o.cap, o.warmup + o.repeats, dtype);
+  const auto trainable = bench::trainable_state(policy, learner.optimizer());
   const Workload w = draw_workload(o, policy->config().vocab_size);
   rollout::EngineOptions eo;
   eo.slots = slots;
   eo.max_len = o.prompt_max + o.cap;
   eo.cuda_graphs = o.cuda_graphs;
+  eo.own_copy = o.lora_rollout == "merged";
   rollout::RolloutEngine engine(policy, eo);
+  rl::refresh_engine_weights(engine, policy);  // merged: the adapters into the engine's copy
   const auto requests = make_requests(w);
 
   auto sync = [&] { policy->output_weight().sum().item<double>(); };  // waits for the stream on CUDA
-  std::vector<double> rollout_s, learner_s, step_s, peak_gib, learner_peak_gib;  // peaks: CUDA only
+  std::vector<double> rollout_s, learner_s, reference_s, sync_s, step_s, peak_gib, learner_peak_gib;  // peaks: CUDA only
   rollout::GenerationStats stats;
   Padding padding;
   for (int s = 0; s < o.warmup + o.repeats; ++s) {
@@ -309,15 +347,27 @@ int main(int argc, char** argv) {
     ao.scaling = rl::parse_reward_scaling(settings.reward_scaling);
     ao.token_counts = batch.sequences.completion_mask.sum(1).cpu();
     batch.advantages = rl::compute_advantages(settings.advantage, rewards, ao).advantages.to(device);
+    double t_reference = 0;
+    if (reference.enabled()) {
+      const auto t_ref = Clock::now();
+      batch.ref_logprobs = reference.log_probs(learner, policy, batch.sequences);
+      sync();
+      t_reference = since(t_ref);
+    }
     learner.update(batch, s);
-    engine.refresh_weights(policy);
     sync();
     const double t_learner = since(t_learn);
+    const auto t_sync = Clock::now();
+    rl::refresh_engine_weights(engine, policy);
+    sync();
+    const double t_weight_sync = since(t_sync);
     const double t_total = since(t_step);
     if (s == 0) padding = learner_padding(batch, settings);
     if (s < o.warmup) continue;
     rollout_s.push_back(t_rollout);
     learner_s.push_back(t_learner);
+    reference_s.push_back(t_reference);
+    sync_s.push_back(t_weight_sync);
     step_s.push_back(t_total);
     stats = gen.stats;
     if (device.is_cuda()) {
@@ -326,7 +376,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Floors. Learner: 6·N FLOPs per real token. Rollout: the engine's decode steps each read the
+  // Floors. Learner: 6·N FLOPs per real token (forward, input and weight gradients); 4·N with LoRA,
+  // whose frozen base needs no weight gradients; 2·N more for the KL reference's forward. Rollout: the engine's decode steps each read the
   // weights; each sequence's decode token j (j >= 1; token 0 comes from the prefill) reads the
   // cache of its prompt and the j tokens before it.
   const int64_t cache_bpt = model::InferenceCache::bytes_per_token(policy->config(), dtype);
@@ -339,8 +390,23 @@ int main(int argc, char** argv) {
                               static_cast<double>(stats.decode_steps);
   const double rollout_floor = (weight_bytes + cache_bytes) / bandwidth;
   const double n_active = active_matmul_params(policy);
-  const double learner_floor = 6.0 * n_active * static_cast<double>(padding.real) / peak_flops;
+  const double flops_per_token_param = (lora.enabled() ? 4.0 : 6.0) + (reference.enabled() ? 2.0 : 0.0);
+  const double learner_floor = flops_per_token_param * n_active * static_cast<double>(padding.real) / peak_flops;
   const double rollout_med = median(rollout_s), learner_med = median(learner_s), step_med = median(step_s);
+
+  // The merge alone (merged rollout), apart from the base copy refresh_engine_weights also makes:
+  // it sets the adapted rows to the same values again, so the engine's weights do not change.
+  std::vector<double> merge_s;
+  for (int i = 0; eo.own_copy && i < 3; ++i) {
+    sync();
+    const auto t_merge = Clock::now();
+    model::publish_merged_lora(engine.policy(), policy);
+    sync();
+    merge_s.push_back(since(t_merge));
+  }
+  int64_t engine_copy_bytes = 0;
+  if (eo.own_copy)
+    for (const auto& p : engine.policy()->parameters()) engine_copy_bytes += p.numel() * p.element_size();
 
   std::vector<int64_t> prompt_lengths;
   for (size_t i = 0; i < w.prompts.size(); i += static_cast<size_t>(o.group)) prompt_lengths.push_back(w.prompts[i].size());
@@ -370,7 +436,18 @@ int main(int argc, char** argv) {
               {"rollout_bytes", weight_bytes + cache_bytes},
               {"rollout_bytes_per_decode_step", stats.decode_steps > 0 ? (weight_bytes + cache_bytes) / static_cast<double>(stats.decode_steps) : 0.0},
               {"rollout_floor_s", rollout_floor}, {"rollout_over_floor", rollout_med / rollout_floor},
-              {"step_floor_s", learner_floor + rollout_floor}, {"step_over_floor", step_med / (learner_floor + rollout_floor)}};
+              {"step_floor_s", learner_floor + rollout_floor}, {"step_over_floor", step_med / (learner_floor + rollout_floor)},
+              {"lora", lora.enabled() ? json({{"rank", lora.rank}, {"alpha", lora.alpha}, {"targets", lora.targets},
+                                              {"adapters", model::lora_adapters(policy).size()}})
+                                      : json(nullptr)},
+              {"lora_rollout", lora.enabled() ? json(o.lora_rollout) : json(nullptr)},
+              {"gradient_checkpointing", o.gradient_checkpointing}, {"kl_beta", o.kl_beta},
+              {"reference", !reference.enabled() ? "none" : lora.enabled() ? "policy_without_adapters" : "model_copy"},
+              {"reference_bytes", reference.model_bytes()}, {"trainable_params", trainable.trainable_params},
+              {"frozen_params", trainable.frozen_params}, {"weight_bytes", trainable.weight_bytes},
+              {"master_weight_bytes", trainable.master_bytes}, {"optimizer_state_bytes", trainable.optimizer_state_bytes},
+              {"engine_copy_bytes", engine_copy_bytes}, {"reference_logprobs_s", median(reference_s)},
+              {"weight_sync_s", median(sync_s)}, {"merge_s", merge_s.empty() ? json(nullptr) : json(median(merge_s))}};
   if (device.is_cuda()) {
     out["peak_memory_gib"] = *std::max_element(peak_gib.begin(), peak_gib.end());
     out["learner_peak_memory_gib"] = *std::max_element(learner_peak_gib.begin(), learner_peak_gib.end());
