@@ -4,6 +4,7 @@
 // reference the trainer would use (the policy with its adapters off for LoRA, a frozen copy of
 // the initial policy otherwise), a merged engine copy generating what the adapters' decode path
 // generates, and random models built in bf16 equal to the float32 build rounded.
+#include <c10/core/DefaultDtype.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -219,5 +220,5 @@ TEST(GrpoStepModels, RandomModelBuiltInBf16IsTheFloat32BuildRounded) {
   }
   for (const auto& b : narrow->named_buffers())
     if (b.key().find("e_score_correction_bias") != std::string::npos) EXPECT_EQ(b.value().scalar_type(), torch::kFloat32);
-  EXPECT_EQ(torch::get_default_dtype(), caffe2::TypeMeta::Make<float>());  // the build's default dtype is undone
+  EXPECT_EQ(c10::get_default_dtype(), caffe2::TypeMeta::Make<float>());  // the build's default dtype is undone
 }
