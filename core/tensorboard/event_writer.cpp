@@ -18,7 +18,9 @@ namespace {
 // Field numbers of TensorBoard's protos (event_writer.h lists them with their messages).
 constexpr int kEventWallTime = 1, kEventStep = 2, kEventFileVersion = 3, kEventSummary = 5, kEventSessionLog = 7;
 constexpr int kSummaryValue = 1;
-constexpr int kValueTag = 1, kValueSimpleValue = 2, kValueTensor = 8, kValueMetadata = 9;
+constexpr int kValueTag = 1, kValueSimpleValue = 2, kValueHisto = 5, kValueTensor = 8, kValueMetadata = 9;
+constexpr int kHistoMin = 1, kHistoMax = 2, kHistoNum = 3, kHistoSum = 4, kHistoSumSquares = 5, kHistoBucketLimit = 6,
+              kHistoBucket = 7;
 constexpr int kMetadataPluginData = 1, kPluginDataName = 1;
 constexpr int kTensorDtype = 1, kTensorShape = 2, kTensorStringVal = 8;
 constexpr int kShapeDim = 2, kDimSize = 1;
@@ -54,6 +56,21 @@ std::string scalars_event(int64_t step, double wall_time, const std::vector<std:
   for (const auto& [tag, value] : scalars) {
     ProtoMessage v;
     v.bytes(kValueTag, tag).fixed32(kValueSimpleValue, static_cast<float>(value));
+    summary.message(kSummaryValue, v);
+  }
+  return event_header(step, wall_time).message(kEventSummary, summary).encoded();
+}
+
+std::string histograms_event(int64_t step, double wall_time,
+                             const std::vector<std::pair<std::string, Histogram>>& histograms) {
+  ProtoMessage summary;
+  for (const auto& [tag, h] : histograms) {
+    ProtoMessage histo, v;
+    histo.fixed64(kHistoMin, h.min).fixed64(kHistoMax, h.max).fixed64(kHistoNum, h.num).fixed64(kHistoSum, h.sum);
+    histo.fixed64(kHistoSumSquares, h.sum_squares)
+        .packed_doubles(kHistoBucketLimit, h.bucket_limit)
+        .packed_doubles(kHistoBucket, h.bucket);
+    v.bytes(kValueTag, tag).message(kValueHisto, histo);
     summary.message(kSummaryValue, v);
   }
   return event_header(step, wall_time).message(kEventSummary, summary).encoded();

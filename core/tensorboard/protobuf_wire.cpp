@@ -61,4 +61,10 @@ ProtoMessage& ProtoMessage::bytes(int field, std::string_view value) {
 
 ProtoMessage& ProtoMessage::message(int field, const ProtoMessage& nested) { return bytes(field, nested.encoded()); }
 
+ProtoMessage& ProtoMessage::packed_doubles(int field, const std::vector<double>& values) {
+  std::string packed;
+  for (const double v : values) append_fixed<uint64_t>(packed, v);
+  return bytes(field, packed);
+}
+
 }  // namespace grpo::tensorboard

@@ -2,6 +2,7 @@
 #include "core/tensorboard/run_events.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/strings.h"
 #include "core/text/utf8.h"
@@ -48,6 +49,15 @@ void RunEventWriter::log_scalars(int64_t step, double wall_time,
 
 void RunEventWriter::log_metrics(int64_t step, double wall_time, const std::map<std::string, double>& metrics) {
   log_scalars(step, wall_time, {metrics.begin(), metrics.end()});
+}
+
+size_t RunEventWriter::log_histograms(int64_t step, double wall_time,
+                                      const std::map<std::string, std::vector<double>>& histograms) {
+  std::vector<std::pair<std::string, Histogram>> tagged;
+  for (const auto& [name, values] : histograms)
+    if (auto h = histogram_of(values)) tagged.emplace_back(to_valid_utf8(name), std::move(*h));
+  if (!tagged.empty()) file_.write(histograms_event(step, wall_time, tagged));
+  return tagged.size();
 }
 
 void RunEventWriter::log_samples(double wall_time, const std::vector<SampleRecord>& samples) {

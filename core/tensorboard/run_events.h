@@ -4,7 +4,9 @@
 // characters it holds; only bytes that are not UTF-8 become U+FFFD, since a tag is a protobuf
 // string), and the first kTextSamplesPerStep samples of a step as one text value "samples", one
 // markdown row per sample (prompt and sample index, total reward, advantage, each reward, then
-// the prompt and the completion as code blocks). Not here: the file format (event_writer.h).
+// the prompt and the completion as code blocks), and the histograms of a step (MoE expert loads)
+// as histogram values under their own names, bucketed as histogram.h says. Not here: the file
+// format (event_writer.h).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,9 @@ class RunEventWriter {
 
   void log_scalars(int64_t step, double wall_time, const std::vector<std::pair<std::string, double>>& scalars);
   void log_metrics(int64_t step, double wall_time, const std::map<std::string, double>& metrics);
+  // One event holding every histogram of `histograms` ({name: values}) that has a finite value;
+  // nothing when none has. Returns how many it wrote.
+  size_t log_histograms(int64_t step, double wall_time, const std::map<std::string, std::vector<double>>& histograms);
   // Writes the first kTextSamplesPerStep samples of each step in `samples` as that step's text.
   void log_samples(double wall_time, const std::vector<SampleRecord>& samples);
   // A resumed run restarts at `step` (session_start_event).

@@ -47,6 +47,14 @@ std::vector<Point> all_points(RunStoreReader& reader, const std::vector<std::str
   return points;
 }
 
+// {step: {name: values}} of every histogram row in the store.
+std::map<int64_t, std::map<std::string, std::vector<double>>> histograms_by_step(RunStoreReader& reader) {
+  std::map<int64_t, std::map<std::string, std::vector<double>>> by_step;
+  for (const auto& name : reader.histogram_names())
+    for (auto& [step, values] : reader.histogram_series(name)) by_step[step][name] = std::move(values);
+  return by_step;
+}
+
 }  // namespace
 
 ExportSummary export_tensorboard(const fs::path& run_dir, const fs::path& out_dir) {
@@ -78,18 +86,27 @@ ExportSummary export_tensorboard(const fs::path& run_dir, const fs::path& out_di
   }
   summary.steps = static_cast<int64_t>(step_time.size());
 
-  constexpr int64_t kLastStep = std::numeric_limits<int64_t>::max();
-  // Samples of a step without metrics (distillation's data) take the last metric's time, or now.
+  // Samples and histograms take their step's time; of a step without metrics (distillation's
+  // data) the last metric's time, or now.
   const double fallback_time =
       points.empty() ? std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()
                      : points.back().wall_time;
+  auto time_of = [&](int64_t step) {
+    const auto found = step_time.find(step);
+    return found == step_time.end() ? fallback_time : found->second;
+  };
+  for (const auto& [step, histograms] : histograms_by_step(reader)) {
+    const size_t written = writer.log_histograms(step, time_of(step), histograms);
+    summary.histograms += static_cast<int64_t>(written);
+    summary.histogram_steps += written > 0 ? 1 : 0;
+  }
+
+  constexpr int64_t kLastStep = std::numeric_limits<int64_t>::max();
   for (int64_t from = std::numeric_limits<int64_t>::min();;) {
     const auto next = reader.samples(from, kLastStep, 1);
     if (next.empty()) break;
     const int64_t step = next.front().step;
-    const auto found = step_time.find(step);
-    writer.log_samples(found == step_time.end() ? fallback_time : found->second,
-                       reader.samples(step, step, static_cast<int64_t>(kTextSamplesPerStep)));
+    writer.log_samples(time_of(step), reader.samples(step, step, static_cast<int64_t>(kTextSamplesPerStep)));
     ++summary.text_steps;
     if (step == kLastStep) break;
     from = step + 1;

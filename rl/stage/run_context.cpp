@@ -40,6 +40,11 @@ void RunContext::log(int64_t step, const std::map<std::string, double>& metrics)
   tensorboard->flush();  // a TensorBoard watching the run sees each step as it ends
 }
 
+void RunContext::log_histograms(int64_t step, const std::map<std::string, std::vector<double>>& histograms) {
+  for (const auto& [name, values] : histograms) store->log_histogram(step, name, values);
+  if (tensorboard) tensorboard->log_histograms(step, seconds_since_epoch(), histograms);
+}
+
 void RunContext::log_samples(const std::vector<SampleRecord>& samples) {
   store->log_samples(samples);
   if (tensorboard) tensorboard->log_samples(seconds_since_epoch(), samples);

@@ -1,8 +1,8 @@
 // What every training stage sets up the same way: the run directory (locked), its log file,
 // the run store with the resolved config, CPU threads, device and dtype, on --resume the
 // newest checkpoint with its trainer state, and with run.tensorboard the TensorBoard event file
-// that every metric and sample logged through log()/log_samples() also goes to. Stages (GRPO,
-// SFT) build on it.
+// that every metric, histogram and sample logged through log()/log_histograms()/log_samples()
+// also goes to. Stages (GRPO, SFT) build on it.
 #pragma once
 
 #include <torch/torch.h>
@@ -38,6 +38,8 @@ struct RunContext {
   void set_status(const std::string& status);
   // Logs metrics for `step` to the store (and TensorBoard).
   void log(int64_t step, const std::map<std::string, double>& metrics);
+  // Logs histograms ({name: values}, MoE expert loads) for `step` to the store (and TensorBoard).
+  void log_histograms(int64_t step, const std::map<std::string, std::vector<double>>& histograms);
   // Logs sample completions to the store (and each step's first few to TensorBoard as text).
   void log_samples(const std::vector<SampleRecord>& samples);
   // Checkpoints the stage at state.step (checkpoints.h), after flushing the store: a resume

@@ -409,7 +409,7 @@ void GrpoRun::train_step(int64_t step) {
   metrics.insert(rollout_health.metrics.begin(), rollout_health.metrics.end());
   auto histograms = report.histograms;
   histograms.insert(rollout_health.histograms.begin(), rollout_health.histograms.end());
-  for (const auto& [name, values] : histograms) ctx_.store->log_histogram(step, name, values);
+  ctx_.log_histograms(step, histograms);
   refresh_engine_weights(*engine_, policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
   const double learn_s = since(t0);
   for (const auto& [k, v] : report.metrics) metrics[k] = v;

@@ -3,17 +3,23 @@
 // both are read back with the tensorboard package's EventAccumulator (tests/cli/tensorboard_dump.py
 // in the venv of scripts/fetch-tensorboard): every scalar equals the run store's value as a
 // float32 at the same steps, every tag is a metric, and the samples text holds the logged
-// completions. Also: odd metric names kept as tags, a resumed run's restart marker, and the
-// export's one-line errors. The readback tests skip, saying why, when the venv is absent.
+// completions. Also: odd metric names kept as tags, a resumed run's restart marker, the
+// histograms (MoE expert loads) live and exported, each with the store's min, max, count, sum and
+// sum of squares and every stored value counted in its bucket, and the export's one-line
+// errors. The readback tests skip, saying why, when the venv is absent.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/filesystem.h"
@@ -92,6 +98,64 @@ void expect_samples_text(const nlohmann::json& texts, const fs::path& db) {
     for (size_t i = 0; i < rows.size(); ++i)
       EXPECT_EQ(rows[i].get<std::string>(), grpo::tensorboard::sample_markdown(logged[i])) << step;
   }
+}
+
+// The event files' histograms against run.db's: a histogram per stored row with a finite value,
+// at the same step, whose statistics are the finite values' own and whose buckets, each a quarter
+// of the balanced share 1/n wide (docs/observability.md), count each value in the bucket
+// [limit[i-1], limit[i]) holding it, the first holding the smallest. `metric` gives the wall time of a step (the export's) or
+// is "" (live: stamped when logged).
+void expect_histograms_equal_store(const nlohmann::json& histograms, const fs::path& db, const std::string& metric) {
+  grpo::RunStoreReader reader(db.string());
+  std::map<int64_t, double> step_time;
+  if (!metric.empty())
+    for (const auto& p : reader.metric_series(metric)) step_time.emplace(p.step, p.wall_time);
+  std::set<std::string> tags, expected_tags;
+  for (const auto& [tag, _] : histograms.items()) tags.insert(tag);
+  for (const auto& name : reader.histogram_names()) {
+    std::vector<std::pair<int64_t, std::vector<double>>> rows;
+    for (const auto& [step, values] : reader.histogram_series(name)) {
+      std::vector<double> finite;
+      std::copy_if(values.begin(), values.end(), std::back_inserter(finite), [](double v) { return std::isfinite(v); });
+      if (!finite.empty()) rows.emplace_back(step, finite);
+    }
+    if (rows.empty()) continue;
+    expected_tags.insert(name);
+    if (!histograms.contains(name)) continue;
+    const auto& events = histograms.at(name);
+    ASSERT_EQ(events.size(), rows.size()) << name;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& [step, values] = rows[i];
+      const std::string where = name + " at step " + std::to_string(step);
+      EXPECT_EQ(events[i][0].get<int64_t>(), step) << where;
+      if (step_time.count(step)) {
+        EXPECT_EQ(events[i][1].get<double>(), step_time.at(step)) << where;
+      }
+      const auto& h = events[i][2];
+      double sum = 0, sum_squares = 0;
+      for (const double v : values) sum += v, sum_squares += v * v;
+      EXPECT_EQ(h.at("min").get<double>(), *std::min_element(values.begin(), values.end())) << where;
+      EXPECT_EQ(h.at("max").get<double>(), *std::max_element(values.begin(), values.end())) << where;
+      EXPECT_EQ(h.at("num").get<double>(), static_cast<double>(values.size())) << where;
+      EXPECT_EQ(h.at("sum").get<double>(), sum) << where;
+      EXPECT_EQ(h.at("sum_squares").get<double>(), sum_squares) << where;
+      const auto limits = h.at("bucket_limit").get<std::vector<double>>();
+      const auto counts = h.at("bucket").get<std::vector<double>>();
+      ASSERT_EQ(limits.size(), counts.size()) << where;
+      ASSERT_FALSE(limits.empty()) << where;
+      const double width = 0.25 / static_cast<double>(values.size());
+      for (size_t b = 1; b < limits.size(); ++b) EXPECT_NEAR(limits[b] - limits[b - 1], width, 1e-12) << where;
+      EXPECT_LE(limits.front() - width, h.at("min").get<double>() + 1e-12) << where;
+      EXPECT_GT(counts.front(), 0) << where;
+      std::vector<double> recount(counts.size(), 0.0);
+      for (const double v : values) {
+        const size_t b = static_cast<size_t>(std::upper_bound(limits.begin(), limits.end(), v) - limits.begin());
+        recount[std::min(b, recount.size() - 1)] += 1;
+      }
+      EXPECT_EQ(recount, counts) << where;
+    }
+  }
+  EXPECT_EQ(tags, expected_tags);
 }
 
 }  // namespace
@@ -201,6 +265,57 @@ TEST(TensorBoard, ARestartMarkerMakesTensorBoardDropTheStepsAResumedRunReplays) 
   ASSERT_EQ(loss.size(), 2u) << loss.dump();
   EXPECT_EQ(loss[0][0], 1);
   EXPECT_EQ(loss[1][0], 2);
+  grpo::remove_tree(root);
+}
+
+TEST(TensorBoard, ExpertLoadHistogramsReadBackLiveAndExportedEqualToTheRunStore) {
+  REQUIRE_TENSORBOARD(python);
+  const fs::path root = scratch("histograms");
+  // Two layers of four experts, the rollout's routes at step 2, dead experts, a NaN share, a row
+  // with no finite share (left out), and step 4 with histograms but no metrics.
+  const std::vector<std::tuple<int64_t, std::string, std::vector<double>>> rows = {
+      {1, "router/learner/layer0/expert_load", {0.25, 0.25, 0.25, 0.25}},
+      {1, "router/learner/layer1/expert_load", {0.4, 0.3, 0.2, 0.1}},
+      {2, "router/learner/layer0/expert_load", {0.7, 0.3, 0.0, 0.0}},
+      {2, "router/learner/layer1/expert_load", {0.1, NAN, 0.45, 0.45}},
+      {2, "router/rollout/layer0/expert_load", {0.55, 0.15, 0.2, 0.1}},
+      {3, "router/learner/layer0/expert_load", {1.0, 0.0, 0.0, 0.0}},
+      {3, "router/learner/layer1/expert_load", {NAN, NAN}},
+      {4, "router/learner/layer0/expert_load", {0.125, 0.375, 0.25, 0.25}}};
+  fs::create_directories(root / "run");
+  {
+    grpo::RunStoreWriter w((root / "run" / "run.db").string());
+    grpo::tensorboard::RunEventWriter live(root / "live");
+    const std::vector<size_t> written = {2, 3, 1, 1};  // histograms with a finite share, steps 1-4
+    for (int64_t step = 1; step <= 4; ++step) {
+      if (step <= 3) w.log_metrics(step, {{"router/layer0/load_cv", 0.1 * static_cast<double>(step)}});
+      std::map<std::string, std::vector<double>> of_step;
+      for (const auto& [at, name, values] : rows)
+        if (at == step) of_step[name] = values;
+      for (const auto& [name, values] : of_step) w.log_histogram(step, name, values);
+      EXPECT_EQ(live.log_histograms(step, 100.0 + static_cast<double>(step), of_step), written[step - 1]);
+    }
+    w.flush();
+  }
+  const fs::path db = root / "run" / "run.db";
+  const auto live = read_back(python, root / "live");
+  expect_histograms_equal_store(live.at("histograms"), db, "");
+  EXPECT_EQ(live.at("histograms").at("router/learner/layer0/expert_load").size(), 4u);
+
+  const auto out = run_command(kGrpo + " export tensorboard " + (root / "run").string());
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("3 scalars over 3 steps, 7 histograms over 4 steps"), std::string::npos) << out.output;
+  const auto exported = read_back(python, root / "run" / "tensorboard");
+  expect_histograms_equal_store(exported.at("histograms"), db, "router/layer0/load_cv");
+  expect_scalars_equal_store(exported.at("scalars"), db, 0.0);
+  // Hand-checked: step 2's layer-0 loads {0.7, 0.3, 0, 0} in buckets 1/16 wide centered on 0/16
+  // (the two dead experts) to 11/16 (0.7 = 11.2/16); 0.3 = 4.8/16 is in the one centered on 5/16.
+  const auto& step2 = exported.at("histograms").at("router/learner/layer0/expert_load")[1][2];
+  std::vector<double> expected(12, 0.0);
+  expected[0] = 2, expected[5] = 1, expected[11] = 1;
+  EXPECT_EQ(step2.at("bucket").get<std::vector<double>>(), expected);
+  EXPECT_EQ(step2.at("bucket_limit").front().get<double>(), 0.5 / 16);
+  EXPECT_EQ(step2.at("bucket_limit").back().get<double>(), 11.5 / 16);
   grpo::remove_tree(root);
 }
 

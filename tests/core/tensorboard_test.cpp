@@ -3,9 +3,11 @@
 // write. The expected bytes were produced by TensorBoard's own generated protobuf classes
 // (tensorboard.compat.proto.event_pb2, 2.21.0) and record_writer.py, serializing the same
 // messages; the readback of whole files through TensorBoard is tests/cli/tensorboard_cli_test.cpp.
+// Also the buckets expert loads are given (histogram.h), worked by hand.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "core/error.h"
 #include "core/filesystem.h"
 #include "core/tensorboard/event_writer.h"
+#include "core/tensorboard/histogram.h"
 #include "core/tensorboard/protobuf_wire.h"
 #include "core/tensorboard/run_events.h"
 #include "core/tensorboard/tf_record.h"
@@ -63,6 +66,60 @@ TEST(TensorBoardEvents, EachEventKindHasTheBytesOfTensorBoardsOwnProtobuf) {
   EXPECT_EQ(hex(text_event(7, 1.0, "samples", {"x", "yz"})),
             "09000000000000f03f10072a260a240a0773616d706c6573420f08071204120208024201784202797a4a080a060a0474657874");
   EXPECT_EQ(hex(session_start_event(300, 1.0)), "09000000000000f03f10ac023a020801");
+  const auto loads = histogram_of({0.5, 0.25, 0.125, 0.125});
+  ASSERT_TRUE(loads);
+  EXPECT_EQ(hex(histograms_event(5, 2.0, {{"l0", *loads}})),
+            "09000000000000004010052aab010aa8010a026c302aa10109000000000000c03f11000000000000e03f1900000000000010"
+            "4021000000000000f03f29000000000000d63f3238000000000000c43f000000000000cc3f000000000000d23f0000000000"
+            "00d63f000000000000da3f000000000000de3f000000000000e13f3a38000000000000004000000000000000000000000000"
+            "00f03f000000000000000000000000000000000000000000000000000000000000f03f");
+}
+
+TEST(TensorBoardHistogram, ExpertLoadsFallInBucketsAQuarterOfTheBalancedShareWide) {
+  // Four experts: the balanced share is 1/4, buckets 1/16 wide centered on k/16, from
+  // [1.5/16, 2.5/16) (holding the smallest load, 0.125 = 2/16) to [7.5/16, 8.5/16) (the largest, 0.5).
+  const auto h = histogram_of({0.5, 0.25, 0.125, 0.125});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->min, 0.125);
+  EXPECT_EQ(h->max, 0.5);
+  EXPECT_EQ(h->num, 4);
+  EXPECT_EQ(h->sum, 1.0);
+  EXPECT_EQ(h->sum_squares, 0.25 + 0.0625 + 2 * 0.015625);
+  EXPECT_EQ(h->bucket_limit,
+            (std::vector<double>{2.5 / 16, 3.5 / 16, 4.5 / 16, 5.5 / 16, 6.5 / 16, 7.5 / 16, 8.5 / 16}));
+  EXPECT_EQ(h->bucket, (std::vector<double>{2, 0, 1, 0, 0, 0, 1}));  // 0.25 = 4/16 mid-bucket
+}
+
+TEST(TensorBoardHistogram, DeadExpertsCountAtZeroAndNonFiniteValuesAreLeftOut) {
+  const auto h = histogram_of({0.0, 0.75, NAN, 0.0, 0.25, INFINITY});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->num, 4);  // four finite shares: buckets of 1/16 centered on 0/16 to 12/16
+  EXPECT_EQ(h->min, 0.0);
+  EXPECT_EQ(h->sum, 1.0);
+  ASSERT_EQ(h->bucket_limit.size(), 13u);
+  EXPECT_EQ(h->bucket_limit.front(), 0.5 / 16);
+  EXPECT_EQ(h->bucket_limit.back(), 12.5 / 16);
+  std::vector<double> expected(13, 0.0);
+  expected[0] = 2, expected[4] = 1, expected[12] = 1;
+  EXPECT_EQ(h->bucket, expected);
+  EXPECT_FALSE(histogram_of({NAN, -INFINITY}));
+  EXPECT_FALSE(histogram_of({}));
+}
+
+TEST(TensorBoardHistogram, ValuesThatAreNotSharesStillGetABoundedNumberOfBuckets) {
+  // Quarter-share buckets (1/8 wide for two values) would need 8000 here.
+  const auto wide = histogram_of({0.0, 1000.0, 500.0});
+  ASSERT_TRUE(wide);
+  EXPECT_LE(wide->bucket_limit.size(), kMaxHistogramBuckets);
+  EXPECT_GE(wide->bucket_limit.size(), kMaxHistogramBuckets - 1);
+  double counted = 0;
+  for (const double c : wide->bucket) counted += c;
+  EXPECT_EQ(counted, 3);
+  EXPECT_EQ(wide->bucket.back(), 1) << "1000 is the largest value, in the last bucket";
+  // Far from zero k + 1 == k in doubles: one bucket, not an endless loop.
+  const auto far = histogram_of({1e20, 1e20});
+  ASSERT_TRUE(far);
+  EXPECT_EQ(far->bucket, std::vector<double>{2});
 }
 
 TEST(TensorBoardEvents, AFileStartsWithTheFileVersionRecordAndNamesItselfForTensorBoard) {
