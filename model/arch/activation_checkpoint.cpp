@@ -44,7 +44,13 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
 }  // namespace
 
 std::vector<torch::Tensor> checkpoint(const CheckpointedFn& fn, const torch::Tensor& input) {
-  return CheckpointFunction::apply(input, c10::make_intrusive<FnHolder>(fn));
+  // A custom function's outputs require grad only when an input does. Under a frozen embedding
+  // (LoRA's base) the first layer's input does not, so the adapters inside every checkpointed layer
+  // would get no gradient at all: take the input as a leaf that requires one (transformers'
+  // enable_input_require_grads does the same for PEFT with gradient checkpointing).
+  const bool needs_leaf = torch::GradMode::is_enabled() && !input.requires_grad();
+  return CheckpointFunction::apply(needs_leaf ? input.detach().requires_grad_(true) : input,
+                                   c10::make_intrusive<FnHolder>(fn));
 }
 
 }  // namespace grpo::model

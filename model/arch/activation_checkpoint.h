@@ -17,7 +17,8 @@ namespace grpo::model {
 using CheckpointedFn = std::function<std::vector<torch::Tensor>(const torch::Tensor& input, bool recompute)>;
 
 // Returns fn(input, false)'s outputs (all must be floating tensors), with gradients flowing to
-// `input` and to every parameter `fn` uses.
+// `input` and to every parameter `fn` uses, also when `input` itself needs none (a frozen
+// embedding below trainable layers).
 std::vector<torch::Tensor> checkpoint(const CheckpointedFn& fn, const torch::Tensor& input);
 
 }  // namespace grpo::model

@@ -135,6 +135,35 @@ TEST(Lora, OnlyAdaptersGetGradientsAndTheMastersHoldOnlyThem) {
   }
 }
 
+// Under a frozen embedding the first checkpointed layer's input needs no gradient; the adapters
+// inside must still get exactly the plain backward's gradients (policy.lora with
+// policy.gradient_checkpointing).
+TEST(Lora, CheckpointedLayersGiveTheAdaptersThePlainBackwardsGradients) {
+  for (const auto* type : testing::kModelTypes) {
+    SCOPED_TRACE(type);
+    auto model = random_model(type);
+    attach_lora(model, settings_for(supported_targets(type)));
+    randomize_b(model, 4);
+    model->train();
+    ForwardInput in;
+    in.input_ids = sample_ids(model->config().vocab_size);
+    std::vector<torch::Tensor> plain;
+    for (const bool checkpointed : {false, true}) {
+      model->zero_grad();
+      model->set_activation_checkpointing(checkpointed);
+      model->logits(model->forward(in).hidden).pow(2).mean().backward();
+      size_t i = 0;
+      for (const auto& [linear, slice] : lora_adapters(model))
+        for (const auto& p : {slice->a, slice->b}) {
+          ASSERT_TRUE(p.grad().defined()) << slice->name;
+          if (!checkpointed) plain.push_back(p.grad().clone());
+          else EXPECT_TRUE(torch::allclose(p.grad(), plain[i++], 1e-5, 1e-7)) << slice->name;
+        }
+    }
+    EXPECT_GT(plain.front().abs().sum().item<double>(), 0);
+  }
+}
+
 TEST(Lora, MergedWeightsGiveTheAdaptedLogits) {
   for (const auto* type : testing::kModelTypes) {
     auto model = random_model(type);
