@@ -274,14 +274,14 @@ TEST(TensorBoard, ExpertLoadHistogramsReadBackLiveAndExportedEqualToTheRunStore)
   // Two layers of four experts, the rollout's routes at step 2, dead experts, a NaN share, a row
   // with no finite share (left out), and step 4 with histograms but no metrics.
   const std::vector<std::tuple<int64_t, std::string, std::vector<double>>> rows = {
-      {1, "router/learner/layer0/expert_load", {0.25, 0.25, 0.25, 0.25}},
-      {1, "router/learner/layer1/expert_load", {0.4, 0.3, 0.2, 0.1}},
-      {2, "router/learner/layer0/expert_load", {0.7, 0.3, 0.0, 0.0}},
-      {2, "router/learner/layer1/expert_load", {0.1, NAN, 0.45, 0.45}},
+      {1, "router/layer0/expert_load", {0.25, 0.25, 0.25, 0.25}},
+      {1, "router/layer1/expert_load", {0.4, 0.3, 0.2, 0.1}},
+      {2, "router/layer0/expert_load", {0.7, 0.3, 0.0, 0.0}},
+      {2, "router/layer1/expert_load", {0.1, NAN, 0.45, 0.45}},
       {2, "router/rollout/layer0/expert_load", {0.55, 0.15, 0.2, 0.1}},
-      {3, "router/learner/layer0/expert_load", {1.0, 0.0, 0.0, 0.0}},
-      {3, "router/learner/layer1/expert_load", {NAN, NAN}},
-      {4, "router/learner/layer0/expert_load", {0.125, 0.375, 0.25, 0.25}}};
+      {3, "router/layer0/expert_load", {1.0, 0.0, 0.0, 0.0}},
+      {3, "router/layer1/expert_load", {NAN, NAN}},
+      {4, "router/layer0/expert_load", {0.125, 0.375, 0.25, 0.25}}};
   fs::create_directories(root / "run");
   {
     grpo::RunStoreWriter w((root / "run" / "run.db").string());
@@ -300,7 +300,7 @@ TEST(TensorBoard, ExpertLoadHistogramsReadBackLiveAndExportedEqualToTheRunStore)
   const fs::path db = root / "run" / "run.db";
   const auto live = read_back(python, root / "live");
   expect_histograms_equal_store(live.at("histograms"), db, "");
-  EXPECT_EQ(live.at("histograms").at("router/learner/layer0/expert_load").size(), 4u);
+  EXPECT_EQ(live.at("histograms").at("router/layer0/expert_load").size(), 4u);
 
   const auto out = run_command(kGrpo + " export tensorboard " + (root / "run").string());
   ASSERT_EQ(out.exit_code, 0) << out.output;
@@ -310,7 +310,7 @@ TEST(TensorBoard, ExpertLoadHistogramsReadBackLiveAndExportedEqualToTheRunStore)
   expect_scalars_equal_store(exported.at("scalars"), db, 0.0);
   // Hand-checked: step 2's layer-0 loads {0.7, 0.3, 0, 0} in buckets 1/16 wide centered on 0/16
   // (the two dead experts) to 11/16 (0.7 = 11.2/16); 0.3 = 4.8/16 is in the one centered on 5/16.
-  const auto& step2 = exported.at("histograms").at("router/learner/layer0/expert_load")[1][2];
+  const auto& step2 = exported.at("histograms").at("router/layer0/expert_load")[1][2];
   std::vector<double> expected(12, 0.0);
   expected[0] = 2, expected[5] = 1, expected[11] = 1;
   EXPECT_EQ(step2.at("bucket").get<std::vector<double>>(), expected);
