@@ -1,7 +1,8 @@
 // One full GRPO step on realistic lengths, timed as the trainer runs it, printed as one JSON
 // object: the rollout (the real RolloutEngine over a random-weight policy), random 0/1 rewards,
 // the trainer's advantages and the learner's update (GrpoLearner with its StageOptimizer, the
-// trainer's default rl:/optim: settings), then the engine's weight refresh.
+// trainer's default rl:/optim: settings), then the engine's weight refresh (weight_sync_s, apart
+// from learner_s).
 // Lengths: prompts uniform in [--prompt-min, --prompt-max] tokens; completions drawn from a
 // fixed, seeded lognormal (sigma 1) clipped to [--min-length, --cap], whose mu is solved so the
 // clipped mean is 0.25 x cap, as R1-Zero-style runs look; --fixed-length makes every completion
@@ -14,7 +15,7 @@
 // micro-batch, or the token budget of --micro-batch-tokens; 0 with --pack-sequences true,
 // rl.pack_sequences, whose forwards see only real tokens), peak device
 // memory, and two floors: the learner's 6·N·real_tokens / peak bf16 FLOP/s (N: matmul weights,
-// routed experts counted at top-k / experts) and the rollout's decode bytes / bandwidth (weights
+// routed experts counted at top-k / experts; 4·N with LoRA, 2·N more with a KL reference) and the rollout's decode bytes / bandwidth (weights
 // every decode step plus each sequence's cache context, as bench_rollout counts them).
 // Full fine-tuning, or LoRA (--lora-rank: adapters on --lora-targets, the base frozen in the
 // compute dtype with no float32 masters; grpo_step_models.h builds them as the trainer does).
