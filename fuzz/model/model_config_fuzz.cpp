@@ -58,14 +58,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     config = grpo::model::parse_model_config(grpo::parse_untrusted_json(text, kName), kName);
   } catch (const grpo::Error& e) {
-    check(std::string(e.what()).rfind(kName, 0) == 0, "a rejection names the file: " + std::string(e.what()));
+    check(std::string(e.what()).rfind(kName, 0) == 0,
+          [&] { return "a rejection names the file: " + std::string(e.what()); });
     return 0;
   }
   check_invariants(config);
   const auto saved = grpo::model::model_config_to_json(config);
   try {
     const auto again = grpo::model::model_config_to_json(grpo::model::parse_model_config(saved, "saved.json"));
-    check(again == saved, "a saved config parses back to the same JSON:\n" + saved.dump() + "\n" + again.dump());
+    check(again == saved,
+          [&] { return "a saved config parses back to the same JSON:\n" + saved.dump() + "\n" + again.dump(); });
   } catch (const grpo::Error& e) {
     grpo::fuzz::fail("a saved config parses again: " + std::string(e.what()) + "\n" + saved.dump());
   }

@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!recognized.name.empty()) {
     bool known = false;
     for (const auto& k : all) known = known || k.name == recognized.name;
-    check(known, "recognition names a known template: " + recognized.name);
+    check(known, [&] { return "recognition names a known template: " + recognized.name; });
   }
 
   const auto fields = split_fields(rest);
@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(every_role_known, "rendering refuses a role the template lacks");
     check(out == expected, "the rendering is begin, system, prefix + content + suffix per message, generation prompt");
   } catch (const grpo::Error& e) {
-    check(!every_role_known, "only an unknown role is refused: " + std::string(e.what()));
+    check(!every_role_known, [&] { return "only an unknown role is refused: " + std::string(e.what()); });
     check(std::string(e.what()).find(t.name) != std::string::npos, "the refusal names the template");
   }
   return 0;

@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tokenizer.decode(ids, false);
     tokenizer.decode(ids, true);
   } catch (const grpo::Error& e) {
-    check(std::string(e.what()).find(source) != std::string::npos, "a load error names the source: " + std::string(e.what()));
+    check(std::string(e.what()).find(source) != std::string::npos,
+          [&] { return "a load error names the source: " + std::string(e.what()); });
   }
   return 0;
 }
