@@ -38,27 +38,30 @@ namespace {
 constexpr size_t kVariants = 6;
 constexpr size_t kReportVariant = 5;
 
+// The WAL and shared-memory files SQLite may leave beside the database, removed after each
+// input so that no input sees another's leftovers.
+void remove_leftovers(const std::string& path) {
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
+}
+
 // One file per process (libFuzzer's -fork/-jobs workers share the directory), in /dev/shm when
 // the machine has it (memory, not a disk, since every execution writes it), else in $TMPDIR or
-// /tmp. It is rewritten in place for each input and removed when the process exits.
+// /tmp. It is rewritten in place for each input and removed when the process exits normally (a
+// crashed process leaves its few KiB; a later process given the same id starts clean).
 const std::string& database_path() {
   static const std::string path = [] {
     const char* tmpdir = std::getenv("TMPDIR");
     const std::string dir = std::filesystem::is_directory("/dev/shm") ? "/dev/shm"
                             : tmpdir && *tmpdir                      ? tmpdir
                                                                      : "/tmp";
-    return dir + "/run_store_fuzz." + std::to_string(::getpid()) + ".db";
+    const std::string p = dir + "/run_store_fuzz." + std::to_string(::getpid()) + ".db";
+    remove_leftovers(p);
+    return p;
   }();
   // Registered after `path` is built, so it runs before `path` is destroyed.
   static const bool removed_at_exit = std::atexit([] { std::remove(database_path().c_str()); }) == 0;
   (void)removed_at_exit;
   return path;
-}
-
-// The WAL and shared-memory files SQLite may leave beside the database, removed after each
-// input so that no input sees another's leftovers.
-void remove_leftovers(const std::string& path) {
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
 }
 
 void write_database(const std::string& path, std::string_view bytes) {
