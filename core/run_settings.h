@@ -29,7 +29,7 @@ inline void describe(config::Fields& f, RunSettings& s) {
   f.choice("log_level", s.log_level, "info", {"trace", "debug", "info", "warn", "error"}, "Console and run.log verbosity.");
   f.field("threads", s.threads, 0, "CPU threads for LibTorch and the worker pool; 0 = all cores.");
   f.field("device", s.device, "auto", "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
-  f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16"}, "Compute dtype of the models; auto = bfloat16 on GPU, float32 on CPU. Training keeps float32 master weights and AdamW state whatever it is.");
+  f.choice("dtype", s.dtype, "auto", {"auto", "float32", "bfloat16", "float16"}, "Compute dtype of the models; auto = bfloat16 on GPU, float32 on CPU. float16 (GPU only) trains with dynamic loss scaling and cuts the rollout/learner log-prob mismatch about 8x against bfloat16 (docs/precision.md). Training keeps float32 master weights and AdamW state whatever it is.");
   f.field("tensorboard", s.tensorboard, false,
           "Also write TensorBoard event files into <run>/tensorboard as metrics and samples are logged (every "
           "metric as a scalar, a few samples per step as text); `grpo export tensorboard RUN` writes them "

@@ -19,13 +19,13 @@ torch::Tensor squared_norm(const torch::Tensor& grad) {
 
 }  // namespace
 
-GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm) {
+GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm, double loss_scale) {
   std::vector<torch::Tensor> squares;
   for (const auto& g : grads)
     if (g.defined()) squares.push_back(squared_norm(g));
   GradNormReport report;
   if (squares.empty()) return report;
-  report.norm = torch::stack(squares).sum().sqrt().item<double>();
+  report.norm = torch::stack(squares).sum().sqrt().item<double>() / loss_scale;
   report.finite = std::isfinite(report.norm);
   if (!report.finite || max_norm <= 0.0) return report;
   const double coef = max_norm / (report.norm + 1e-6);
@@ -36,15 +36,15 @@ GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double
   return report;
 }
 
-StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss) {
+StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss, double loss_scale) {
   if (inputs.grads.empty())
     for (const auto& group : optimizer.groups())
       for (const auto& p : group.params) inputs.grads.push_back(p.grad());
   StepReport report;
-  report.grad = measure_grad_norm(inputs.grads, max_norm);
+  report.grad = measure_grad_norm(inputs.grads, max_norm, loss_scale);
   report.skipped = !std::isfinite(loss) || !report.grad.finite;
   if (!report.skipped) {
-    inputs.grad_scale = report.grad.scale;
+    inputs.grad_scale = report.grad.scale / loss_scale;
     optimizer.step(inputs);
   }
   return report;

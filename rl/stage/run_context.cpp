@@ -75,6 +75,10 @@ std::unique_ptr<RunContext> open_run(const ExperimentConfig& config, const RunRe
   const std::string dtype = config.run.dtype == "auto" ? (ctx->device.is_cuda() ? "bfloat16" : "float32")
                                                        : config.run.dtype;
   ctx->dtype = parse_dtype(dtype);
+  // LibTorch's CPU kernels lack most float16 matmuls; float16 exists for the GPU's mismatch.
+  require(ctx->dtype != torch::kFloat16 || ctx->device.is_cuda(),
+          "run.dtype: float16 needs a CUDA device (run.device is " + config.run.device +
+              "); use float32 or bfloat16 on the CPU");
   ctx->store = std::make_unique<RunStoreWriter>(ctx->dir.db_path());
   if (request.resume) {
     RunStoreReader reader(ctx->dir.db_path());

@@ -86,7 +86,8 @@ void OnPolicyDistill::setup() {
   // The optimizer first: it repacks the student's parameters, which the engine then shares.
   optimizer_ = std::make_unique<StageOptimizer>(student_->model, cfg_.optim, cfg_.train.steps, ctx_.dtype);
   if (ctx_.checkpoint) optimizer_->load(*ctx_.checkpoint);
-  engine_ = policy::make_engine(*student_, cfg_.rollout, policy::longest_prompt(*student_, {&train_, &eval_}));
+  engine_ = policy::make_engine(*student_, cfg_.rollout, policy::longest_prompt(*student_, {&train_, &eval_}),
+                                /*min_slots=*/1, cfg_.policy.lora.merged_rollout());
   refresh_engine_weights(*engine_, student_->model);  // a resumed LoRA student's adapters into an engine copy
   const auto n = static_cast<int64_t>(train_.size());
   sampler_.emplace(start_sampler(ctx_, n, cfg_.run.seed));
@@ -147,11 +148,12 @@ double OnPolicyDistill::learn(const StepSamples& s, int64_t step, std::map<std::
   }
   student_->model->eval();
   const auto report = optimizer_->step(step, loss_sum);
-  refresh_engine_weights(*engine_, student_->model);  // shared tensors: only derived copies (MoE decode stacks)
+  refresh_engine_weights(*engine_, student_->model);  // the engine's own copy (LoRA merged); colocated: nothing
   if (report.skipped) ctx_.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
   metrics["distill/reverse_kl"] = loss_sum;
   metrics["optim/lr"] = optimizer_->lr_at(step);
   metrics["optim/grad_norm"] = report.grad.norm;
+  if (optimizer_->loss_scale() != 1.0) metrics["optim/loss_scale"] = optimizer_->loss_scale();
   metrics["distill/tokens"] = student_batch.completion_mask.sum().item<double>();
   return loss_sum;
 }

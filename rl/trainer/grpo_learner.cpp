@@ -227,6 +227,7 @@ LearnerReport GrpoLearner::update(const LearnerBatch& batch, int64_t step) {
       ++report.optimizer_steps;
       if (sr.skipped) ++report.skipped_steps;
       metrics.add({{"optim/grad_norm", sr.grad.norm}, {"optim/lr", lr}, {"optim/clipped", sr.grad.clipped ? 1.0 : 0.0}});
+      if (optimizer_->loss_scale() != 1.0) metrics.add({{"optim/loss_scale", optimizer_->loss_scale()}});
     }
   }
   policy_->eval();

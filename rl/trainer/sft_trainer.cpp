@@ -178,6 +178,7 @@ SftOutcome train_sft(const ExperimentConfig& cfg, RunContext& ctx, const std::ve
                    {"perf/tokens_per_s", tokens / std::max(1e-9, seconds)},
                    {"perf/sequence_tokens_per_s", all_tokens / std::max(1e-9, seconds)},
                    {"memory/peak_gib", peak_memory_gib(ctx.device)}});
+    if (optimizer.loss_scale() != 1.0) ctx.log(step, {{"optim/loss_scale", optimizer.loss_scale()}});
     if (sr.skipped) ctx.store->log_event("warn", "skipped_step", "non-finite loss or gradient", step);
     if (step % 25 == 0 || step == total) logging::info(strformat("sft step %lld/%lld | loss %.4f | lr %.2e", static_cast<long long>(step), static_cast<long long>(total), loss_sum, lr));
     return "loss " + std::to_string(loss_sum).substr(0, 6);

@@ -3,8 +3,13 @@
 // parameters packed into flat float32 masters (model::MasterWeights: bf16 compute with float32
 // masters on the GPU, plain float32 on the CPU), AdamW from the `optim:` section over the two
 // master groups, the learning-rate schedule over the stage's total optimizer steps, and the
-// guarded step (clip, skip non-finite). Checkpoints hold its state: optimizer.pt (moments and
-// step count) and, for a bf16 model, masters.pt (the unrounded weights), so a resume continues
+// guarded step (clip, skip non-finite). A float16 model also gets dynamic loss scaling, as
+// PyTorch's GradScaler does it with its defaults: backward() multiplies the loss by the scale
+// (2^16 at first), the step takes it out again (grad_clip.h), a step with inf/nan gradients is
+// skipped and halves the scale, and 2000 finite steps in a row double it; float16's 5 fewer
+// exponent bits would otherwise flush small gradients to zero. bf16 and float32 need none (scale
+// 1). Checkpoints hold its state: optimizer.pt (moments and step count), for a bf16/fp16 model
+// masters.pt (the unrounded weights), and with loss scaling loss_scale.pt, so a resume continues
 // bit for bit. Not here: the loss, micro-batching (grad_accumulation.h).
 #pragma once
 
@@ -23,26 +28,40 @@
 
 namespace grpo::rl {
 
+// Dynamic loss scaling (the defaults are torch.amp.GradScaler's).
+struct LossScaling {
+  bool enabled = false;
+  double initial_scale = 65536.0;  // 2^16
+  double growth_factor = 2.0, backoff_factor = 0.5;
+  int64_t growth_interval = 2000;  // finite steps in a row before the scale grows
+};
+
 class StageOptimizer {
  public:
   // total_steps: optimizer steps of the stage (the cosine schedule ends there). Repacks the
   // model's parameters (see MasterWeights); build it before anything keeps views of them.
   // compute_dtype: what forward and backward run in (the run's dtype); the model is best
   // loaded at its checkpoint's precision and cast here, so the masters keep every bit of it.
+  // Loss scaling is on for a float16 compute dtype unless `loss_scaling` says otherwise.
   StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps,
-                 std::optional<torch::Dtype> compute_dtype = std::nullopt);
+                 std::optional<torch::Dtype> compute_dtype = std::nullopt,
+                 std::optional<LossScaling> loss_scaling = std::nullopt);
 
   // Learning rate of the 1-based optimizer step `step`.
   double lr_at(int64_t step) const;
-  // loss.backward() through MasterWeights::backward. Every stage back-propagates through here
-  // so micro-batches accumulate in float32.
+  // (loss × loss_scale()).backward() through MasterWeights::backward. Every stage
+  // back-propagates through here so micro-batches accumulate in float32.
   void backward(const torch::Tensor& loss);
   // Sets lr_at(step), then clips and steps unless `loss` or a gradient is non-finite, publishes
   // the new weights to the model, and zeroes the gradients either way. loss: the value just
-  // back-propagated, summed over micro-batches.
+  // back-propagated, summed over micro-batches (unscaled). With loss scaling the scale then
+  // backs off (a skipped step) or grows.
   StepReport step(int64_t step, double loss);
+  // What backward() multiplies the loss by: 1 without loss scaling.
+  double loss_scale() const { return loss_scaling_.enabled ? scale_ : 1.0; }
 
-  // optimizer.pt (+ masters.pt for a bf16 model) in `dir`; load() reads them back.
+  // optimizer.pt (+ masters.pt for a bf16/fp16 model, + loss_scale.pt with loss scaling) in
+  // `dir`; load() reads them back.
   void save(const std::filesystem::path& dir) const;
   void load(const std::filesystem::path& dir);
 
@@ -56,6 +75,9 @@ class StageOptimizer {
   std::unique_ptr<AdamW> optimizer_;
   ScheduleOptions schedule_;
   double max_grad_norm_;
+  LossScaling loss_scaling_;
+  double scale_ = 1.0;
+  int64_t finite_steps_in_a_row_ = 0;
 };
 
 }  // namespace grpo::rl

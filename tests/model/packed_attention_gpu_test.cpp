@@ -37,7 +37,9 @@ TEST(GpuPackedAttention, VarlenKernelMatchesTheFloat32PaddedLayoutForwardAndBack
     const auto grad = draw(s.heads, s.v_dim);
     const double scale = 1.0 / std::sqrt(static_cast<double>(s.qk_dim));
     auto run = [&](torch::Dtype dtype) {
-      auto qd = q.to(dtype).requires_grad_(), kd = k.to(dtype).requires_grad_(), vd = v.to(dtype).requires_grad_();
+      // detach(): fresh leaves each run (to(float32) returns q itself, which must not start requiring grad).
+      auto leaf = [&](const torch::Tensor& t) { return t.to(dtype).detach().requires_grad_(); };
+      auto qd = leaf(q), kd = leaf(k), vd = leaf(v);
       auto out = packed_attention(qd, kd, vd, cu_seqlens, longest, scale);
       (out.to(torch::kFloat32) * grad).sum().backward();
       return std::vector<torch::Tensor>{out.detach().to(torch::kFloat32), qd.grad().to(torch::kFloat32),

@@ -1,6 +1,7 @@
 // Bad training data given to the `grpo` binary: a malformed line, a missing field (one the
 // reader needs, and the response SFT needs) and an empty dataset each end the run with exit
-// status 1 and exactly one line naming the file (and line, and column for JSON syntax).
+// status 1 and exactly one line naming the file (and line, and column for JSON syntax); so does
+// a float16 run on the CPU, naming run.dtype.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -72,4 +73,17 @@ TEST_F(BadData, EmptyDatasetIsAnErrorNamingTheFile) {
     EXPECT_EQ(r.exit_code, 1) << stage;
     EXPECT_EQ(r.output, "error: " + data + ": empty dataset: no records\n") << stage;
   }
+}
+
+// float16 is a GPU dtype (LibTorch's CPU lacks its matmuls): asked for on the CPU, the run stops
+// before anything is trained, naming the key.
+TEST_F(BadData, Float16OnTheCpuIsAnErrorNamingTheKey) {
+  const auto data = write("train.jsonl", "{\"prompt\": \"1 + 1 =\", \"response\": \" 2\"}\n");
+  const auto config = write("config.yaml", "run: {log_level: error, device: cpu, threads: 1, dtype: float16}\n"
+                                           "policy: {template: raw}\n"
+                                           "data: {train: {path: " + data + "}}\n"
+                                           "sft: {init_config: " + (dir_ / "config.json").string() + ", epochs: 1}\n");
+  const auto r = run_command(std::string(GRPO_BIN) + " sft " + config + " --run-dir " + (dir_ / "run-fp16").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "error: run.dtype: float16 needs a CUDA device (run.device is cpu); use float32 or bfloat16 on the CPU\n");
 }
