@@ -35,8 +35,9 @@ int64_t engine_slots(const rollout::RolloutSettings& settings, int64_t cache_byt
 }
 
 std::unique_ptr<rollout::RolloutEngine> make_engine(const PolicyBundle& policy, const rollout::RolloutSettings& settings,
-                                                    int64_t longest_prompt, int64_t min_slots) {
+                                                    int64_t longest_prompt, int64_t min_slots, bool own_copy) {
   rollout::EngineOptions eo;
+  eo.own_copy = own_copy;
   eo.max_len = longest_prompt + settings.max_new_tokens;
   model::CausalLM model = policy.model;  // a handle to the same module (output_weight() is not const)
   const int64_t bytes_per_token =

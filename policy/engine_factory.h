@@ -1,7 +1,7 @@
 // The one way every stage and command builds a rollout engine for a policy: slots and cache
 // length from the `rollout:` settings and the longest prompt, CUDA graphs as configured, stop
 // strings decoded with the policy's tokenizer. The engine runs the policy's own tensors
-// (colocated with the learner), so the policy must outlive it.
+// (colocated with the learner) unless asked for its own copy; the policy must outlive it.
 // Not here: the engine itself (rollout/engine.h), sampling settings per request.
 #pragma once
 
@@ -29,7 +29,9 @@ int64_t engine_slots(const rollout::RolloutSettings& settings, int64_t cache_byt
 
 // An engine over policy.model for prompts of up to `longest_prompt` tokens plus
 // settings.max_new_tokens, with engine_slots() slots; its cache takes the policy's dtype.
+// own_copy: the engine runs its own copy of the policy (EngineOptions::own_copy), which a LoRA
+// run's merged rollout (policy.lora.rollout) refreshes after each update.
 std::unique_ptr<rollout::RolloutEngine> make_engine(const PolicyBundle& policy, const rollout::RolloutSettings& settings,
-                                                    int64_t longest_prompt, int64_t min_slots = 1);
+                                                    int64_t longest_prompt, int64_t min_slots = 1, bool own_copy = false);
 
 }  // namespace grpo::policy

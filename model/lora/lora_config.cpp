@@ -7,6 +7,8 @@ namespace grpo::model {
 
 std::vector<std::string> validate(const LoraSettings& s) {
   std::vector<std::string> problems;
+  if (s.rollout != "merged" && s.rollout != "adapters")
+    problems.push_back("policy.lora.rollout must be merged or adapters, got '" + s.rollout + "'");
   if (!s.enabled()) return problems;
   if (s.rank < 1) problems.push_back("policy.lora.rank must be >= 1, got " + std::to_string(s.rank));
   if (!(s.alpha > 0)) problems.push_back("policy.lora.alpha must be > 0");

@@ -21,8 +21,14 @@ struct LoraSettings {
   std::string init = "default";  // "default" (A Kaiming-uniform) or "gaussian" (A ~ N(0, 1/rank))
   bool use_rslora = false;
   int64_t seed = 0;  // of A's initialisation
+  // How the rollout engine applies the adapters: "merged" (its own copy of the policy, the
+  // adapters merged in after each update) or "adapters" (the policy's own layers, x·Aᵀ·Bᵀ in the
+  // decode path: no second copy of the weights).
+  std::string rollout = "merged";
 
   bool enabled() const { return !targets.empty(); }
+  // Whether the rollout engine runs its own copy of the policy with the adapters merged in.
+  bool merged_rollout() const { return enabled() && rollout == "merged"; }
   // The factor on B·A: alpha / rank, or alpha / √rank with rsLoRA.
   double scaling() const {
     return use_rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
@@ -42,6 +48,11 @@ inline void describe(config::Fields& f, LoraSettings& s) {
           "(Kaiming-uniform, as torch.nn.Linear) or gaussian (normal with std 1/rank).");
   f.field("use_rslora", s.use_rslora, false, "Rank-stabilized LoRA: scale by alpha / sqrt(rank).");
   f.field("seed", s.seed, 0, "Seed of A's initialisation (a resume loads the adapters instead).");
+  f.field("rollout", s.rollout, "merged",
+          "How rollouts apply the adapters: merged (the engine runs its own copy of the policy, the adapters "
+          "merged into it after every update: faster decode, one more copy of the weights) or adapters (the "
+          "engine runs the policy's own layers, adapters in the decode path: no second copy, for memory-tight "
+          "runs).");
 }
 
 // Every problem of the section, one message each naming its key ('policy.lora.rank'); empty = valid.

@@ -59,8 +59,9 @@ policy::EvalResult evaluate_and_log(RunContext& run, const ExperimentConfig& con
                                     const rewards::RewardSet& reward_set, int64_t step);
 
 // After an optimizer step (and once when the engine is built): engine.refresh_weights(policy),
-// then, for a LoRA policy and an engine that runs its own copy (another dtype), that copy's adapted
-// rows := base + the adapters' update (model/lora/merge.h). A colocated engine runs the adapters.
+// then, for a LoRA policy and an engine that runs its own copy (policy.lora.rollout merged, or
+// another dtype), that copy's adapted rows := base + the adapters' update (model/lora/merge.h),
+// in place, so captured CUDA graphs replay the new weights. A colocated engine runs the adapters.
 void refresh_engine_weights(rollout::RolloutEngine& engine, model::CausalLM& policy);
 
 // The stage's result: RUN_DIR/final, a Hugging Face directory of `policy` with its tokenizer

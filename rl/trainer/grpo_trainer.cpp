@@ -136,7 +136,8 @@ void GrpoRun::setup() {
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
   checkpoint_.policy = &*policy_;
   checkpoint_.optimizer = &learner_->optimizer();
-  engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}));
+  engine_ = policy::make_engine(*policy_, cfg_.rollout, policy::longest_prompt(*policy_, {&train_, &eval_}),
+                                /*min_slots=*/1, cfg_.policy.lora.merged_rollout());
   refresh_engine_weights(*engine_, policy_->model);  // a resumed LoRA policy's adapters into an engine copy
   engine_->record_routes();  // MoE policies: the rollout's router health, and routing replay
   logging::info(strformat("policy %s (%lld layers, vocab %lld), %zu train / %zu eval records, rewards: %s",
@@ -410,7 +411,7 @@ void GrpoRun::train_step(int64_t step) {
   auto histograms = report.histograms;
   histograms.insert(rollout_health.histograms.begin(), rollout_health.histograms.end());
   ctx_.log_histograms(step, histograms);
-  refresh_engine_weights(*engine_, policy_->model);  // shared tensors: only derived copies (MoE decode stacks)
+  refresh_engine_weights(*engine_, policy_->model);  // the engine's own copy (LoRA merged); colocated: nothing
   const double learn_s = since(t0);
   for (const auto& [k, v] : report.metrics) metrics[k] = v;
   for (const auto& [k, v] : step_metrics(c, adv.advantages)) metrics[k] = v;

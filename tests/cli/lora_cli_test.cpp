@@ -1,6 +1,8 @@
 // LoRA through the `grpo` binary: a GRPO run with policy.lora (and a KL term, whose reference is
 // the policy with its adapters off) checkpoints PEFT-format adapters instead of the model, resumes
-// from them exactly, writes the merged model as final/, and `grpo model merge` reproduces it.
+// from them exactly, writes the merged model as final/, and `grpo model merge` reproduces it. Its
+// rollouts run on the engine's merged copy (the default) or the adapters in the decode path
+// (policy.lora.rollout adapters), with the same completions and log-probs up to float32 rounding.
 // Everything is made in the test: data, tokenizer, a tiny policy.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -43,6 +45,14 @@ std::map<std::pair<std::string, int64_t>, double> step_metrics(const fs::path& r
       for (const auto& point : store.metric_series(name)) values[{name, point.step}] = point.value;
   }
   return values;
+}
+
+// Every logged completion's token ids, in (step, prompt, sample) order.
+std::vector<std::vector<int64_t>> logged_completions(const fs::path& run) {
+  grpo::RunStoreReader store((run / "run.db").string());
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& s : store.samples(0, 1000, 1000)) out.push_back(s.extra.at("completion_ids").get<std::vector<int64_t>>());
+  return out;
 }
 
 void expect_same_tensors(const fs::path& a_file, const fs::path& b_file) {
@@ -101,6 +111,32 @@ TEST_F(LoraCli, GrpoCheckpointsAdaptersResumesExactlyAndMergesTheFinalModel) {
   ASSERT_EQ(merged.exit_code, 0) << merged.output;
   EXPECT_TRUE(fs::exists(root_ / "merged" / "tokenizer.json"));
   expect_same_tensors(root_ / "whole" / "final" / "model.safetensors", root_ / "merged" / "model.safetensors");
+}
+
+TEST_F(LoraCli, MergedRolloutMatchesAdaptersInTheDecodePath) {
+  // Step 1 samples from the base (B = 0); steps 2 and 3 from adapters that training moved.
+  const auto adapters = rl(3, "adapters", " policy.lora.rollout=adapters train.log_samples=8");
+  ASSERT_EQ(adapters.exit_code, 0) << adapters.output;
+  const auto merged = rl(3, "merged", " train.log_samples=8");  // merged is the default
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  const auto completions = logged_completions(root_ / "merged");
+  EXPECT_EQ(completions.size(), 24u);  // 8 per step: every completion
+  EXPECT_EQ(completions, logged_completions(root_ / "adapters"));
+  // The same completions, so the same rewards and losses; the rollout's log-probs (which the loss
+  // takes as its old log-probs) differ from the adapters' by float32 rounding of the merge alone.
+  const auto with_adapters = step_metrics(root_ / "adapters"), with_merge = step_metrics(root_ / "merged");
+  ASSERT_EQ(with_adapters.size(), with_merge.size());
+  for (const auto& [key, value] : with_adapters) {
+    const double other = with_merge.at(key);
+    EXPECT_NEAR(value, other, 1e-4 * (1.0 + std::abs(value))) << key.first << " at step " << key.second;
+  }
+  for (int64_t step = 1; step <= 3; ++step) EXPECT_LT(with_merge.at({"mismatch/abs_logp_max", step}), 1e-4) << step;
+}
+
+TEST_F(LoraCli, UnknownRolloutModeNamesTheKeyAndTheChoices) {
+  const auto r = rl(1, "bad-rollout", " policy.lora.rollout=fused");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("policy.lora.rollout must be merged or adapters, got 'fused'"), std::string::npos) << r.output;
 }
 
 TEST_F(LoraCli, TargetMatchingNoLayerFailsListingTheLayers) {
