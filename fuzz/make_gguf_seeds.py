@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of gguf_file_fuzz (fuzz/corpus/gguf_file_fuzz/): tiny valid GGUF files
-covering every metadata value type, arrays, several tensor types and a custom alignment, so the
-fuzzer starts past the header checks, and the regression inputs it found. Run from the repository
-root; rewrites the seed-*.gguf and regression-*.gguf files it makes."""
+"""Writes the seed corpus of gguf_file_fuzz: tiny valid GGUF files covering every metadata value
+type, arrays, several tensor types and a custom alignment, so the fuzzer starts past the header
+checks, and the regression inputs it found. Run from the repository root; writes the seed-*.gguf
+and regression-*.gguf files into the working corpus (build-fuzz/corpus/gguf_file_fuzz/), from
+which `scripts/run-fuzz --minimize gguf_file_fuzz` adds them under their names to the committed
+archive fuzz/corpus/gguf_file_fuzz.tar.xz."""
 import pathlib
 import struct
 
-OUT = pathlib.Path("fuzz/corpus/gguf_file_fuzz")
+OUT = pathlib.Path("build-fuzz/corpus/gguf_file_fuzz")
 SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of safetensors_header_fuzz (fuzz/corpus/safetensors_header_fuzz/): the
-headers of the fixture checkpoints (tests/fixtures/models/*/model.safetensors and one
-expected.safetensors) with every dimension cut to at most 2, so that a seed keeps the real tensor
-names, dtypes and header layout but holds only a few hundred bytes of data, plus one file with
-every dtype, an empty tensor and metadata. Run from the repository root; rewrites the seed-*
-files it makes."""
+"""Writes the seed corpus of safetensors_header_fuzz: the headers of the fixture checkpoints
+(tests/fixtures/models/*/model.safetensors and one expected.safetensors) with every dimension cut
+to at most 2, so that a seed keeps the real tensor names, dtypes and header layout but holds only
+a few hundred bytes of data, plus one file with every dtype, an empty tensor and metadata. Run
+from the repository root; writes the seed-* files into the working corpus
+(build-fuzz/corpus/safetensors_header_fuzz/), from which
+`scripts/run-fuzz --minimize safetensors_header_fuzz` adds them under their names to the committed
+archive fuzz/corpus/safetensors_header_fuzz.tar.xz."""
 import json
 import pathlib
 import struct
 
-OUT = pathlib.Path("fuzz/corpus/safetensors_header_fuzz")
+OUT = pathlib.Path("build-fuzz/corpus/safetensors_header_fuzz")
 FIXTURES = pathlib.Path("tests/fixtures/models")
 DTYPE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2,
               "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}

@@ -5,8 +5,9 @@
 // its WAL and rewritten with 512-byte pages (SQLite's smallest: an eighth of the default's bytes
 // for libFuzzer to mutate), then written once per part of the database the target reads, behind
 // that part's selector byte (the order of run_store_fuzz.cpp's variants). Built beside the fuzz
-// targets; the committed seeds came from
-//   build-fuzz/fuzz/core/run_store_seed fuzz/corpus/run_store_fuzz
+// targets; the committed seeds (fuzz/corpus/run_store_fuzz.tar.xz) came from
+//   build-fuzz/fuzz/core/run_store_seed build-fuzz/corpus/run_store_fuzz
+//   scripts/run-fuzz --minimize run_store_fuzz   (seed-* files keep their names)
 #include <cstdio>
 #include <exception>
 #include <fstream>
