@@ -2,6 +2,7 @@
 // struct, collecting every problem with its location before throwing one grpo::Error.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -284,14 +285,36 @@ class LoadVisitor : public Fields {
     }
   }
 
+  // The first valid key (in sorted order) at the least edit distance from `key`: a file of
+  // unknown keys asks this once per key against every valid key, so a candidate is measured only
+  // as far as it could still beat the best so far. A length difference of at least the best
+  // distance cannot beat it, and the dynamic programme stops once a whole row reaches it (a row's
+  // minimum never decreases further down).
   std::string closest_any(const std::string& key) const {
-    std::string best;
+    const std::string* best = nullptr;
     size_t best_d = SIZE_MAX;
+    std::vector<size_t> prev, cur;
     for (const auto& k : valid_keys_) {
-      const size_t d = edit_distance(key, k);
-      if (d < best_d) best_d = d, best = k;
+      const size_t gap = key.size() > k.size() ? key.size() - k.size() : k.size() - key.size();
+      if (gap >= best_d) continue;
+      prev.resize(k.size() + 1);
+      cur.resize(k.size() + 1);
+      for (size_t j = 0; j <= k.size(); ++j) prev[j] = j;
+      bool beaten = false;
+      for (size_t i = 1; i <= key.size() && !beaten; ++i) {
+        cur[0] = i;
+        size_t row_min = i;
+        for (size_t j = 1; j <= k.size(); ++j) {
+          const size_t sub = prev[j - 1] + (key[i - 1] == k[j - 1] ? 0 : 1);
+          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+          row_min = std::min(row_min, cur[j]);
+        }
+        std::swap(prev, cur);
+        beaten = row_min >= best_d;
+      }
+      if (!beaten && prev[k.size()] < best_d) best_d = prev[k.size()], best = &k;
     }
-    return best;
+    return best ? *best : std::string();
   }
 
   void error(const YAML::Node& n, const std::string& key, const std::string& message) {

@@ -2,8 +2,13 @@
 // file:line:column, unknown keys with the closest valid key, overrides, lists, round trip.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <set>
+
 #include "core/config/config_io.h"
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace {
 
@@ -88,6 +93,65 @@ TEST(Config, UnknownKeyNamesFileLineAndClosestValidKey) {
 
 TEST(Config, MisspeltSectionSuggestsTheSection) {
   EXPECT_EQ(error_of("rll:\n  group_size: 4\n"), "run.yaml:1:1: 'rll' unknown key; the closest valid key is 'rl'");
+}
+
+namespace {
+
+// What the loader must suggest, found by brute force: the first valid key (leaf keys and every
+// section prefix, in sorted order) at the least edit distance; `tied` is set when another key is
+// as close, so the test knows that ties were exercised.
+std::string brute_force_closest(const std::string& dotted, bool& tied) {
+  std::set<std::string> valid;
+  for (const auto& k : grpo::config::all_keys([](grpo::config::Fields& f) {
+         Top t;
+         describe(f, t);
+       })) {
+    valid.insert(k);
+    for (size_t dot = k.find('.'); dot != std::string::npos; dot = k.find('.', dot + 1)) valid.insert(k.substr(0, dot));
+  }
+  std::string best;
+  size_t best_distance = SIZE_MAX;
+  tied = false;
+  for (const auto& k : valid) {
+    const size_t d = grpo::edit_distance(dotted, k);
+    if (d == best_distance) tied = true;
+    if (d < best_distance) best_distance = d, best = k, tied = false;
+  }
+  return best;
+}
+
+}  // namespace
+
+TEST(Config, SuggestedKeyIsTheBruteForceClosestTiesToTheFirstInSortedOrder) {
+  std::mt19937 random(7);
+  const std::string alphabet = "abdegiklnoprstuwz_";
+  std::vector<std::string> unknown = {"rl.grop_size", "rl.los", "rl.bets", "rl.stop", "rl.epsilom", "rl.usekl", "rl.x",
+                                      "rl.", "rewards", "rewardz", "r", "rlx", "zzzzzzzzzzzzzzzzzzzz"};
+  for (int i = 0; i < 400; ++i) {
+    std::string key(1 + random() % 14, ' ');
+    for (char& c : key) c = alphabet[random() % alphabet.size()];
+    unknown.push_back(i % 2 ? "rl." + key : key);
+  }
+  int ties = 0, checked = 0;
+  for (const auto& dotted : unknown) {
+    const bool in_rl = dotted.rfind("rl.", 0) == 0;
+    const std::string key = in_rl ? dotted.substr(3) : dotted;
+    if (key.empty() || key.find('.') != std::string::npos || dotted == "rl" || dotted == "rewards") continue;
+    bool tied = false;
+    const std::string expected = brute_force_closest(dotted, tied);
+    if (expected == dotted) continue;  // a valid key, no suggestion
+    const std::string yaml = in_rl ? "rl:\n  \"" + key + "\": 1\n" : "\"" + key + "\": 1\n";
+    const std::string message = error_of(yaml);
+    const std::string marker = "unknown key; the closest valid key is '";
+    const size_t at = message.find(marker);
+    ASSERT_NE(at, std::string::npos) << dotted << ": " << message;
+    const size_t begin = at + marker.size();
+    EXPECT_EQ(message.substr(begin, message.find('\'', begin) - begin), expected) << dotted;
+    ties += tied;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300);
+  EXPECT_GT(ties, 20) << "keys as close to two valid keys exercise the tie-breaking";
 }
 
 TEST(Config, WrongTypeNamesLineColumnAndExpectedType) {
