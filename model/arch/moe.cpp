@@ -2,6 +2,7 @@
 #include "model/arch/moe.h"
 
 #include <limits>
+#include <map>
 
 #include "core/error.h"
 #include "core/torch/compat.h"
@@ -74,26 +75,77 @@ RoutedExpertsImpl::RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t in
   down_proj = register_parameter(names::kDownProj, torch::zeros({experts, hidden, intermediate}));
 }
 
-// Grouped GEMM wants rows of a multiple of 16 bytes (8 bf16 values).
+// Grouped GEMM wants rows of a multiple of 16 bytes (8 bf16 values), the adapters' ranks too.
 bool RoutedExpertsImpl::host_free(const torch::Tensor& x) const {
-  return compat::grouped_mm_supported(x) && down_proj.size(1) % 8 == 0 && down_proj.size(2) % 8 == 0;
+  bool aligned = down_proj.size(1) % 8 == 0 && down_proj.size(2) % 8 == 0;
+  for (const auto* slices : {&gate_up_lora_, &down_lora_})
+    for (const auto& s : *slices) aligned = aligned && s.a.size(1) % 8 == 0;
+  return compat::grouped_mm_supported(x) && aligned;
+}
+
+void RoutedExpertsImpl::add_lora(LoraSlice slice, bool on_down_proj) {
+  const auto& stack = on_down_proj ? down_proj : gate_up_proj;
+  const int64_t experts = stack.size(0), out = stack.size(1), in = stack.size(2);
+  require(slice.a.dim() == 3 && slice.a.size(0) == experts && slice.a.size(2) == in && slice.b.dim() == 3 &&
+              slice.b.size(0) == experts && slice.b.size(2) == slice.a.size(1) && slice.row_offset >= 0 &&
+              slice.row_offset + slice.b.size(1) <= out,
+          "LoRA adapter '" + slice.name + "': A " + c10::str(slice.a.sizes()) + " and B " + c10::str(slice.b.sizes()) +
+              " at row " + std::to_string(slice.row_offset) + " do not fit a stack " + c10::str(stack.sizes()));
+  const auto leaf = slice.name.substr(slice.name.rfind('.') + 1);
+  slice.a = register_parameter("lora_A_" + leaf, slice.a);
+  slice.b = register_parameter("lora_B_" + leaf, slice.b);
+  (on_down_proj ? down_lora_ : gate_up_lora_).push_back(std::move(slice));
+}
+
+torch::Tensor RoutedExpertsImpl::lora_delta(const std::vector<LoraSlice>& slices, const torch::Tensor& x, int64_t rows,
+                                            const ExpertMatmul& matmul) {
+  if (!lora_enabled_) return {};
+  const bool drop = is_training() && torch::GradMode::is_enabled();
+  torch::Tensor total;
+  for (const auto& s : slices) {
+    const auto input = drop && s.dropout > 0 ? torch::dropout(x, s.dropout, true) : x;
+    auto delta = matmul(matmul(input, s.a), s.b) * s.scaling;  // [T, slice rows]
+    const int64_t end = s.row_offset + s.b.size(1);
+    delta = torch::constant_pad_nd(delta, {s.row_offset, rows - end});
+    total = total.defined() ? total + delta : delta;
+  }
+  return total;
 }
 
 torch::Tensor RoutedExpertsImpl::forward(const torch::Tensor& sorted_x, const torch::Tensor& offsets) {
+  // One expert's stage: x times its stacked weights, plus its adapters.
+  auto stage = [this](const torch::Tensor& x, const torch::Tensor& stack, const std::vector<LoraSlice>& slices,
+                      const ExpertMatmul& matmul) {
+    auto y = matmul(x, stack);
+    const auto delta = lora_delta(slices, x, stack.size(1), matmul);
+    return delta.defined() ? y + delta : y;
+  };
   if (host_free(sorted_x)) {  // grouped GEMM takes the weights as [E, in, out]
-    auto act = swiglu_activation(compat::grouped_mm(sorted_x, gate_up_proj.transpose(1, 2), offsets));
-    return compat::grouped_mm(act, down_proj.transpose(1, 2), offsets);
+    const ExpertMatmul grouped = [&offsets](const torch::Tensor& x, const torch::Tensor& stacked) {
+      return compat::grouped_mm(x, stacked.transpose(1, 2), offsets);
+    };
+    auto act = swiglu_activation(stage(sorted_x, gate_up_proj, gate_up_lora_, grouped));
+    return stage(act, down_proj, down_lora_, grouped);
   }
-  // unbind's backward is one stack, however many experts got no tokens.
-  const auto gate_up = gate_up_proj.unbind(0), down = down_proj.unbind(0);
+  // Every stack split by expert once: unbind's backward is one stack, however many experts got no
+  // tokens (indexing each expert would add a zeroed full-size gradient per expert).
+  std::map<const void*, std::vector<torch::Tensor>> by_expert;
+  auto split = [&by_expert](const torch::Tensor& stacked) { by_expert[stacked.unsafeGetTensorImpl()] = stacked.unbind(0); };
+  split(gate_up_proj);
+  split(down_proj);
+  for (const auto* slices : {&gate_up_lora_, &down_lora_})
+    for (const auto& s : *slices) split(s.a), split(s.b);
   const auto ends = offsets.to(torch::kCPU, torch::kInt64);
   std::vector<torch::Tensor> pieces;
   int64_t begin = 0;
-  for (size_t e = 0; e < gate_up.size(); ++e) {
+  for (int64_t e = 0; e < gate_up_proj.size(0); ++e) {
     const int64_t end = ends.data_ptr<int64_t>()[e];
     if (end == begin) continue;
-    auto act = swiglu_activation(torch::matmul(sorted_x.narrow(0, begin, end - begin), gate_up[e].t()));
-    pieces.push_back(torch::matmul(act, down[e].t()));
+    const ExpertMatmul of_expert = [e, &by_expert](const torch::Tensor& x, const torch::Tensor& stacked) {
+      return torch::matmul(x, by_expert.at(stacked.unsafeGetTensorImpl())[e].t());
+    };
+    auto act = swiglu_activation(stage(sorted_x.narrow(0, begin, end - begin), gate_up_proj, gate_up_lora_, of_expert));
+    pieces.push_back(stage(act, down_proj, down_lora_, of_expert));
     begin = end;
   }
   if (pieces.empty()) return torch::zeros_like(sorted_x);

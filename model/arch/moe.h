@@ -13,6 +13,9 @@
 // dropping.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "model/arch/layers.h"
 
 namespace grpo::model {
@@ -66,6 +69,11 @@ TORCH_MODULE(Router);
 // The routed experts of one layer, stacked: gate_up_proj [E, 2I, hidden] (each expert's gate
 // rows, then its up rows) and down_proj [E, hidden, I], registered as experts.gate_up_proj and
 // experts.down_proj (the tensor table maps the checkpoint's per-expert names onto them).
+// They may carry per-expert LoRA adapters (model/lora/lora_adapters.h attaches them): LoraSlices
+// whose a [E, rank, in] and b [E, rows, rank] are stacked by expert, on rows of gate_up_proj (gate
+// or up) or of down_proj, named as the per-expert modules without the index
+// (model.layers.1.mlp.experts.gate_proj). While enabled, expert e's rows get
+// dropout(x)·A[e]ᵀ·B[e]ᵀ·scaling, through the same grouped GEMM or per-expert loop as the base.
 class RoutedExpertsImpl : public torch::nn::Module {
  public:
   RoutedExpertsImpl(int64_t experts, int64_t hidden, int64_t intermediate);
@@ -76,6 +84,23 @@ class RoutedExpertsImpl : public torch::nn::Module {
   // Whether forward runs without host reads for inputs like `x` (dtype and device).
   bool host_free(const torch::Tensor& x) const;
   torch::Tensor gate_up_proj, down_proj;
+
+  // Registers the slice's a and b as parameters lora_A_<leaf>, lora_B_<leaf> and applies it from
+  // then on, on down_proj's rows or else gate_up_proj's.
+  void add_lora(LoraSlice slice, bool on_down_proj);
+  const std::vector<LoraSlice>& gate_up_lora() const { return gate_up_lora_; }
+  const std::vector<LoraSlice>& down_lora() const { return down_lora_; }
+  void set_lora_enabled(bool on) { lora_enabled_ = on; }
+  bool lora_enabled() const { return lora_enabled_; }
+
+ private:
+  // x [T, in], a stack [E, out, in] -> [T, out]: each row times its expert's matrix.
+  using ExpertMatmul = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& stacked)>;
+  // The adapters' output [T, rows] (zero on rows without one); undefined when there is none.
+  torch::Tensor lora_delta(const std::vector<LoraSlice>& slices, const torch::Tensor& x, int64_t rows,
+                           const ExpertMatmul& matmul);
+  std::vector<LoraSlice> gate_up_lora_, down_lora_;
+  bool lora_enabled_ = true;
 };
 TORCH_MODULE(RoutedExperts);
 

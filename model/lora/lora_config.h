@@ -38,8 +38,10 @@ struct LoraSettings {
 inline void describe(config::Fields& f, LoraSettings& s) {
   f.field("targets", s.targets, std::vector<std::string>{},
           "Linear layers that get LoRA adapters, by Hugging Face module name: q_proj, k_proj, v_proj, o_proj, "
-          "gate_proj, up_proj, down_proj; MLA's q_proj, q_a_proj, q_b_proj, kv_a_proj_with_mqa. Empty = no LoRA "
-          "(the whole policy trains). With targets, only the adapters train and the base stays frozen.");
+          "gate_proj, up_proj, down_proj (on DeepSeek: the dense MLPs and shared experts); MLA's q_proj, q_a_proj, "
+          "q_b_proj, kv_a_proj_with_mqa, kv_b_proj; experts.gate_proj, experts.up_proj, experts.down_proj for "
+          "per-expert adapters on every routed expert. Shared and routed experts and kv_b_proj need rollout: merged. "
+          "Empty = no LoRA (the whole policy trains). With targets, only the adapters train and the base stays frozen.");
   f.field("rank", s.rank, 8, "Adapter rank r (PEFT's r); 1 to min(in, out) of every targeted layer.");
   f.field("alpha", s.alpha, 8.0, "lora_alpha: the update is scaled by alpha / rank (alpha / sqrt(rank) with use_rslora).");
   f.field("dropout", s.dropout, 0.0, "Dropout on the adapters' input while training, in [0, 1).");
@@ -52,7 +54,7 @@ inline void describe(config::Fields& f, LoraSettings& s) {
           "How rollouts apply the adapters: merged (the engine runs its own copy of the policy, the adapters "
           "merged into it after every update: faster decode, one more copy of the weights) or adapters (the "
           "engine runs the policy's own layers, adapters in the decode path: no second copy, for memory-tight "
-          "runs).");
+          "runs; shared and routed experts and kv_b_proj cannot then be adapted).");
 }
 
 // Every problem of the section, one message each naming its key ('policy.lora.rank'); empty = valid.

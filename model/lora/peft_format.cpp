@@ -4,10 +4,12 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "core/error.h"
 #include "core/run_directory.h"
+#include "model/arch/tensor_names.h"
 #include "model/io/safetensors.h"
 #include "model/lora/lora_adapters.h"
 
@@ -20,8 +22,40 @@ constexpr const char* kPeftPrefix = "base_model.model.";
 constexpr const char* kVersionKey = "grpo_adapter_version";
 constexpr const char* kVersion = "1";
 
-std::string a_name(const LoraSlice& s) { return kPeftPrefix + s.name + ".lora_A.weight"; }
-std::string b_name(const LoraSlice& s) { return kPeftPrefix + s.name + ".lora_B.weight"; }
+std::string leaf_of(const std::string& module) { return module.substr(module.rfind('.') + 1); }
+
+// One PEFT module of an adapter: its name on disk, its A [r, in] and B [out, r] (views into the
+// adapter's tensors), and its target_modules entry.
+struct PeftModule {
+  std::string module, target;
+  torch::Tensor a, b;
+};
+
+// A linear layer's adapter is one module; routed experts' stacked adapters are one module per
+// expert, named as Hugging Face's DeepSeek checkpoints name each expert
+// (model.layers.1.mlp.experts.3.gate_proj), with the target experts.3.gate_proj: a suffix that PEFT
+// matches against that expert's module alone.
+std::vector<PeftModule> peft_modules(const LoraAdapterRef& adapter) {
+  const auto& s = *adapter.slice;
+  if (adapter.linear) return {{s.name, leaf_of(s.name), s.a, s.b}};
+  std::vector<PeftModule> out;
+  const auto stack = s.name.substr(0, s.name.rfind('.')), leaf = leaf_of(s.name);
+  for (int64_t e = 0; e < s.a.size(0); ++e) {
+    const auto suffix = std::to_string(e) + "." + leaf;
+    out.push_back({stack + "." + suffix, std::string(names::kExperts) + "." + suffix, s.a[e], s.b[e]});
+  }
+  return out;
+}
+
+std::string a_name(const PeftModule& m) { return kPeftPrefix + m.module + ".lora_A.weight"; }
+std::string b_name(const PeftModule& m) { return kPeftPrefix + m.module + ".lora_B.weight"; }
+
+// A target_modules entry as policy.lora.targets names it: experts.<e>.<leaf> -> experts.<leaf>.
+std::string lora_target_of(const std::string& peft_target) {
+  static const std::regex per_expert(std::string(names::kExperts) + "\\.[0-9]+\\.([A-Za-z_]+)");
+  std::smatch m;
+  return std::regex_match(peft_target, m, per_expert) ? std::string(names::kExperts) + "." + m[1].str() : peft_target;
+}
 
 }  // namespace
 
@@ -32,13 +66,14 @@ void save_adapter(CausalLM& model, const fs::path& base_model, const fs::path& d
   require(!adapters.empty(), "save_adapter: the model has no LoRA adapters");
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   std::set<std::string> targets;
-  for (const auto& [linear, slice] : adapters) {
-    tensors.emplace_back(a_name(*slice), slice->a.detach().to(torch::kCPU).contiguous());
-    tensors.emplace_back(b_name(*slice), slice->b.detach().to(torch::kCPU).contiguous());
-    targets.insert(slice->name.substr(slice->name.rfind('.') + 1));
-  }
+  for (const auto& adapter : adapters)
+    for (const auto& m : peft_modules(adapter)) {
+      tensors.emplace_back(a_name(m), m.a.detach().to(torch::kCPU).contiguous());
+      tensors.emplace_back(b_name(m), m.b.detach().to(torch::kCPU).contiguous());
+      targets.insert(m.target);
+    }
   const auto& first = *adapters.front().slice;
-  const int64_t rank = first.a.size(0);
+  const int64_t rank = first.a.size(-2);
   const nlohmann::json config = {
       {"peft_type", "LORA"},
       {"task_type", "CAUSAL_LM"},
@@ -89,9 +124,11 @@ AdapterConfig read_adapter_config(const fs::path& dir) {
   out.settings.dropout = js.value("lora_dropout", 0.0);
   out.settings.use_rslora = js.value("use_rslora", false);
   const auto& targets = need("target_modules", T::array, T::array);
+  std::set<std::string> seen;
   for (const auto& t : targets) {
     if (!t.is_string()) throw Error(where, "adapter config: target_modules must list module names");
-    out.settings.targets.push_back(t.get<std::string>());
+    const auto target = lora_target_of(t.get<std::string>());
+    if (seen.insert(target).second) out.settings.targets.push_back(target);
   }
   if (js.value("bias", std::string("none")) != "none")
     throw Error(where, "adapter config: bias " + js["bias"].dump() + " is not supported (only \"none\")");
@@ -106,20 +143,20 @@ void load_adapter_weights(CausalLM& model, const fs::path& dir) {
   if (version != file->metadata().end() && version->second != kVersion)
     throw Error(SourceLocation{path.string(), 0, 0}, std::string(kVersionKey) + " " + version->second + " is not " + kVersion);
   std::set<std::string> expected;
-  for (const auto& [linear, slice] : lora_adapters(model)) {
-    for (const auto& [name, dst] : {std::make_pair(a_name(*slice), slice->a), std::make_pair(b_name(*slice), slice->b)}) {
-      expected.insert(name);
-      if (!file->contains(name))
-        throw Error(SourceLocation{path.string(), 0, 0}, "adapter lacks '" + name + "', expected shaped " + c10::str(dst.sizes()));
-      const auto src = file->tensor(name);
-      if (src.sizes() != dst.sizes())
-        throw Error(SourceLocation{path.string(), 0, 0}, "adapter tensor '" + name + "' has shape " + c10::str(src.sizes()) +
-                                                             ", this model's is " + c10::str(dst.sizes()));
-      torch::NoGradGuard no_grad;
-      auto target = dst;
-      target.copy_(src);
-    }
-  }
+  for (const auto& adapter : lora_adapters(model))
+    for (const auto& m : peft_modules(adapter))
+      for (const auto& [name, dst] : {std::make_pair(a_name(m), m.a), std::make_pair(b_name(m), m.b)}) {
+        expected.insert(name);
+        if (!file->contains(name))
+          throw Error(SourceLocation{path.string(), 0, 0}, "adapter lacks '" + name + "', expected shaped " + c10::str(dst.sizes()));
+        const auto src = file->tensor(name);
+        if (src.sizes() != dst.sizes())
+          throw Error(SourceLocation{path.string(), 0, 0}, "adapter tensor '" + name + "' has shape " + c10::str(src.sizes()) +
+                                                               ", this model's is " + c10::str(dst.sizes()));
+        torch::NoGradGuard no_grad;
+        auto target = dst;
+        target.copy_(src);
+      }
   for (const auto& entry : file->entries())
     if (!expected.count(entry.name))
       throw Error(SourceLocation{path.string(), 0, 0}, "adapter tensor '" + entry.name + "' has no matching layer in this model");

@@ -4,7 +4,9 @@
 // adapter_model.safetensors holding, per adapted module M (a checkpoint module name such as
 // model.layers.0.self_attn.q_proj), base_model.model.M.lora_A.weight [r, in] and
 // base_model.model.M.lora_B.weight [out, r]: the names PEFT's save_pretrained writes (it strips
-// the adapter name "default"). The safetensors metadata carries grpo_adapter_version, our format
+// the adapter name "default"). Routed experts' stacked adapters are written as one module per
+// expert (model.layers.1.mlp.experts.3.gate_proj, target_modules entry experts.3.gate_proj),
+// as Hugging Face's DeepSeek checkpoints name each expert, and read back into the stacks. The safetensors metadata carries grpo_adapter_version, our format
 // version; PEFT ignores it. lora_alpha is written as scaling·r with use_rslora false, the same
 // scaling PEFT will compute, since the model holds only the scaling. Not here: bias or
 // modules_to_save training, DoRA, other PEFT methods.

@@ -3,7 +3,8 @@
 // from them exactly, writes the merged model as final/, and `grpo model merge` reproduces it. Its
 // rollouts run on the engine's merged copy (the default) or the adapters in the decode path
 // (policy.lora.rollout adapters), with the same completions and log-probs up to float32 rounding.
-// Everything is made in the test: data, tokenizer, a tiny policy.
+// A DeepSeek-shaped policy trains adapters on its shared and routed experts and kv_b_proj alike.
+// Everything is made in the test: data, tokenizer, tiny policies.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -53,6 +54,23 @@ std::vector<std::vector<int64_t>> logged_completions(const fs::path& run) {
   std::vector<std::vector<int64_t>> out;
   for (const auto& s : store.samples(0, 1000, 1000)) out.push_back(s.extra.at("completion_ids").get<std::vector<int64_t>>());
   return out;
+}
+
+// `dense_policy`'s tokenizer with a 2-layer DeepSeek-V2-shaped model (layer 1: 8 routed experts,
+// top 2, and a shared expert).
+void make_tiny_moe_policy(const fs::path& dir, const fs::path& dense_policy) {
+  const nlohmann::json cfg = {
+      {"architectures", {"DeepseekV2ForCausalLM"}}, {"model_type", "deepseek_v2"}, {"hidden_size", 32},
+      {"intermediate_size", 48}, {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"num_key_value_heads", 4},
+      {"max_position_embeddings", 128}, {"rms_norm_eps", 1e-6}, {"vocab_size", 300}, {"eos_token_id", 0},
+      {"kv_lora_rank", 16}, {"q_lora_rank", nullptr}, {"qk_nope_head_dim", 8}, {"qk_rope_head_dim", 4},
+      {"v_head_dim", 8}, {"n_routed_experts", 8}, {"n_shared_experts", 1}, {"num_experts_per_tok", 2},
+      {"moe_intermediate_size", 16}, {"first_k_dense_replace", 1}, {"topk_method", "greedy"}};
+  grpo::model::CausalLM model(grpo::model::parse_model_config(cfg));
+  grpo::model::init_weights(model, 3);
+  grpo::model::SaveOptions so;
+  so.source_dir = dense_policy;  // its tokenizer files
+  grpo::model::save_model(model, dir, so);
 }
 
 void expect_same_tensors(const fs::path& a_file, const fs::path& b_file) {
@@ -111,6 +129,37 @@ TEST_F(LoraCli, GrpoCheckpointsAdaptersResumesExactlyAndMergesTheFinalModel) {
   ASSERT_EQ(merged.exit_code, 0) << merged.output;
   EXPECT_TRUE(fs::exists(root_ / "merged" / "tokenizer.json"));
   expect_same_tensors(root_ / "whole" / "final" / "model.safetensors", root_ / "merged" / "model.safetensors");
+}
+
+TEST_F(LoraCli, MoePolicyTrainsExpertAdaptersResumesExactlyAndMerges) {
+  make_tiny_moe_policy(root_ / "moe", root_ / "policy");
+  const std::string moe = " policy.path=" + (root_ / "moe").string() +
+                          " 'policy.lora.targets=[q_proj, kv_b_proj, gate_proj, experts.gate_proj, experts.up_proj,"
+                          " experts.down_proj]'";
+  const auto whole = rl(4, "moe-whole", moe);
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const fs::path step4 = root_ / "moe-whole" / "checkpoints" / "step-4";
+  auto adapter = grpo::model::SafetensorsFile::open(step4 / "adapter_model.safetensors");
+  double moved = 0;  // training moved some expert's B away from zero (not every expert gets tokens)
+  for (int e = 0; e < 8; ++e)
+    moved += adapter->tensor("base_model.model.model.layers.1.mlp.experts." + std::to_string(e) + ".up_proj.lora_B.weight")
+                 .abs().max().item<double>();
+  EXPECT_GT(moved, 0);
+  EXPECT_GT(adapter->tensor("base_model.model.model.layers.1.mlp.shared_experts.gate_proj.lora_B.weight")
+                .abs().max().item<double>(), 0);
+
+  const auto first = rl(2, "moe-cut", moe);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto resumed = rl(4, "moe-cut", moe + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(step_metrics(root_ / "moe-whole"), step_metrics(root_ / "moe-cut"));
+  expect_same_tensors(step4 / "adapter_model.safetensors",
+                      root_ / "moe-cut" / "checkpoints" / "step-4" / "adapter_model.safetensors");
+
+  const auto merged = run_command(kGrpo + " model merge " + (root_ / "moe").string() + " " + step4.string() + " " +
+                                  (root_ / "moe-merged").string());
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  expect_same_tensors(root_ / "moe-whole" / "final" / "model.safetensors", root_ / "moe-merged" / "model.safetensors");
 }
 
 TEST_F(LoraCli, MergedRolloutMatchesAdaptersInTheDecodePath) {

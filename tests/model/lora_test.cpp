@@ -1,14 +1,19 @@
 // LoRA adapters (model/lora/): attaching by Hugging Face name (fused qkv/gate_up rows included),
 // the frozen base, the disabled-adapter reference, merging, PEFT's file format, and the bad-input
-// errors. Tiny random models of every architecture, and the qwen2 fixture for the reference check.
+// errors; on DeepSeek models the shared experts, kv_b_proj and every routed expert's own adapters.
+// Tiny random models of every architecture, the qwen2 fixture for the reference check and the
+// DeepSeek fixtures for the expert adapters.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "model/arch/attention.h"
 #include "model/arch/mixed_precision.h"
+#include "model/arch/moe.h"
 #include "model/io/model_io.h"
 #include "model/io/safetensors.h"
 #include "model/lora/lora_adapters.h"
@@ -24,10 +29,17 @@ namespace {
 using grpo::testing::error_of;
 using testing::tiny_config;
 
-// The linear targets every tiny architecture supports (attention and, where dense, the MLP).
+// Every target each tiny architecture supports: attention and MLPs; on DeepSeek also kv_b_proj,
+// the shared experts (gate/up/down_proj) and the routed experts.
 std::vector<std::string> supported_targets(const std::string& model_type) {
-  if (model_type == "deepseek_v2") return {"q_proj", "kv_a_proj_with_mqa", "o_proj"};
-  if (model_type == "deepseek_v3") return {"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "o_proj"};
+  const std::vector<std::string> moe = {"kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+                                        "experts.gate_proj", "experts.up_proj", "experts.down_proj"};
+  auto with = [&moe](std::vector<std::string> queries) {
+    queries.insert(queries.end(), moe.begin(), moe.end());
+    return queries;
+  };
+  if (model_type == "deepseek_v2") return with({"q_proj"});
+  if (model_type == "deepseek_v3") return with({"q_a_proj", "q_b_proj"});
   return {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
 }
 
@@ -50,8 +62,8 @@ LoraSettings settings_for(std::vector<std::string> targets, int64_t rank = 4) {
 void randomize_b(CausalLM& model, uint64_t seed) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
-  for (const auto& [linear, slice] : lora_adapters(model)) {
-    auto b = slice->b;
+  for (const auto& adapter : lora_adapters(model)) {
+    auto b = adapter.slice->b;
     b.normal_(0.0, 0.3);
   }
 }
@@ -113,7 +125,7 @@ TEST(Lora, OnlyAdaptersGetGradientsAndTheMastersHoldOnlyThem) {
   attach_lora(model, settings_for({"q_proj", "v_proj", "down_proj"}));
   randomize_b(model, 4);
   int64_t adapter_numel = 0;
-  for (const auto& [linear, slice] : lora_adapters(model)) adapter_numel += slice->a.numel() + slice->b.numel();
+  for (const auto& adapter : lora_adapters(model)) adapter_numel += adapter.slice->a.numel() + adapter.slice->b.numel();
   MasterWeights masters(model);
   int64_t master_numel = 0;
   for (const auto& m : masters.masters()) master_numel += m.numel();
@@ -129,9 +141,9 @@ TEST(Lora, OnlyAdaptersGetGradientsAndTheMastersHoldOnlyThem) {
       EXPECT_FALSE(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0) << p.key();
     }
   }
-  for (const auto& [linear, slice] : lora_adapters(model)) {
-    EXPECT_GT(slice->a.grad().abs().sum().item<double>(), 0) << slice->name;
-    EXPECT_GT(slice->b.grad().abs().sum().item<double>(), 0) << slice->name;
+  for (const auto& adapter : lora_adapters(model)) {
+    EXPECT_GT(adapter.slice->a.grad().abs().sum().item<double>(), 0) << adapter.slice->name;
+    EXPECT_GT(adapter.slice->b.grad().abs().sum().item<double>(), 0) << adapter.slice->name;
   }
 }
 
@@ -153,11 +165,11 @@ TEST(Lora, CheckpointedLayersGiveTheAdaptersThePlainBackwardsGradients) {
       model->set_activation_checkpointing(checkpointed);
       model->logits(model->forward(in).hidden).pow(2).mean().backward();
       size_t i = 0;
-      for (const auto& [linear, slice] : lora_adapters(model))
-        for (const auto& p : {slice->a, slice->b}) {
-          ASSERT_TRUE(p.grad().defined()) << slice->name;
+      for (const auto& adapter : lora_adapters(model))
+        for (const auto& p : {adapter.slice->a, adapter.slice->b}) {
+          ASSERT_TRUE(p.grad().defined()) << adapter.slice->name;
           if (!checkpointed) plain.push_back(p.grad().clone());
-          else EXPECT_TRUE(torch::allclose(p.grad(), plain[i++], 1e-5, 1e-7)) << slice->name;
+          else EXPECT_TRUE(torch::allclose(p.grad(), plain[i++], 1e-5, 1e-7)) << adapter.slice->name;
         }
     }
     EXPECT_GT(plain.front().abs().sum().item<double>(), 0);
@@ -189,21 +201,45 @@ TEST(Lora, MergedWeightsGiveTheAdaptedLogits) {
   }
 }
 
+// The file holds tensor `name` shaped `shape`.
+void expect_tensor_shape(const SafetensorsFile& file, const std::string& name, const std::vector<int64_t>& shape) {
+  const auto* entry = file.find(name);
+  ASSERT_NE(entry, nullptr) << name;
+  EXPECT_EQ(entry->shape, shape) << name;
+}
+
+// A random model of `model_type` with adapters on `targets` (B random), saved into `dir`.
+CausalLM saved_adapter(const std::string& model_type, const std::vector<std::string>& targets, uint64_t seed,
+                       const std::filesystem::path& dir) {
+  auto model = random_model(model_type);
+  attach_lora(model, settings_for(targets));
+  randomize_b(model, seed);
+  save_adapter(model, "/models/base", dir);
+  return model;
+}
+
+// `dir`'s adapter loaded into a fresh model of `model_type` holds exactly `saved`'s adapters.
+void expect_loaded_adapters_equal(CausalLM& saved, const std::string& model_type, const std::filesystem::path& dir) {
+  auto loaded = random_model(model_type);
+  load_adapter(loaded, dir);
+  const auto ours = lora_adapters(saved), theirs = lora_adapters(loaded);
+  ASSERT_EQ(ours.size(), theirs.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_EQ(ours[i].slice->name, theirs[i].slice->name);
+    EXPECT_TRUE(torch::equal(ours[i].slice->a, theirs[i].slice->a)) << ours[i].slice->name;
+    EXPECT_TRUE(torch::equal(ours[i].slice->b, theirs[i].slice->b)) << ours[i].slice->name;
+    EXPECT_EQ(ours[i].slice->scaling, theirs[i].slice->scaling);
+  }
+}
+
 TEST(Lora, PeftFormatRoundTripIsExact) {
   const auto dir = testing::scratch_dir("lora_peft");
-  auto model = random_model("qwen2");
-  attach_lora(model, settings_for({"q_proj", "v_proj", "up_proj"}));
-  randomize_b(model, 8);
-  save_adapter(model, "/models/base", dir);
+  auto model = saved_adapter("qwen2", {"q_proj", "v_proj", "up_proj"}, 8, dir);
 
   const auto file = SafetensorsFile::open(dir / kAdapterWeightsFile);
   const int64_t hidden = model->config().hidden_size, q_rows = model->config().num_attention_heads * model->config().head_dim;
-  const auto* a = file->find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
-  const auto* b = file->find("base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight");
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  EXPECT_EQ(a->shape, (std::vector<int64_t>{4, hidden}));
-  EXPECT_EQ(b->shape, (std::vector<int64_t>{q_rows, 4}));
+  expect_tensor_shape(*file, "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", {4, hidden});
+  expect_tensor_shape(*file, "base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight", {q_rows, 4});
   EXPECT_EQ(file->entries().size(), 2u * 3u * static_cast<size_t>(model->config().num_hidden_layers));
 
   const auto config = read_adapter_config(dir);
@@ -217,16 +253,7 @@ TEST(Lora, PeftFormatRoundTripIsExact) {
   EXPECT_EQ(js.at("task_type"), "CAUSAL_LM");
   EXPECT_EQ(js.at("bias"), "none");
 
-  auto loaded = random_model("qwen2");
-  load_adapter(loaded, dir);
-  const auto ours = lora_adapters(model), theirs = lora_adapters(loaded);
-  ASSERT_EQ(ours.size(), theirs.size());
-  for (size_t i = 0; i < ours.size(); ++i) {
-    EXPECT_EQ(ours[i].slice->name, theirs[i].slice->name);
-    EXPECT_TRUE(torch::equal(ours[i].slice->a, theirs[i].slice->a)) << ours[i].slice->name;
-    EXPECT_TRUE(torch::equal(ours[i].slice->b, theirs[i].slice->b)) << ours[i].slice->name;
-    EXPECT_EQ(ours[i].slice->scaling, theirs[i].slice->scaling);
-  }
+  expect_loaded_adapters_equal(model, "qwen2", dir);
   remove_tree(dir);
 }
 
@@ -266,13 +293,106 @@ TEST(Lora, RankOutsideTheLayerIsAnErrorNamingTheKey) {
       << big;
 }
 
-TEST(Lora, RoutedExpertsAndAbsorbedProjectionsAreRefusedSayingWhy) {
-  auto v2 = random_model("deepseek_v2");
-  const auto experts = error_of([&] { attach_lora(v2, settings_for({"gate_proj"})); });
-  EXPECT_NE(experts.find("routed experts are stacked tensors"), std::string::npos) << experts;
-  auto v3 = random_model("deepseek_v3");
-  const auto kv_b = error_of([&] { attach_lora(v3, settings_for({"kv_b_proj"})); });
-  EXPECT_NE(kv_b.find("absorbs kv_b_proj"), std::string::npos) << kv_b;
+TEST(Lora, DecodeReadProjectionsAreRefusedWithAdaptersInTheDecodePath) {
+  // gate_proj matches layer 0's dense MLP (adaptable either way), then layer 1's shared experts.
+  for (const std::string target : {"gate_proj", "kv_b_proj", "experts.up_proj"}) {
+    auto v2 = random_model("deepseek_v2");
+    auto s = settings_for({target});
+    s.rollout = "adapters";
+    const auto message = error_of([&] { attach_lora(v2, s); });
+    EXPECT_NE(message.find("policy.lora.targets: '" + target + "' matches model.layers."), std::string::npos) << message;
+    EXPECT_NE(message.find("directly, past an adapter; set policy.lora.rollout: merged"), std::string::npos) << message;
+  }
+}
+
+// x·Wᵀ plus, on rows [offset, offset + rows) of each expert's output, x·A[e]ᵀ·B[e]ᵀ·scaling.
+torch::Tensor expert_rows_by_hand(const torch::Tensor& x, const torch::Tensor& w, const LoraSlice& s, int64_t e) {
+  auto y = torch::matmul(x, w[e].t());
+  y.narrow(-1, s.row_offset, s.b.size(1)) += torch::matmul(torch::matmul(x, s.a[e].t()), s.b[e].t()) * s.scaling;
+  return y;
+}
+
+TEST(Lora, EveryRoutedExpertGetsItsOwnAdapterAndOnlyRoutedOnesGetGradients) {
+  auto model = random_model("deepseek_v3");
+  const auto attached = attach_lora(model, settings_for({"experts.up_proj", "experts.down_proj"}));
+  EXPECT_EQ(attached, (std::vector<std::string>{"model.layers.1.mlp.experts.up_proj", "model.layers.1.mlp.experts.down_proj"}));
+  randomize_b(model, 12);
+  auto& experts = *model->moe_layers().front()->experts;
+  ASSERT_EQ(experts.gate_up_lora().size(), 1u);
+  ASSERT_EQ(experts.down_lora().size(), 1u);
+  const auto& up = experts.gate_up_lora().front();
+  const auto& down = experts.down_lora().front();
+  const int64_t inter = model->config().moe_intermediate_size, hidden = model->config().hidden_size;
+  EXPECT_EQ(up.row_offset, inter);  // up's rows follow gate's in gate_up_proj
+  EXPECT_EQ(up.a.sizes(), (c10::IntArrayRef{8, 4, hidden}));
+  EXPECT_EQ(up.b.sizes(), (c10::IntArrayRef{8, inter, 4}));
+  EXPECT_EQ(down.a.sizes(), (c10::IntArrayRef{8, 4, inter}));
+
+  // Rows sorted by expert; experts 1, 3, 5 and 6 get none.
+  torch::manual_seed(13);
+  const auto x = torch::randn({12, hidden});
+  const std::vector<int64_t> ends = {3, 3, 5, 5, 9, 9, 9, 12};
+  const auto y = experts.forward(x, torch::tensor(ends, torch::kInt32));
+  int64_t begin = 0;
+  for (int64_t e = 0; e < 8; ++e) {
+    const auto xe = x.narrow(0, begin, ends[e] - begin);
+    begin = ends[e];
+    if (xe.size(0) == 0) continue;
+    const auto act = swiglu_activation(expert_rows_by_hand(xe, experts.gate_up_proj, up, e));
+    const auto expected = expert_rows_by_hand(act, experts.down_proj, down, e);
+    EXPECT_LT((y.narrow(0, ends[e] - xe.size(0), xe.size(0)) - expected).abs().max().item<double>(), 1e-5) << e;
+  }
+  y.pow(2).sum().backward();
+  for (const auto* slice : {&up, &down})
+    for (int64_t e = 0; e < 8; ++e) {
+      const bool routed = e == 0 || e == 2 || e == 4 || e == 7;
+      for (const auto& grad : {slice->a.grad()[e], slice->b.grad()[e]})
+        EXPECT_EQ(grad.abs().sum().item<double>() > 0, routed) << slice->name << " expert " << e;
+    }
+}
+
+TEST(Lora, ExpertAdaptersMergeIntoTheDeepSeekFixtures) {
+  GRPO_REQUIRE_FIXTURES("models");
+  for (const std::string name : {"deepseek-v3-tiny", "deepseek-v2-lite-tiny"}) {
+    SCOPED_TRACE(name);
+    const auto dir = grpo::testing::fixtures_root() / "models" / name;
+    auto policy = load_model(dir);
+    auto targets = supported_targets(policy->config().q_lora_rank > 0 ? "deepseek_v3" : "deepseek_v2");
+    attach_lora(policy, settings_for(targets));
+    randomize_b(policy, 14);
+    const auto ids = sample_ids(policy->config().vocab_size);
+    const auto adapted = logits_of(policy, ids);
+    auto engine_copy = load_model(dir);  // the rollout's merged copy: the base, then the merge
+    EXPECT_GT((logits_of(engine_copy, ids) - adapted).abs().max().item<double>(), 1e-3);
+    publish_merged_lora(engine_copy, policy);
+    EXPECT_LT((logits_of(engine_copy, ids) - adapted).abs().max().item<double>(), 1e-5);
+    merge_lora_(policy);
+    EXPECT_LT((logits_of(policy, ids) - adapted).abs().max().item<double>(), 1e-5);
+  }
+}
+
+TEST(Lora, ExpertAdaptersRoundTripAsOnePeftModulePerExpert) {
+  const auto dir = testing::scratch_dir("lora_peft_experts");
+  auto model = saved_adapter("deepseek_v2", {"gate_proj", "experts.gate_proj", "experts.down_proj"}, 15, dir);
+
+  const auto file = SafetensorsFile::open(dir / kAdapterWeightsFile);
+  const int64_t hidden = model->config().hidden_size, inter = model->config().moe_intermediate_size;
+  expect_tensor_shape(*file, "base_model.model.model.layers.1.mlp.experts.3.gate_proj.lora_A.weight", {4, hidden});
+  expect_tensor_shape(*file, "base_model.model.model.layers.1.mlp.experts.3.gate_proj.lora_B.weight", {inter, 4});
+  expect_tensor_shape(*file, "base_model.model.model.layers.1.mlp.experts.7.down_proj.lora_B.weight", {hidden, 4});
+  EXPECT_TRUE(torch::equal(file->tensor("base_model.model.model.layers.1.mlp.experts.3.gate_proj.lora_A.weight"),
+                           model->moe_layers().front()->experts->gate_up_lora().front().a[3]));
+  // dense gate_proj (layer 0) and the shared experts' (layer 1), then 8 experts x 2 projections
+  EXPECT_EQ(file->entries().size(), 2u * (2u + 8u * 2u));
+  std::ifstream in(dir / kAdapterConfigFile);
+  const auto target_modules = nlohmann::json::parse(in).at("target_modules").get<std::vector<std::string>>();
+  EXPECT_EQ(target_modules.size(), 1u + 8u * 2u);  // PEFT matches experts.3.gate_proj against one expert
+  EXPECT_NE(std::find(target_modules.begin(), target_modules.end(), "experts.3.gate_proj"), target_modules.end());
+  EXPECT_EQ(read_adapter_config(dir).settings.targets,
+            (std::vector<std::string>{"experts.down_proj", "experts.gate_proj", "gate_proj"}));
+
+  expect_loaded_adapters_equal(model, "deepseek_v2", dir);
+  remove_tree(dir);
 }
 
 TEST(Lora, AdapterForAnotherShapeNamesTheTensor) {
