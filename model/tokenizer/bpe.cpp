@@ -72,7 +72,6 @@ BpeModel::BpeModel(const Json& j, const Fields& f) : cache_(new CacheShard[kCach
     unk_id_ = token_ids_.find(unk);
     if (unk_id_ < 0) f.fail("model.unk_token", "'" + unk + "' is not in model.vocab");
   }
-  for (size_t s = 0; s < kCacheShards; ++s) cache_[s].entries.resize(kCacheSlotsPerShard);
 }
 
 void BpeModel::read_vocab(const Json& j, const Fields& f) {
@@ -255,6 +254,7 @@ void BpeModel::merge(std::vector<int>& ids, std::vector<int>& lengths) const {
 bool BpeModel::cache_lookup(std::string_view piece, size_t hash, std::vector<int>& out) const {
   CacheShard& shard = cache_[hash % kCacheShards];
   std::lock_guard<std::mutex> lock(shard.mutex);
+  if (shard.entries.empty()) return false;
   const CacheEntry& e = shard.entries[(hash / kCacheShards) % kCacheSlotsPerShard];
   if (e.hash != hash || e.key != piece) return false;
   out.insert(out.end(), e.ids.begin(), e.ids.end());
@@ -264,6 +264,9 @@ bool BpeModel::cache_lookup(std::string_view piece, size_t hash, std::vector<int
 void BpeModel::cache_store(std::string_view piece, size_t hash, const std::vector<int>& ids) const {
   CacheShard& shard = cache_[hash % kCacheShards];
   std::lock_guard<std::mutex> lock(shard.mutex);
+  // A shard's slots are made on its first store: a model that encodes little (a tokenizer
+  // loaded to be checked, one fuzz input) allocates a few of them, not all 2 MiB.
+  if (shard.entries.empty()) shard.entries.resize(kCacheSlotsPerShard);
   CacheEntry& e = shard.entries[(hash / kCacheShards) % kCacheSlotsPerShard];
   e.hash = hash;
   e.key.assign(piece);

@@ -3,7 +3,8 @@
 // unk_token/fuse_unk, continuing_subword_prefix and end_of_word_suffix. Merging follows
 // Hugging Face's word.rs: repeatedly apply the lowest-rank merge, leftmost first. Results
 // of pieces shorter than 256 bytes are cached (a sharded, direct-mapped cache that is safe
-// from many threads). BPE dropout is not applied: encoding here is always deterministic.
+// from many threads; each shard's slots are allocated on its first store). BPE dropout is not
+// applied: encoding here is always deterministic.
 #pragma once
 
 #include <memory>
