@@ -7,6 +7,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -27,6 +28,8 @@ namespace grpo::distributed {
 struct ProcessGroup::Backend {
   virtual ~Backend() = default;
   virtual void all_reduce_sum(const std::vector<torch::Tensor>& tensors) = 0;
+  // Each rank's `local` (equal sizes) into `gathered[rank]`.
+  virtual void all_gather(const torch::Tensor& local, std::vector<torch::Tensor>& gathered) = 0;
   virtual void barrier() = 0;
 };
 
@@ -58,6 +61,14 @@ class C10dBackend : public ProcessGroup::Backend {
         works.push_back(group_->allreduce(inputs.back()));
       }
       for (auto& work : works) work->wait();
+    });
+  }
+
+  void all_gather(const torch::Tensor& local, std::vector<torch::Tensor>& gathered) override {
+    run("all_gather", [&] {
+      std::vector<std::vector<at::Tensor>> outputs{gathered};
+      std::vector<at::Tensor> inputs{local};
+      group_->allgather(outputs, inputs)->wait();
     });
   }
 
@@ -165,6 +176,15 @@ std::chrono::milliseconds timeout_from_environment(const EnvironmentLookup& env)
   throw Error("environment variable GRPO_DISTRIBUTED_TIMEOUT_S='" + *value + "': expected a number of seconds > 0");
 }
 
+Shard shard_of(int64_t n, int rank, int world) {
+  require(world >= 1 && rank >= 0 && rank < world && n >= 0,
+          "shard_of: expected 0 <= rank < world and n >= 0, got rank " + std::to_string(rank) + " of " +
+              std::to_string(world) + ", n " + std::to_string(n));
+  const int64_t chunk = (n + world - 1) / world;
+  const int64_t begin = std::min(n, chunk * rank);
+  return {begin, std::min(n, begin + chunk) - begin};
+}
+
 std::string backend_for(const torch::Device& device) { return device.is_cuda() ? "nccl" : "gloo"; }
 
 std::string fingerprint(const std::string& text) {
@@ -181,6 +201,22 @@ ProcessGroup::ProcessGroup(World world, std::unique_ptr<Backend> backend)
 ProcessGroup::~ProcessGroup() = default;
 
 void ProcessGroup::all_reduce_sum(const std::vector<torch::Tensor>& tensors) { backend_->all_reduce_sum(tensors); }
+
+void ProcessGroup::all_gather_shards(const torch::Tensor& flat) {
+  require(flat.dim() == 1 && flat.is_contiguous(), "all_gather_shards: expected a contiguous 1-D tensor");
+  torch::NoGradGuard no_grad;  // `flat` may be a leaf that requires grad (a float32 model's masters)
+  const int64_t n = flat.numel(), chunk = (n + size() - 1) / size();
+  const auto mine = shard_of(n, rank(), size());
+  auto local = torch::zeros({chunk}, flat.options());
+  local.narrow(0, 0, mine.size).copy_(flat.narrow(0, mine.begin, mine.size));
+  std::vector<torch::Tensor> gathered;
+  for (int r = 0; r < size(); ++r) gathered.push_back(torch::empty({chunk}, flat.options()));
+  backend_->all_gather(local, gathered);
+  for (int r = 0; r < size(); ++r) {
+    const auto theirs = shard_of(n, r, size());
+    if (r != rank()) flat.narrow(0, theirs.begin, theirs.size).copy_(gathered[static_cast<size_t>(r)].narrow(0, 0, theirs.size));
+  }
+}
 
 void ProcessGroup::barrier() { backend_->barrier(); }
 

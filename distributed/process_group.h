@@ -4,8 +4,10 @@
 // whose collectives time out. Every c10d type stays inside process_group.cpp: LibTorch 2.x moved
 // the collectives from c10d::ProcessGroup to c10d::Backend, so the concrete backend classes
 // (identical in 1.13 and 2.x) are the only ones used. A dead or stuck peer makes a collective
-// throw grpo::Error naming the operation and this rank. Not here: bucketing or overlap with the
-// backward, sharded optimizer state, broadcasts of weights to rollout workers.
+// throw grpo::Error naming the operation and this rank. ZeRO-1 cuts flat buffers into one
+// contiguous shard per rank (shard_of) and all-gathers them back (all_gather_shards). Not here:
+// bucketing or overlap with the backward, reduce-scatter (ZeRO-2), broadcasts of weights to
+// rollout workers.
 #pragma once
 
 #include <torch/torch.h>
@@ -36,6 +38,14 @@ std::string backend_for(const torch::Device& device);
 // A stable 64-bit fingerprint (FNV-1a, hex) of a resolved config's text.
 std::string fingerprint(const std::string& text);
 
+// The elements [begin, begin + size) of a flat buffer of n elements that `rank` of `world` owns:
+// shards of ceil(n / world) elements in rank order, the last ones shorter or empty (n = 10 over 4
+// ranks: 3, 3, 3, 1; n = 5 over 4: 2, 2, 1, 0).
+struct Shard {
+  int64_t begin = 0, size = 0;
+};
+Shard shard_of(int64_t n, int rank, int world);
+
 class ProcessGroup {
  public:
   ProcessGroup(const ProcessGroup&) = delete;
@@ -49,6 +59,10 @@ class ProcessGroup {
   // Sums each tensor over all ranks, in place. Each tensor is reduced on its own (their shapes
   // and dtypes may differ); all are issued before the first wait.
   void all_reduce_sum(const std::vector<torch::Tensor>& tensors);
+  // `flat`: a contiguous 1-D tensor of the same size on every rank, of which this rank holds
+  // its shard_of(flat.numel(), rank(), size()) up to date; on return every rank's `flat` holds
+  // every rank's shard. One all-gather (the shards padded to equal length).
+  void all_gather_shards(const torch::Tensor& flat);
   // Returns once every rank has called it.
   void barrier();
 

@@ -84,6 +84,9 @@ MasterWeights::MasterWeights(CausalLM& model, std::optional<torch::Dtype> comput
     master.requires_grad_(true);
     master.mutable_grad() = master_grad;
     masters_.push_back(master);
+    master_grads_.push_back(master_grad);
+    owned_begin_.push_back(0);
+    owned_size_.push_back(master.numel());
   }
 }
 
@@ -91,7 +94,7 @@ void MasterWeights::move_pending_gradients() {
   if (!compute_grads_pending_) return;
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < masters_.size(); ++g) {
-    auto& master_grad = masters_[g].mutable_grad();
+    auto& master_grad = master_grads_[g];
     if (master_grads_hold_sum_) master_grad.add_(compute_grads_[g]);
     else master_grad.copy_(compute_grads_[g]);
     compute_grads_[g].zero_();
@@ -110,26 +113,46 @@ std::vector<torch::Tensor> MasterWeights::gradients() {
   if (master_grads_hold_sum_) move_pending_gradients();
   std::vector<torch::Tensor> out;
   for (size_t g = 0; g < masters_.size(); ++g)
-    out.push_back(mixed_ && !master_grads_hold_sum_ ? compute_grads_[g] : masters_[g].grad());
+    out.push_back(mixed_ && !master_grads_hold_sum_ ? compute_grads_[g] : master_grads_[g]);
   return out;
 }
 
 void MasterWeights::zero_grad() {
   torch::NoGradGuard no_grad;
   if (!mixed_)
-    for (auto& m : masters_) m.mutable_grad().zero_();  // the parameters' own gradients: autograd adds to them
+    for (auto& grad : master_grads_) grad.zero_();  // the parameters' own gradients: autograd adds to them
   master_grads_hold_sum_ = false;
   compute_grads_pending_ = false;
   for (auto& g : compute_grads_) g.zero_();
 }
 
+void MasterWeights::keep_shard(size_t g, int64_t begin, int64_t size) {
+  require(g < masters_.size() && begin >= 0 && size >= 0 && begin + size <= group_numel(g) && !sharded_is(g),
+          "master weights: keep_shard(" + std::to_string(g) + ", " + std::to_string(begin) + ", " +
+              std::to_string(size) + ") outside the group or called twice");
+  owned_begin_[g] = begin;
+  owned_size_[g] = size;
+  if (!mixed_) return;  // the masters are the weights: nothing to drop
+  torch::NoGradGuard no_grad;
+  masters_[g] = masters_[g].narrow(0, begin, size).clone().requires_grad_(true);
+}
+
+torch::Tensor MasterWeights::owned(size_t g) const {
+  if (mixed_) return masters_[g];
+  return masters_[g].narrow(0, owned_begin_[g], owned_size_[g]);
+}
+
 void MasterWeights::publish() {
   if (!mixed_) return;
   torch::NoGradGuard no_grad;
-  for (size_t g = 0; g < masters_.size(); ++g) compute_[g].copy_(masters_[g]);
+  for (size_t g = 0; g < masters_.size(); ++g) compute_[g].narrow(0, owned_begin_[g], owned_size_[g]).copy_(masters_[g]);
 }
 
-void MasterWeights::save(const std::string& path) const { write_tensor_list(path, masters_); }
+void MasterWeights::save(const std::string& path) const {
+  for (size_t g = 0; g < masters_.size(); ++g)
+    require(!sharded_is(g), "master weights: save() needs whole groups; gather the shards first");
+  write_tensor_list(path, masters_);
+}
 
 void MasterWeights::load(const std::string& path) {
   const auto values = read_tensor_list(path, "master weights");
@@ -138,13 +161,17 @@ void MasterWeights::load(const std::string& path) {
                                                 " groups; this model has " + std::to_string(masters_.size()));
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < masters_.size(); ++g) {
-    if (values[g].numel() != masters_[g].numel())
+    if (values[g].numel() != group_numel(g))
       throw Error(SourceLocation{path, 0, 0}, "master weights group " + std::to_string(g) + " holds " +
                                                   std::to_string(values[g].numel()) + " values; this model has " +
-                                                  std::to_string(masters_[g].numel()) + ": saved by another model?");
-    masters_[g].copy_(values[g]);
+                                                  std::to_string(group_numel(g)) + ": saved by another model?");
+    if (!mixed_) {
+      masters_[g].copy_(values[g]);
+      continue;
+    }
+    masters_[g].copy_(values[g].narrow(0, owned_begin_[g], owned_size_[g]));
+    compute_[g].copy_(values[g]);  // every element rounded, the shards of other ranks included
   }
-  publish();
 }
 
 }  // namespace grpo::model

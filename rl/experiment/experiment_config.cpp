@@ -21,6 +21,7 @@ void validate(const ExperimentConfig& config) {
   add(rl::validate(config.optim));
   add(rl::validate(config.train));
   add(rl::validate(config.sft));
+  add(rl::validate(config.distributed));
   if (!problems.empty()) throw Error(join(problems, "\n"));
 }
 

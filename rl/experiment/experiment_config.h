@@ -43,6 +43,7 @@ struct ExperimentConfig {
   rl::TrainSettings train;
   rl::SftSettings sft;
   rl::DistillSettings distill;
+  rl::DistributedSettings distributed;
 };
 
 inline void describe(config::Fields& f, ExperimentConfig& c) {
@@ -65,6 +66,7 @@ inline void describe(config::Fields& f, ExperimentConfig& c) {
   f.section("train", c.train, "Loop length, checkpoints, evaluation and sample logging.");
   f.section("sft", c.sft, "Supervised fine-tuning and pre-training (`grpo sft`).");
   f.section("distill", c.distill, "Distillation from a teacher (`grpo distill`).");
+  f.section("distributed", c.distributed, "Data-parallel runs over several ranks (docs/distributed.md).");
 }
 
 // Checks that a single key's type cannot express (ranges, group size, divisibility, registered

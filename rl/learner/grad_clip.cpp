@@ -36,12 +36,13 @@ GradNormReport measure_grad_norm(const std::vector<torch::Tensor>& grads, double
   return report;
 }
 
-StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss, double loss_scale) {
+StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss, double loss_scale,
+                        const std::vector<torch::Tensor>& norm_over) {
   if (inputs.grads.empty())
     for (const auto& group : optimizer.groups())
       for (const auto& p : group.params) inputs.grads.push_back(p.grad());
   StepReport report;
-  report.grad = measure_grad_norm(inputs.grads, max_norm, loss_scale);
+  report.grad = measure_grad_norm(norm_over.empty() ? inputs.grads : norm_over, max_norm, loss_scale);
   report.skipped = !std::isfinite(loss) || !report.grad.finite;
   if (!report.skipped) {
     inputs.grad_scale = report.grad.scale / loss_scale;

@@ -7,7 +7,7 @@
 // taken out the same way: measured norms are divided by it and the optimizer reads the gradients
 // times clip / scale, so they are never rewritten either. Not here: choosing the loss scale
 // (StageOptimizer), cross-rank all-reduce (with data parallelism, reduce gradients before
-// calling these).
+// calling these, so every rank measures the same global norm).
 #pragma once
 
 #include <torch/torch.h>
@@ -41,7 +41,10 @@ struct StepReport {
 // zeroes the gradients afterwards either way (model::MasterWeights::zero_grad). loss: the 0-dim
 // value just back-propagated (its sum over micro-batches), unscaled. loss_scale: what the
 // back-propagated loss was multiplied by (1 without loss scaling); a power of two keeps the
-// unscaling exact.
-StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss, double loss_scale = 1.0);
+// unscaling exact. norm_over: the gradients whose norm decides the clip and the skip when they
+// are more than the step reads (ZeRO-1: every gradient, while this rank steps its shard); empty:
+// inputs.grads.
+StepReport guarded_step(AdamW& optimizer, AdamWStep inputs, double max_norm, double loss, double loss_scale = 1.0,
+                        const std::vector<torch::Tensor>& norm_over = {});
 
 }  // namespace grpo::rl

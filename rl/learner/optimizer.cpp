@@ -80,24 +80,35 @@ void AdamW::step(const AdamWStep& in) {
   }
 }
 
-void AdamW::save(const std::string& path) const {
+std::vector<torch::Tensor> AdamW::state() const {
   std::vector<torch::Tensor> tensors{torch::tensor(steps_, torch::kInt64)};
   for (size_t gi = 0; gi < groups_.size(); ++gi)
     for (size_t i = 0; i < groups_[gi].params.size(); ++i) {
       tensors.push_back(exp_avg_[gi][i]);
       tensors.push_back(exp_avg_sq_[gi][i]);
     }
-  write_tensor_list(path, tensors);
+  return tensors;
 }
 
-void AdamW::load(const std::string& path) {
-  const auto tensors = read_tensor_list(path, "optimizer state");
+void AdamW::save(const std::string& path) const { write_tensor_list(path, state()); }
+
+void AdamW::load(const std::string& path) { set_state(read_tensor_list(path, "optimizer state"), path); }
+
+int64_t AdamW::state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto* moments : {&exp_avg_, &exp_avg_sq_})
+    for (const auto& group : *moments)
+      for (const auto& m : group) bytes += m.numel() * static_cast<int64_t>(m.element_size());
+  return bytes;
+}
+
+void AdamW::set_state(const std::vector<torch::Tensor>& tensors, const std::string& source) {
   size_t expected = 1;
   for (const auto& g : groups_) expected += 2 * g.params.size();
   if (tensors.size() != expected)
-    throw Error(SourceLocation{path, 0, 0}, "optimizer state holds " + std::to_string(tensors.size()) +
-                                                " tensors; this optimizer expects " + std::to_string(expected) +
-                                                " (step count + two moments per parameter): saved by another model or version?");
+    throw Error(SourceLocation{source, 0, 0}, "optimizer state holds " + std::to_string(tensors.size()) +
+                                                  " tensors; this optimizer expects " + std::to_string(expected) +
+                                                  " (step count + two moments per parameter): saved by another model or version?");
   torch::NoGradGuard no_grad;
   size_t k = 1;
   for (size_t gi = 0; gi < groups_.size(); ++gi)
@@ -106,8 +117,9 @@ void AdamW::load(const std::string& path) {
         auto& dst = (*moments)[gi][i];
         const auto& src = tensors[k++];
         if (src.sizes() != dst.sizes())
-          throw Error(SourceLocation{path, 0, 0}, "optimizer moment " + std::to_string(k - 1) + " has shape " +
-                                                      c10::str(src.sizes()) + "; the parameter has " + c10::str(dst.sizes()));
+          throw Error(SourceLocation{source, 0, 0}, "optimizer moment " + std::to_string(k - 1) + " has shape " +
+                                                        c10::str(src.sizes()) + "; the parameter has " +
+                                                        c10::str(dst.sizes()));
         dst.copy_(src);
       }
   steps_ = tensors[0].item<int64_t>();

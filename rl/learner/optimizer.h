@@ -7,7 +7,8 @@
 // from elsewhere than .grad (a bf16 model's gradient buffer), scale them (clipping) and refresh
 // lower-precision copies of the parameters (a bf16 model's weights over float32 masters). On
 // CUDA each float32 parameter's update is one pass (fused_adamw.h); elsewhere the same formula
-// runs as plain tensor ops. Not here: the gradient norm (grad_clip.h), ZeRO sharding.
+// runs as plain tensor ops. Under ZeRO-1 its parameters are this rank's shards of the masters
+// (StageOptimizer). Not here: the gradient norm (grad_clip.h), cutting or gathering shards.
 #pragma once
 
 #include <torch/torch.h>
@@ -57,10 +58,17 @@ class AdamW {
   //   m ← β1·m + (1-β1)·g,  v ← β2·v + (1-β2)·g²,  p ← p·(1 - lr·wd) - lr·(m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + eps)
   void step(const AdamWStep& inputs = {});
 
-  // optimizer.pt: the step count and every moment. load() checks that the saved tensors have
-  // the shapes of this optimizer's parameters and names the file when they do not.
+  // optimizer.pt: state(), the step count then both moments of each parameter in group order.
+  // load() checks that the saved tensors have the shapes of this optimizer's parameters and
+  // names the file when they do not.
   void save(const std::string& path) const;
   void load(const std::string& path);
+  // What save() writes and load() reads, in memory ([steps, m, v, m, v, ...]); set_state checks
+  // it as load() does, naming `source`.
+  std::vector<torch::Tensor> state() const;
+  void set_state(const std::vector<torch::Tensor>& tensors, const std::string& source);
+  // Bytes of the moments held.
+  int64_t state_bytes() const;
 
  private:
   std::vector<AdamWGroup> groups_;

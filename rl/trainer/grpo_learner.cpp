@@ -119,11 +119,15 @@ std::vector<MinibatchPlan> plan_minibatches(const LearnerBatch& batch, const Grp
 
 GrpoLearner::GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim,
                          double temperature, int64_t max_completion_length, int64_t total_steps,
-                         std::optional<torch::Dtype> compute_dtype, distributed::ProcessGroup* data_parallel)
+                         std::optional<torch::Dtype> compute_dtype, distributed::ProcessGroup* data_parallel,
+                         int zero_stage)
     : policy_(std::move(policy)), rl_(rl), optim_(optim), temperature_(temperature > 0 ? temperature : 1.0),
       max_completion_length_(max_completion_length), steps_per_update_(rl.num_iterations * rl.minibatches),
-      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype)),
+      optimizer_(std::make_unique<StageOptimizer>(policy_, optim, total_steps * steps_per_update_, compute_dtype,
+                                                  std::nullopt, zero_stage == 1 ? data_parallel : nullptr)),
       data_parallel_(data_parallel) {
+  require(zero_stage == 0 || zero_stage == 1,
+          "distributed.zero_stage: expected 0 or 1, got " + std::to_string(zero_stage));
   if (data_parallel_) check_data_parallel_split(rl_, data_parallel_->size());
   require(rl_.moe_routing_replay != "rollout" || !policy_->moe_layers().empty(),
           "rl.moe_routing_replay: rollout needs a MoE policy (DeepSeek-V2/V3 routed experts); this policy has no MoE "

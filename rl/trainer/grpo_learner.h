@@ -13,9 +13,10 @@
 // minibatches' row and token totals are summed over ranks so that each micro-batch's loss weight
 // (and token-mean-global's normaliser) is its share of the global minibatch, and the gradients
 // and minibatch losses are summed over ranks before each optimizer step, so every rank steps
-// exactly as one process would on the whole batch. The optimizer state stays replicated.
-// Not here: sampling, rewards, advantages (the trainer), sharding the optimizer state, bucketing
-// the reduction into the backward.
+// exactly as one process would on the whole batch. With zero_stage 1 the optimizer state is
+// sharded over the ranks (ZeRO-1, StageOptimizer); with 0 every rank holds all of it.
+// Not here: sampling, rewards, advantages (the trainer), reduce-scatter of the gradients
+// (ZeRO-2), bucketing the reduction into the backward.
 #pragma once
 
 #include <torch/torch.h>
@@ -86,10 +87,11 @@ class GrpoLearner {
   // total_steps: training steps of the run (for the cosine schedule). compute_dtype: see
   // StageOptimizer (the policy is cast to it here, after its masters are taken). data_parallel:
   // the ranks that share each batch (not owned; outlives the learner), or nullptr for one process.
+  // zero_stage: distributed.zero_stage (1: the optimizer state sharded over data_parallel's ranks).
   GrpoLearner(model::CausalLM policy, const GrpoSettings& rl, const OptimSettings& optim, double temperature,
               int64_t max_completion_length, int64_t total_steps,
               std::optional<torch::Dtype> compute_dtype = std::nullopt,
-              distributed::ProcessGroup* data_parallel = nullptr);
+              distributed::ProcessGroup* data_parallel = nullptr, int zero_stage = 0);
 
   LearnerReport update(const LearnerBatch& batch, int64_t step);
 

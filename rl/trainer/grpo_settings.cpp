@@ -118,4 +118,12 @@ std::vector<std::string> validate(const TrainSettings& s) {
   return p;
 }
 
+std::vector<std::string> validate(const DistributedSettings& s) {
+  std::vector<std::string> p;
+  if (s.zero_stage != 0 && s.zero_stage != 1)
+    p.push_back("'distributed.zero_stage' must be 0 or 1 (ZeRO-2/3 are not implemented), got " +
+                std::to_string(s.zero_stage));
+  return p;
+}
+
 }  // namespace grpo::rl

@@ -102,4 +102,19 @@ inline void describe(config::Fields& f, TrainSettings& s) {
 // Every problem of the section, one message each naming its key ('train.steps'); empty = valid.
 std::vector<std::string> validate(const TrainSettings& s);
 
+// `distributed:` — how a data-parallel run (docs/distributed.md) holds its optimizer state.
+struct DistributedSettings {
+  int64_t zero_stage = 0;
+};
+
+inline void describe(config::Fields& f, DistributedSettings& s) {
+  f.field("zero_stage", s.zero_stage, 0,
+          "0: every rank holds the whole optimizer state; 1 (ZeRO-1): rank r of W holds the float32 masters and "
+          "AdamW moments of elements [r*ceil(n/W), (r+1)*ceil(n/W)) of each flat parameter group only, steps them "
+          "and all-gathers the new weights. Checkpoints are the same files either way. One process: no effect.");
+}
+
+// Every problem of the section, one message each naming its key; empty = valid.
+std::vector<std::string> validate(const DistributedSettings& s);
+
 }  // namespace grpo::rl

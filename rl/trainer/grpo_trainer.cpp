@@ -132,7 +132,8 @@ void GrpoRun::setup() {
   // The learner first: it repacks the policy's parameters into flat buffers, and the engine
   // (colocated: the same tensors, no copy) must see them where they will stay.
   learner_ = std::make_unique<GrpoLearner>(policy_->model, cfg_.rl, cfg_.optim, cfg_.rollout.temperature,
-                                           cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype, data_parallel_);
+                                           cfg_.rollout.max_new_tokens, cfg_.train.steps, ctx_.dtype, data_parallel_,
+                                           static_cast<int>(cfg_.distributed.zero_stage));
   if (ctx_.checkpoint) learner_->optimizer().load(*ctx_.checkpoint);
   checkpoint_.policy = &*policy_;
   checkpoint_.optimizer = &learner_->optimizer();
@@ -374,8 +375,14 @@ void GrpoRun::run() {
   EvalFn evaluate;
   if (!eval_.empty())
     evaluate = [this](int64_t step) { evaluate_and_log(ctx_, cfg_, *engine_, *policy_, eval_, *rewards_, step); };
-  auto step = [this](int64_t step) { train_step(step); return std::string(); };
-  run_stage_loop(ctx_, StageLoop("grpo", cfg_.train), checkpoint_, *sampler_, step, evaluate);
+  const StageLoop loop("grpo", cfg_.train);
+  auto step = [this, &loop](int64_t step) {
+    train_step(step);
+    // ZeRO-1: the shards of the optimizer state gathered on every rank before rank 0 saves them.
+    if (loop.save_due(step)) learner_->optimizer().gather_shards();
+    return std::string();
+  };
+  run_stage_loop(ctx_, loop, checkpoint_, *sampler_, step, evaluate);
   save_final_policy(ctx_, *policy_, "policy");
 }
 
@@ -445,23 +452,23 @@ void GrpoRun::train_step(int64_t step) {
 }
 
 // What data parallelism does not cover yet, refused before any work: features whose statistics
-// span the whole batch or whose sampler draws differ per rank, and resuming.
-void check_data_parallel_run(const ExperimentConfig& config, const RunRequest& request, int world_size) {
+// span the whole batch or whose sampler draws differ per rank.
+void check_data_parallel_run(const ExperimentConfig& config, int world_size) {
   check_data_parallel_split(config.rl, world_size);
   const std::string across = " is not data-parallel yet (it needs statistics or draws across ranks); run one process";
   require(!config.rl.dynamic_sampling, "rl.dynamic_sampling: true" + across);
   require(config.rl.reward_scaling != "batch", "rl.reward_scaling: batch" + across);
   require(config.rl.advantage != "reinforce_plus_plus_baseline", "rl.advantage: reinforce_plus_plus_baseline" + across);
-  require(!request.resume, "--resume with " + std::to_string(world_size) +
-                               " ranks is not supported yet: resume the run with one process, or start a new one");
 }
 
 // Several ranks: each runs the whole loop on its share of every step; rank 0 writes the run
 // (store, log, checkpoints, final model), the others keep the log and metrics of their share in
-// <run>/ranks/<rank>, print warnings only, and save nothing.
+// <run>/ranks/<rank>, print warnings only, and save nothing. --resume: every rank resumes from
+// rank 0's newest checkpoint, whatever world size wrote it (the checkpoint files are those of one
+// process, ZeRO-1 included); rank r > 0 continues its own log when it has one.
 std::string run_grpo_data_parallel(const ExperimentConfig& config, const RunRequest& request,
                                    const distributed::World& world) {
-  check_data_parallel_run(config, request, world.size);
+  check_data_parallel_run(config, world.size);
   distributed::RendezvousOptions options;
   options.timeout = distributed::timeout_from_environment();
   options.backend = distributed::backend_for(parse_device(config.run.device));
@@ -469,9 +476,10 @@ std::string run_grpo_data_parallel(const ExperimentConfig& config, const RunRequ
   auto group = distributed::rendezvous(world, options);
   RunRequest rank_request = request;
   rank_request.data_parallel = true;
+  const std::string run_dir = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
   if (!world.is_main()) {
-    const std::string run_dir = request.run_dir.empty() ? config.run.output_dir : request.run_dir;
     rank_request.run_dir = run_dir + "/ranks/" + std::to_string(world.rank);
+    rank_request.resume = request.resume && std::filesystem::exists(rank_request.run_dir + "/run.db");
     group->barrier();  // rank 0 has made the run directory
   }
   return run_stage(config, rank_request, "grpo", [&](RunContext& ctx) {
@@ -479,6 +487,10 @@ std::string run_grpo_data_parallel(const ExperimentConfig& config, const RunRequ
     if (!world.is_main()) logging::set_level("warn");
     if (ctx.device.is_cuda()) ctx.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank));
     ctx.saves_checkpoints = world.is_main();
+    if (request.resume && !world.is_main()) {  // rank 0's checkpoint, opened by rank 0 before the barrier
+      ctx.checkpoint = latest_checkpoint(std::filesystem::path(run_dir) / "checkpoints");
+      ctx.state = ctx.checkpoint ? read_trainer_state(*ctx.checkpoint) : TrainerState{};
+    }
     GrpoRun run(config, ctx, group.get());
     run.run();
   });

@@ -10,7 +10,17 @@
 // exponent bits would otherwise flush small gradients to zero. bf16 and float32 need none (scale
 // 1). Checkpoints hold its state: optimizer.pt (moments and step count), for a bf16/fp16 model
 // masters.pt (the unrounded weights), and with loss scaling loss_scale.pt, so a resume continues
-// bit for bit. Not here: the loss, micro-batching (grad_accumulation.h).
+// bit for bit.
+// ZeRO-1 (a ProcessGroup given as shard_over): rank r keeps the float32 masters and AdamW moments
+// of shard_of(n, r, W) of each flat group only (ceil(n / W) elements per rank in rank order, the
+// last shorter). Every rank holds the whole gradients (summed over ranks before step()), measures
+// the global norm from them, so the clip, the non-finite skip and the loss scale agree on every
+// rank, steps its shard, and all-gathers the updated weights (rounded to the compute dtype, or
+// the float32 weights themselves) into every rank's parameters, where a rollout engine sharing
+// them sees them. Checkpoints hold whole groups in the files one process writes: every rank calls
+// gather_shards() together, then rank 0's save() writes them; load() keeps each rank's shard of
+// what it reads, so a run resumes at any world size.
+// Not here: the loss, micro-batching (grad_accumulation.h), summing gradients over ranks.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,6 +30,7 @@
 #include <optional>
 #include <vector>
 
+#include "distributed/process_group.h"
 #include "model/arch/mixed_precision.h"
 #include "model/arch/transformer.h"
 #include "rl/learner/grad_clip.h"
@@ -43,9 +54,12 @@ class StageOptimizer {
   // compute_dtype: what forward and backward run in (the run's dtype); the model is best
   // loaded at its checkpoint's precision and cast here, so the masters keep every bit of it.
   // Loss scaling is on for a float16 compute dtype unless `loss_scaling` says otherwise.
+  // shard_over: ZeRO-1 over these ranks (not owned; outlives the optimizer); nullptr: this
+  // process holds the whole state.
   StageOptimizer(model::CausalLM& model, const OptimSettings& optim, int64_t total_steps,
                  std::optional<torch::Dtype> compute_dtype = std::nullopt,
-                 std::optional<LossScaling> loss_scaling = std::nullopt);
+                 std::optional<LossScaling> loss_scaling = std::nullopt,
+                 distributed::ProcessGroup* shard_over = nullptr);
 
   // Learning rate of the 1-based optimizer step `step`.
   double lr_at(int64_t step) const;
@@ -61,9 +75,17 @@ class StageOptimizer {
   double loss_scale() const { return loss_scaling_.enabled ? scale_ : 1.0; }
 
   // optimizer.pt (+ masters.pt for a bf16/fp16 model, + loss_scale.pt with loss scaling) in
-  // `dir`; load() reads them back.
+  // `dir`; load() reads them back (ZeRO-1: this rank's shard of them). Sharded, only rank 0
+  // saves: the state of its last gather_shards(), dropped once written (refused without one).
   void save(const std::filesystem::path& dir) const;
   void load(const std::filesystem::path& dir);
+  // ZeRO-1: every rank's shards of the moments (and a mixed model's masters) into whole groups
+  // held here for save(); a collective, so every rank calls it at the same point. Nothing to do
+  // without sharding.
+  void gather_shards();
+  // Bytes of optimizer state this rank holds: the AdamW moments, plus a mixed model's float32
+  // masters (a float32 model's masters are its weights).
+  int64_t state_bytes() const;
 
   const AdamW& optimizer() const { return *optimizer_; }
   const model::MasterWeights& masters() const { return masters_; }
@@ -78,6 +100,9 @@ class StageOptimizer {
   LossScaling loss_scaling_;
   double scale_ = 1.0;
   int64_t finite_steps_in_a_row_ = 0;
+  distributed::ProcessGroup* shard_over_;
+  // Rank 0, from gather_shards() to save(): optimizer.pt's tensors and the masters, whole.
+  mutable std::vector<torch::Tensor> gathered_state_, gathered_masters_;
 };
 
 }  // namespace grpo::rl

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "core/config/config_io.h"
 #include "model/io/model_io.h"
@@ -93,16 +94,59 @@ std::vector<int64_t> prompts_of_rank(int rank, int world) {
   return out;
 }
 
-CaseResult run_case(const std::string& aggregation, const std::vector<int64_t>& prompts,
-                    distributed::ProcessGroup* data_parallel) {
-  auto model = case_model();
-  rl::GrpoLearner learner(model, case_settings(aggregation), case_optim(), 0.7, 16, 1, std::nullopt, data_parallel);
-  const auto report = learner.update(case_batch(prompts), 0);
+namespace {
+
+CaseResult result_of(const rl::LearnerReport& report, model::CausalLM& model, rl::GrpoLearner& learner) {
   CaseResult result;
   result.minibatch_losses = report.minibatch_losses;
   result.grad_norm = report.metrics.at("optim/grad_norm");
   for (const auto& p : model->parameters()) result.weights.push_back(p.detach().clone());
+  result.optimizer_state_bytes = learner.optimizer().state_bytes();
   return result;
+}
+
+}  // namespace
+
+CaseResult run_case(const std::string& aggregation, const std::vector<int64_t>& prompts,
+                    distributed::ProcessGroup* data_parallel, int zero_stage) {
+  auto model = case_model();
+  rl::GrpoLearner learner(model, case_settings(aggregation), case_optim(), 0.7, 16, 1, std::nullopt, data_parallel,
+                          zero_stage);
+  const auto report = learner.update(case_batch(prompts), 0);
+  return result_of(report, model, learner);
+}
+
+CaseResult run_two_updates(const std::vector<int64_t>& prompts, distributed::ProcessGroup* data_parallel,
+                           int zero_stage, const CaseCheckpoint& checkpoint) {
+  namespace fs = std::filesystem;
+  auto model = case_model();
+  if (!checkpoint.resume_from.empty()) {
+    std::vector<torch::Tensor> saved;
+    torch::load(saved, (fs::path(checkpoint.resume_from) / "weights.pt").string());
+    torch::NoGradGuard no_grad;
+    auto params = model->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved.at(i));
+  }
+  auto optim = case_optim();
+  optim.max_grad_norm = 0.05;  // below every step's norm: the clip factor must be the global one
+  rl::GrpoLearner learner(model, case_settings("token-mean"), optim, 0.7, 16, 2, std::nullopt, data_parallel,
+                          zero_stage);
+  const auto batch = case_batch(prompts);
+  if (checkpoint.resume_from.empty()) learner.update(batch, 0);
+  else learner.optimizer().load(checkpoint.resume_from);
+  if (!checkpoint.save_to.empty()) {
+    learner.optimizer().gather_shards();
+    if (!data_parallel || data_parallel->rank() == 0) {
+      fs::create_directories(checkpoint.save_to);
+      std::vector<torch::Tensor> weights;
+      for (const auto& p : model->parameters()) weights.push_back(p.detach());
+      torch::save(weights, (fs::path(checkpoint.save_to) / "weights.pt").string());
+      learner.optimizer().save(checkpoint.save_to);
+    }
+    if (data_parallel) data_parallel->barrier();
+  }
+  const auto report = learner.update(batch, 1);
+  return result_of(report, model, learner);
 }
 
 torch::Tensor CaseResult::flat_weights() const {
@@ -115,6 +159,7 @@ void save_case(const CaseResult& result, const std::string& path) {
   auto tensors = result.weights;
   tensors.push_back(torch::tensor(result.minibatch_losses, torch::kFloat64));
   tensors.push_back(torch::tensor({result.grad_norm}, torch::kFloat64));
+  tensors.push_back(torch::tensor(result.optimizer_state_bytes, torch::kInt64));
   torch::save(tensors, path);
 }
 
@@ -122,6 +167,8 @@ CaseResult load_case(const std::string& path) {
   std::vector<torch::Tensor> tensors;
   torch::load(tensors, path);
   CaseResult result;
+  result.optimizer_state_bytes = tensors.back().item<int64_t>();
+  tensors.pop_back();
   result.grad_norm = tensors.back().item<double>();
   tensors.pop_back();
   const auto losses = tensors.back().contiguous();

@@ -4,7 +4,10 @@
 // its ranks; a killed rank makes the other exit
 // non-zero within the collective timeout; ranks with different configs all fail naming the rank
 // that differs; an unreachable master fails with a timeout naming it; `grpo rl` on 2 ranks through `grpo launch` trains with rank 0 alone writing the run, while the
-// other stages refuse a multi-rank environment. Each case runs in seconds.
+// other stages refuse a multi-rank environment. ZeRO-1 (distributed.zero_stage: 1): the same
+// equality for every aggregation with each rank holding half the optimizer state, and a
+// checkpoint written by 2 sharded ranks resumes exactly in one process and the other way round.
+// Each case runs in seconds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -95,6 +98,88 @@ TEST(DataParallel, TwoRankLearnerUpdateEqualsTheOneProcessUpdateForEveryAggregat
       EXPECT_LT(max_difference(got, expected), 1e-6) << aggregation << " rank " << rank;
     }
   }
+  fs::remove_all(dir);
+}
+
+TEST(ZeroOne, ShardsAreCeilOfTheSizeOverTheRanksInRankOrderTheLastShorter) {
+  const std::vector<std::pair<int64_t, int64_t>> ten_over_four = {{0, 3}, {3, 3}, {6, 3}, {9, 1}};
+  for (int r = 0; r < 4; ++r) {
+    const auto shard = distributed::shard_of(10, r, 4);
+    EXPECT_EQ(std::make_pair(shard.begin, shard.size), ten_over_four[static_cast<size_t>(r)]) << "rank " << r;
+  }
+  EXPECT_EQ(distributed::shard_of(5, 3, 4).size, 0);  // more ranks than ceil-sized shards: empty
+  EXPECT_EQ(distributed::shard_of(5, 3, 4).begin, 5);
+  EXPECT_EQ(distributed::shard_of(7, 0, 1).size, 7);
+  EXPECT_NE(error_of([] { distributed::shard_of(7, 2, 2); }).find("expected 0 <= rank < world"), std::string::npos);
+}
+
+TEST(ZeroOne, AZeroStageOtherThanZeroOrOneIsRefusedNamingTheKey) {
+  rl::DistributedSettings settings;
+  settings.zero_stage = 2;
+  const auto problems = rl::validate(settings);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "'distributed.zero_stage' must be 0 or 1 (ZeRO-2/3 are not implemented), got 2");
+  settings.zero_stage = 1;
+  EXPECT_TRUE(rl::validate(settings).empty());
+}
+
+TEST(ZeroOne, TwoShardedRanksUpdateAsOneProcessForEveryAggregationEachHoldingHalfTheOptimizerState) {
+  const auto dir = fresh_dir("zero1");
+  const auto launched = run_command(std::string(GRPO_BIN) + " launch --nproc 2 --program " + DISTRIBUTED_RANK_BIN +
+                                    " -- learner " + dir.string() + " 1");
+  ASSERT_EQ(launched.exit_code, 0) << launched.output;
+  for (const auto& aggregation : rl::loss_aggregations().names()) {
+    const auto expected = run_case(aggregation, {0, 1, 2, 3}, nullptr);
+    ASSERT_GT(expected.optimizer_state_bytes, 0);
+    int64_t state_bytes_over_ranks = 0;
+    for (int rank = 0; rank < 2; ++rank) {
+      const auto got = load_case((dir / (aggregation + ".zero1.rank" + std::to_string(rank) + ".pt")).string());
+      for (size_t k = 0; k < 2; ++k)
+        EXPECT_NEAR(got.minibatch_losses.at(k), expected.minibatch_losses[k], 1e-6) << aggregation << " minibatch " << k;
+      EXPECT_NEAR(got.grad_norm, expected.grad_norm, 1e-6 * std::max(1.0, expected.grad_norm)) << aggregation;
+      EXPECT_LT(max_difference(got, expected), 1e-6) << aggregation << " rank " << rank;
+      // float32: the masters are the weights, so the state is the two moments of this rank's shard
+      EXPECT_NEAR(static_cast<double>(got.optimizer_state_bytes), expected.optimizer_state_bytes / 2.0, 16.0)
+          << aggregation << " rank " << rank;
+      state_bytes_over_ranks += got.optimizer_state_bytes;
+    }
+    EXPECT_EQ(state_bytes_over_ranks, expected.optimizer_state_bytes) << aggregation;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(ZeroOne, ACheckpointOfTwoShardedRanksResumesExactlyInOneProcessAndOneOfOneProcessOnTwoShardedRanks) {
+  const auto dir = fresh_dir("zero1-resume");
+  const std::vector<int64_t> all = {0, 1, 2, 3};
+  const auto expected = run_two_updates(all, nullptr, 0, {});
+  EXPECT_GT(expected.grad_norm, 0.05) << "the second update must clip";
+  auto launch_updates = [&](const std::string& save_to, const std::string& resume_from) {
+    const auto launched = run_command(std::string(GRPO_BIN) + " launch --nproc 2 --program " + DISTRIBUTED_RANK_BIN +
+                                      " -- updates " + dir.string() + " 1 " + save_to + " " + resume_from);
+    EXPECT_EQ(launched.exit_code, 0) << launched.output;
+    for (int rank = 0; rank < 2; ++rank) {
+      const auto got = load_case((dir / ("updates.rank" + std::to_string(rank) + ".pt")).string());
+      EXPECT_LT(max_difference(got, expected), 1e-6) << "save " << save_to << " resume " << resume_from << " rank " << rank;
+      EXPECT_NEAR(got.grad_norm, expected.grad_norm, 1e-6) << "rank " << rank;
+    }
+  };
+  // Saved by 2 sharded ranks (whole groups gathered to rank 0), resumed in one process.
+  const auto saved_by_two = dir / "saved-by-two";
+  launch_updates(saved_by_two.string(), "-");
+  EXPECT_LT(max_difference(run_two_updates(all, nullptr, 0, {"", saved_by_two.string()}), expected), 1e-6);
+  // Saved by one process: the same files; resumed on 2 sharded ranks, each keeping its shard.
+  const auto saved_by_one = dir / "saved-by-one";
+  run_two_updates(all, nullptr, 0, {saved_by_one.string(), ""});
+  for (const auto* file : {"optimizer.pt", "weights.pt"}) {
+    std::vector<torch::Tensor> one, two;
+    torch::load(one, (saved_by_one / file).string());
+    torch::load(two, (saved_by_two / file).string());
+    ASSERT_EQ(one.size(), two.size()) << file;
+    for (size_t i = 0; i < one.size(); ++i)
+      EXPECT_LT((one[i].to(torch::kFloat64) - two[i].to(torch::kFloat64)).abs().max().item<double>(), 1e-6)
+          << file << " tensor " << i;
+  }
+  launch_updates("-", saved_by_one.string());
   fs::remove_all(dir);
 }
 
@@ -197,23 +282,37 @@ TEST(DataParallel, AnUnreachableMasterTimesOutNamingIt) {
   EXPECT_LT(seconds, 15.0);
 }
 
-TEST(DataParallel, GrpoRlOnTwoRanksTrainsWithRankZeroAloneWritingTheRun) {
-  const auto dir = fresh_dir("rl");
+// A tiny `grpo rl` run for 2 steps, checkpointing after each: the policy, the data and rl.yaml in
+// `dir`, with `rl_extra` added to its rl: section.
+fs::path write_tiny_rl_run(const fs::path& dir, const std::string& rl_extra = "") {
   const auto gen = run_command(std::string(GRPO_BIN) + " data generate --task arithmetic --n 32 --seed 1 --output " +
                                (dir / "train.jsonl").string() + " --difficulty easy");
-  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  EXPECT_EQ(gen.exit_code, 0) << gen.output;
   make_tiny_policy(dir / "policy", {"What is 3 + 4? Give the exact integer result.", "<answer>7</answer>"});
-  std::ofstream(dir / "rl.yaml") << "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
-                                    "policy:\n  path: " << (dir / "policy").string() << "\n  template: raw\n"
-                                    "data:\n  train:\n    path: " << (dir / "train.jsonl").string() << "\n"
-                                    "rollout:\n  max_new_tokens: 6\n"
-                                    "rewards:\n  - name: math_accuracy\n"
-                                    "rl:\n  group_size: 4\n  batch_size: 8\n  micro_batch_size: 2\n"
-                                    "optim:\n  lr: 0.001\n"
-                                    "train:\n  steps: 2\n  save_every: 1\n  log_samples: 1\n";
+  const auto config = dir / "rl.yaml";
+  std::ofstream(config) << "run:\n  seed: 5\n  device: cpu\n  threads: 1\n  log_level: warn\n"
+                           "policy:\n  path: " << (dir / "policy").string() << "\n  template: raw\n"
+                           "data:\n  train:\n    path: " << (dir / "train.jsonl").string() << "\n"
+                           "rollout:\n  max_new_tokens: 6\n"
+                           "rewards:\n  - name: math_accuracy\n"
+                           "rl:\n  group_size: 4\n  batch_size: 8\n  micro_batch_size: 2\n" << rl_extra <<
+                           "optim:\n  lr: 0.001\n"
+                           "train:\n  steps: 2\n  save_every: 1\n  log_samples: 1\n";
+  return config;
+}
+
+// `grpo rl CONFIG --run-dir RUN [--resume]`, on `ranks` ranks through `grpo launch` or as one process.
+CommandResult grpo_rl(int ranks, const fs::path& config, const fs::path& run_dir, bool resume = false) {
+  const std::string launcher = ranks > 1 ? " launch --nproc " + std::to_string(ranks) + " -- rl " : " rl ";
+  return run_command("env GRPO_DISTRIBUTED_TIMEOUT_S=60 " + std::string(GRPO_BIN) + launcher + config.string() +
+                     " --run-dir " + run_dir.string() + (resume ? " --resume" : ""));
+}
+
+TEST(DataParallel, GrpoRlOnTwoRanksTrainsWithRankZeroAloneWritingTheRun) {
+  const auto dir = fresh_dir("rl");
+  const auto config = write_tiny_rl_run(dir);
   const auto run_dir = dir / "run";
-  const auto r = run_command("env GRPO_DISTRIBUTED_TIMEOUT_S=60 " + std::string(GRPO_BIN) + " launch --nproc 2 -- rl " +
-                             (dir / "rl.yaml").string() + " --run-dir " + run_dir.string());
+  const auto r = grpo_rl(2, config, run_dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(run_dir / "final" / "model.safetensors"));
   EXPECT_TRUE(fs::exists(run_dir / "checkpoints" / "step-2"));
@@ -221,6 +320,53 @@ TEST(DataParallel, GrpoRlOnTwoRanksTrainsWithRankZeroAloneWritingTheRun) {
   EXPECT_FALSE(fs::exists(run_dir / "ranks" / "1" / "final"));
   EXPECT_FALSE(fs::exists(run_dir / "ranks" / "1" / "checkpoints" / "step-1"));
   RunStoreReader store((run_dir / "run.db").string());
+  EXPECT_EQ(store.metric_series("reward/total_mean").size(), 2u);
+  fs::remove_all(dir);
+}
+
+// The run directory as it was after step 1: its step-2 checkpoint and final model removed.
+fs::path interrupted_copy(const fs::path& run_dir, const fs::path& copy) {
+  fs::copy(run_dir, copy, fs::copy_options::recursive);
+  fs::remove_all(copy / "checkpoints" / "step-2");
+  fs::remove_all(copy / "final");
+  return copy;
+}
+
+TEST(ZeroOne, GrpoRlOnTwoShardedRanksEqualsTheReplicatedRunAndResumesExactlyOnTwoRanksAndRunsOnOne) {
+  const auto dir = fresh_dir("rl-zero1");
+  // The tiny policy earns no reward (zero advantages): the entropy bonus alone moves the weights.
+  const auto replicated_config = write_tiny_rl_run(dir, "  entropy_coef: 0.05\n");
+  const auto config = dir / "rl-zero1.yaml";
+  fs::copy_file(replicated_config, config);
+  std::ofstream(config, std::ios::app) << "distributed:\n  zero_stage: 1\n";
+  const auto run_dir = dir / "run";
+  const auto r = grpo_rl(2, config, run_dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto final_model = read_file(run_dir / "final" / "model.safetensors");
+  ASSERT_FALSE(final_model.empty());
+  ASSERT_NE(final_model, read_file(run_dir / "checkpoints" / "step-1" / "model.safetensors")) << "step 2 trained";
+  const auto replicated = grpo_rl(2, replicated_config, dir / "replicated");
+  ASSERT_EQ(replicated.exit_code, 0) << replicated.output;
+  EXPECT_EQ(read_file(dir / "replicated" / "final" / "model.safetensors"), final_model)
+      << "ZeRO-1 must train exactly as the replicated optimizer";
+  EXPECT_EQ(read_file(dir / "replicated" / "checkpoints" / "step-2" / "optimizer.pt").size(),
+            read_file(run_dir / "checkpoints" / "step-2" / "optimizer.pt").size())
+      << "rank 0 writes the whole gathered state";
+
+  // Interrupted after step 1 and resumed on 2 sharded ranks: step 2 is replayed exactly.
+  const auto two = interrupted_copy(run_dir, dir / "resumed-on-two");
+  const auto resumed = grpo_rl(2, config, two, /*resume=*/true);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(read_file(two / "final" / "model.safetensors"), final_model) << "a resume on 2 ranks must be exact";
+
+  // Resumed in one process: it loads the 2 ranks' checkpoint and trains step 2 on the whole batch.
+  const auto one = interrupted_copy(run_dir, dir / "resumed-on-one");
+  const auto single = grpo_rl(1, config, one, /*resume=*/true);
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  const auto resumed_model = read_file(one / "final" / "model.safetensors");
+  EXPECT_FALSE(resumed_model.empty());
+  EXPECT_NE(resumed_model, read_file(one / "checkpoints" / "step-1" / "model.safetensors")) << "step 2 trained";
+  RunStoreReader store((one / "run.db").string());
   EXPECT_EQ(store.metric_series("reward/total_mean").size(), 2u);
   fs::remove_all(dir);
 }

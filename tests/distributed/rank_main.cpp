@@ -1,6 +1,10 @@
 // One rank of the distributed tests, started by `grpo launch --program` or by the test itself
 // with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set. Roles (argv[1]):
-//   learner DIR        the data-parallel learner case for every aggregation, results in DIR
+//   learner DIR [Z]    the data-parallel learner case for every aggregation, results in DIR
+//                      (Z: distributed.zero_stage, default 0; files <aggregation>[.zero1].rank<r>.pt)
+//   updates DIR Z SAVE RESUME
+//                      run_two_updates with zero stage Z, checkpointing to SAVE and resuming from
+//                      RESUME ("-" = none); result in DIR/updates.rank<r>.pt
 //   rendezvous A B     joins with config fingerprint A on rank 0 and B on the others
 //   die                joins; the last rank SIGKILLs itself, the others keep all-reducing
 //   hold               joins, prints "held", then sleeps for a minute (a rank to be signalled)
@@ -27,12 +31,22 @@ std::unique_ptr<distributed::ProcessGroup> join(const std::string& fingerprint) 
   return distributed::rendezvous(distributed::world_from_environment(), options);
 }
 
-void learner(const std::string& dir) {
+void learner(const std::string& dir, int zero_stage) {
   auto group = join("learner");
+  const std::string tag = zero_stage == 1 ? ".zero1" : "";
   for (const auto& aggregation : rl::loss_aggregations().names()) {
-    const auto result = testing::run_case(aggregation, testing::prompts_of_rank(group->rank(), group->size()), group.get());
-    testing::save_case(result, dir + "/" + aggregation + ".rank" + std::to_string(group->rank()) + ".pt");
+    const auto result = testing::run_case(aggregation, testing::prompts_of_rank(group->rank(), group->size()),
+                                          group.get(), zero_stage);
+    testing::save_case(result, dir + "/" + aggregation + tag + ".rank" + std::to_string(group->rank()) + ".pt");
   }
+}
+
+void updates(const std::string& dir, int zero_stage, const std::string& save_to, const std::string& resume_from) {
+  auto group = join("updates");
+  testing::CaseCheckpoint checkpoint{save_to == "-" ? "" : save_to, resume_from == "-" ? "" : resume_from};
+  const auto result = testing::run_two_updates(testing::prompts_of_rank(group->rank(), group->size()), group.get(),
+                                               zero_stage, checkpoint);
+  testing::save_case(result, dir + "/updates.rank" + std::to_string(group->rank()) + ".pt");
 }
 
 void die() {
@@ -46,8 +60,10 @@ void die() {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    if (args.size() == 2 && args[0] == "learner") {
-      learner(args[1]);
+    if ((args.size() == 2 || args.size() == 3) && args[0] == "learner") {
+      learner(args[1], args.size() == 3 ? std::stoi(args[2]) : 0);
+    } else if (args.size() == 5 && args[0] == "updates") {
+      updates(args[1], std::stoi(args[2]), args[3], args[4]);
     } else if (args.size() == 3 && args[0] == "rendezvous") {
       const auto world = distributed::world_from_environment();
       join(world.rank == 0 ? args[1] : args[2])->barrier();
@@ -59,7 +75,8 @@ int main(int argc, char** argv) {
       std::cout << "held" << std::endl;
       std::this_thread::sleep_for(std::chrono::minutes(1));
     } else {
-      std::cerr << "usage: distributed_rank learner DIR | rendezvous A B | die | hold\n";
+      std::cerr << "usage: distributed_rank learner DIR [ZERO] | updates DIR ZERO SAVE RESUME | rendezvous A B | die | "
+                   "hold\n";
       return 2;
     }
   } catch (const Error& e) {

@@ -12,6 +12,7 @@
 #include "model/arch/mixed_precision.h"
 #include "model/io/model_io.h"
 #include "test_util.h"
+#include "tests/common/error_of.h"
 
 namespace grpo::model {
 namespace {
@@ -268,6 +269,42 @@ TEST(MasterWeights, Float32ModelCastToBf16KeepsEveryBitOfTheCheckpointInTheMaste
   const auto half_w = half->output_weight().detach().to(torch::kFloat32).clone();
   MasterWeights from_bf16(half, torch::kBFloat16);
   EXPECT_TRUE(torch::equal(from_bf16.masters()[0].narrow(0, 0, half_w.numel()).view(half_w.sizes()), half_w));
+}
+
+TEST(MasterWeights, ABf16ShardKeepsOnlyItsFloat32MastersPublishesOnlyThemAndLoadsWholeGroups) {
+  // ZeRO-1's layout: this rank owns the second half of group 0 and all of group 1.
+  auto model = random_model("qwen2");
+  MasterWeights masters(model, torch::kBFloat16);
+  const int64_t n = masters.group_numel(0), begin = n / 2;
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("grpo_masters_shard_test_" + std::to_string(::getpid()))).string();
+  masters.save(path);  // whole, float32
+  const auto whole = masters.masters()[0].detach().clone();
+  masters.keep_shard(0, begin, n - begin);
+  masters.keep_shard(1, 0, masters.group_numel(1));
+  ASSERT_EQ(masters.masters()[0].numel(), n - begin);  // the float32 masters of the shard only
+  EXPECT_EQ(masters.group_numel(0), n);
+  EXPECT_EQ(masters.owned_begin(0), begin);
+  EXPECT_TRUE(torch::equal(masters.owned(0), whole.narrow(0, begin, n - begin)));
+  masters.backward(plain_loss(model, 1));
+  EXPECT_EQ(masters.gradients()[0].numel(), n);  // gradients stay whole (ZeRO-1, not ZeRO-2)
+  masters.zero_grad();
+  const auto weights_before = masters.rounded_weights()[0].clone();
+  {
+    torch::NoGradGuard no_grad;
+    masters.masters()[0].add_(1.0);
+  }
+  masters.publish();
+  const auto weights = masters.rounded_weights()[0];
+  EXPECT_TRUE(torch::equal(weights.narrow(0, 0, begin), weights_before.narrow(0, 0, begin)));  // another rank's
+  EXPECT_TRUE(torch::equal(weights.narrow(0, begin, n - begin),
+                           masters.masters()[0].detach().to(torch::kBFloat16)));
+  EXPECT_NE(grpo::testing::error_of([&] { masters.save(path + ".sharded"); }).find("gather the shards first"), std::string::npos);
+  masters.load(path);  // whole groups: the shard's masters, every element's rounded weight
+  EXPECT_TRUE(torch::equal(masters.owned(0), whole.narrow(0, begin, n - begin)));
+  EXPECT_TRUE(torch::equal(masters.rounded_weights()[0], whole.to(torch::kBFloat16)));
+  EXPECT_NE(grpo::testing::error_of([&] { masters.keep_shard(0, 0, n); }).find("called twice"), std::string::npos);
+  std::filesystem::remove(path);
 }
 
 TEST(MasterWeights, SaveAndLoadRestoreExactValuesAndRefuseAnotherModel) {
