@@ -2,8 +2,9 @@
 #  1. Ours -> PEFT: PeftModel.from_pretrained(BASE, OUR_ADAPTER) must give the logits of
 #     `grpo model merge BASE OUR_ADAPTER MERGED` loaded in transformers (grpo.cpp's merged model is
 #     its adapted model: tests/model/lora_test.cpp checks merged == unmerged to 1e-5).
-#  2. PEFT -> ours: an adapter PEFT makes here with random A and B (init_lora_weights=False), saved
-#     by save_pretrained, merged by `grpo model merge`, must give PeftModel's logits too.
+#  2. PEFT -> ours: an adapter PEFT makes here with random A and B (init_lora_weights=False) on the
+#     modules our adapter targets, saved by save_pretrained, merged by `grpo model merge`, must
+#     give PeftModel's logits too.
 # Run on a machine with torch, transformers and peft, from the repository root, after building:
 #
 #   python3 scripts/peft-roundtrip.py --base tests/fixtures/models/qwen2-tiny \
@@ -62,8 +63,10 @@ def main():
     res["ours_adapter_changes_logits"] = rel_err(ours, logits(base_model(args.base, args.device), ids)) > 1e-6
 
     with tempfile.TemporaryDirectory() as made:
-        config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "o_proj", "down_proj"],
-                            init_lora_weights=False, task_type="CAUSAL_LM")
+        # The modules our adapter adapts (dense, MLA, shared and per-expert names alike): the
+        # names that exist in this architecture.
+        targets = sorted(peft_ours.peft_config["default"].target_modules)
+        config = LoraConfig(r=4, lora_alpha=8, target_modules=targets, init_lora_weights=False, task_type="CAUSAL_LM")
         peft_made = get_peft_model(base_model(args.base, args.device), config).eval()
         peft_made.save_pretrained(made)
         theirs = logits(peft_made, ids)
