@@ -205,16 +205,18 @@ void ProcessGroup::all_reduce_sum(const std::vector<torch::Tensor>& tensors) { b
 void ProcessGroup::all_gather_shards(const torch::Tensor& flat) {
   require(flat.dim() == 1 && flat.is_contiguous(), "all_gather_shards: expected a contiguous 1-D tensor");
   torch::NoGradGuard no_grad;  // `flat` may be a leaf that requires grad (a float32 model's masters)
-  const int64_t n = flat.numel(), chunk = (n + size() - 1) / size();
+  // Gloo has no bfloat16; a gather only moves bits, so bfloat16 travels as float16 of the same bits.
+  const auto bits = flat.scalar_type() == torch::kBFloat16 ? flat.view(torch::kFloat16) : flat;
+  const int64_t n = bits.numel(), chunk = (n + size() - 1) / size();
   const auto mine = shard_of(n, rank(), size());
-  auto local = torch::zeros({chunk}, flat.options());
-  local.narrow(0, 0, mine.size).copy_(flat.narrow(0, mine.begin, mine.size));
+  auto local = torch::zeros({chunk}, bits.options());
+  local.narrow(0, 0, mine.size).copy_(bits.narrow(0, mine.begin, mine.size));
   std::vector<torch::Tensor> gathered;
-  for (int r = 0; r < size(); ++r) gathered.push_back(torch::empty({chunk}, flat.options()));
+  for (int r = 0; r < size(); ++r) gathered.push_back(torch::empty({chunk}, bits.options()));
   backend_->all_gather(local, gathered);
   for (int r = 0; r < size(); ++r) {
     const auto theirs = shard_of(n, r, size());
-    if (r != rank()) flat.narrow(0, theirs.begin, theirs.size).copy_(gathered[static_cast<size_t>(r)].narrow(0, 0, theirs.size));
+    if (r != rank()) bits.narrow(0, theirs.begin, theirs.size).copy_(gathered[static_cast<size_t>(r)].narrow(0, 0, theirs.size));
   }
 }
 

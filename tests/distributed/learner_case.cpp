@@ -108,9 +108,10 @@ CaseResult result_of(const rl::LearnerReport& report, model::CausalLM& model, rl
 }  // namespace
 
 CaseResult run_case(const std::string& aggregation, const std::vector<int64_t>& prompts,
-                    distributed::ProcessGroup* data_parallel, int zero_stage) {
+                    distributed::ProcessGroup* data_parallel, int zero_stage,
+                    std::optional<torch::Dtype> compute_dtype) {
   auto model = case_model();
-  rl::GrpoLearner learner(model, case_settings(aggregation), case_optim(), 0.7, 16, 1, std::nullopt, data_parallel,
+  rl::GrpoLearner learner(model, case_settings(aggregation), case_optim(), 0.7, 16, 1, compute_dtype, data_parallel,
                           zero_stage);
   const auto report = learner.update(case_batch(prompts), 0);
   return result_of(report, model, learner);

@@ -33,9 +33,10 @@ struct CaseResult {
   torch::Tensor flat_weights() const;
 };
 // One update of a fresh case_model on case_batch(prompts); data_parallel: nullptr for one process.
-// zero_stage: distributed.zero_stage.
+// zero_stage: distributed.zero_stage; compute_dtype: the learner's (bf16: float32 masters).
 CaseResult run_case(const std::string& aggregation, const std::vector<int64_t>& prompts,
-                    distributed::ProcessGroup* data_parallel, int zero_stage = 0);
+                    distributed::ProcessGroup* data_parallel, int zero_stage = 0,
+                    std::optional<torch::Dtype> compute_dtype = std::nullopt);
 
 // Where run_two_updates checkpoints to and resumes from ("" = neither).
 struct CaseCheckpoint {

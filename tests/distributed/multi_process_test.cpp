@@ -1,13 +1,15 @@
 // Data parallelism across real processes on CPU (Gloo, 2 ranks on 127.0.0.1): a 2-rank learner
 // update equals the one-process update of the same batch (losses, gradient norm, weights within
 // 1e-6) for every loss aggregation, run through `grpo launch`; `grpo launch` forwards SIGTERM to
-// its ranks; a killed rank makes the other exit
-// non-zero within the collective timeout; ranks with different configs all fail naming the rank
-// that differs; an unreachable master fails with a timeout naming it; `grpo rl` on 2 ranks through `grpo launch` trains with rank 0 alone writing the run, while the
-// other stages refuse a multi-rank environment. ZeRO-1 (distributed.zero_stage: 1): the same
-// equality for every aggregation with each rank holding half the optimizer state, and a
-// checkpoint written by 2 sharded ranks resumes exactly in one process and the other way round.
-// Each case runs in seconds.
+// its ranks; a killed rank makes the other exit non-zero within the collective timeout; ranks
+// with different configs all fail naming the rank that differs; an unreachable master fails with
+// a timeout naming it; `grpo rl` on 2 ranks through `grpo launch` trains with rank 0 alone writing
+// the run, while the other stages refuse a multi-rank environment. ZeRO-1
+// (distributed.zero_stage: 1): the same equality for every aggregation with each rank holding
+// half the optimizer state, bf16 compute bit-identical to the replicated optimizer, 3 ranks
+// gathering uneven and empty shards, a checkpoint written by 2 sharded ranks resuming exactly in
+// one process and the other way round, and `grpo rl` equal to the replicated run, resumed on 2
+// ranks to the same bytes. Each case runs in seconds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -113,6 +115,21 @@ TEST(ZeroOne, ShardsAreCeilOfTheSizeOverTheRanksInRankOrderTheLastShorter) {
   EXPECT_NE(error_of([] { distributed::shard_of(7, 2, 2); }).find("expected 0 <= rank < world"), std::string::npos);
 }
 
+TEST(ZeroOne, ThreeRanksGatherUnevenAndEmptyShardsInFloat32AndBfloat16) {
+  const auto dir = fresh_dir("gather");
+  const auto outcomes = run_ranks(3, "gather " + dir.string(), "GRPO_DISTRIBUTED_TIMEOUT_S=30", dir);
+  for (int rank = 0; rank < 3; ++rank) {
+    ASSERT_EQ(outcomes[static_cast<size_t>(rank)].exit_code, 0) << outcomes[static_cast<size_t>(rank)].output;
+    std::vector<torch::Tensor> gathered;
+    torch::load(gathered, (dir / ("gather.rank" + std::to_string(rank) + ".pt")).string());
+    ASSERT_EQ(gathered.size(), 4u);
+    for (size_t i = 0; i < gathered.size(); ++i)  // 10 elements: shards 4, 4, 2; 2 elements: 1, 1, 0
+      EXPECT_TRUE(torch::equal(gathered[i], torch::arange(i % 2 == 0 ? 10 : 2, torch::kFloat32)))
+          << "rank " << rank << " case " << i << ": " << gathered[i];
+  }
+  fs::remove_all(dir);
+}
+
 TEST(ZeroOne, AZeroStageOtherThanZeroOrOneIsRefusedNamingTheKey) {
   rl::DistributedSettings settings;
   settings.zero_stage = 2;
@@ -145,6 +162,28 @@ TEST(ZeroOne, TwoShardedRanksUpdateAsOneProcessForEveryAggregationEachHoldingHal
     }
     EXPECT_EQ(state_bytes_over_ranks, expected.optimizer_state_bytes) << aggregation;
   }
+  fs::remove_all(dir);
+}
+
+TEST(ZeroOne, Bf16ShardedRanksHoldHalfTheMastersAndMomentsAndStepExactlyAsReplicatedOnes) {
+  // bf16 compute over float32 masters: ZeRO-1 must give the replicated data-parallel run's
+  // weights bit for bit (the same reduced gradients, the same arithmetic on each element).
+  const auto dir = fresh_dir("zero1-bf16");
+  for (const auto* zero : {"0", "1"}) {
+    const auto launched = run_command(std::string(GRPO_BIN) + " launch --nproc 2 --program " + DISTRIBUTED_RANK_BIN +
+                                      " -- learner " + dir.string() + " " + zero + " bf16");
+    ASSERT_EQ(launched.exit_code, 0) << launched.output;
+  }
+  for (const auto& aggregation : rl::loss_aggregations().names())
+    for (int rank = 0; rank < 2; ++rank) {
+      const auto suffix = ".bf16.rank" + std::to_string(rank) + ".pt";
+      const auto replicated = load_case((dir / (aggregation + suffix)).string());
+      const auto sharded = load_case((dir / (aggregation + ".zero1" + suffix)).string());
+      EXPECT_EQ(max_difference(sharded, replicated), 0.0) << aggregation << " rank " << rank;
+      // 12 bytes a parameter (master + two moments) replicated, 6 on each of 2 ranks
+      EXPECT_NEAR(static_cast<double>(sharded.optimizer_state_bytes), replicated.optimizer_state_bytes / 2.0, 24.0)
+          << aggregation << " rank " << rank;
+    }
   fs::remove_all(dir);
 }
 
