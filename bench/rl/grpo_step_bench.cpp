@@ -174,21 +174,18 @@ std::vector<rollout::GenerationRequest> make_requests(const Workload& w) {
 // their loss (rl.mask_truncated is off by default).
 rl::LearnerBatch learner_batch(const Workload& w, const rollout::GenerationResult& gen, const torch::Device& device) {
   std::vector<std::vector<int64_t>> completions;
+  std::vector<const std::vector<float>*> logprobs;
   for (size_t i = 0; i < gen.completions.size(); ++i) {
     const auto& c = gen.completions[i].at(0);
     if (static_cast<int64_t>(c.token_ids.size()) != w.completion_lengths[i])
       throw Error("rollout returned " + std::to_string(c.token_ids.size()) + " tokens for sequence " + std::to_string(i) +
                   ", expected its drawn length " + std::to_string(w.completion_lengths[i]));
     completions.push_back(c.token_ids);
+    logprobs.push_back(&c.logprobs);
   }
   rl::LearnerBatch b;
   b.sequences = rl::make_sequence_batch(w.prompts, completions, device);
-  auto rollout_lp = torch::zeros(b.sequences.targets.sizes(), torch::kFloat32);
-  for (size_t i = 0; i < completions.size(); ++i) {
-    const auto& lp = gen.completions[i][0].logprobs;
-    rollout_lp[static_cast<int64_t>(i)].narrow(0, 0, static_cast<int64_t>(lp.size())).copy_(torch::tensor(lp));
-  }
-  b.rollout_logprobs = rollout_lp.to(device);
+  b.rollout_logprobs = rl::completion_aligned(b.sequences, logprobs, device);
   b.loss_mask = b.sequences.completion_mask;
   return b;
 }

@@ -144,21 +144,17 @@ json measure(const Options& o, const DtypePair& pair, bool replay, const torch::
 
   std::vector<std::vector<int64_t>> batch_prompts, completions;
   std::vector<const rollout::TokenRoutes*> routes;
+  std::vector<const std::vector<float>*> logprobs;
   for (size_t i = 0; i < gen.completions.size(); ++i)
     for (const auto& c : gen.completions[i]) {
       batch_prompts.push_back(prompts[i]);
       completions.push_back(c.token_ids);
       routes.push_back(&c.routes);
+      logprobs.push_back(&c.logprobs);
     }
   rl::LearnerBatch batch;
   batch.sequences = rl::make_sequence_batch(batch_prompts, completions, device);
-  auto rollout_lp = torch::zeros(batch.sequences.targets.sizes(), torch::kFloat32);
-  int64_t row = 0;
-  for (const auto& group : gen.completions)
-    for (const auto& c : group) {
-      rollout_lp[row++].narrow(0, 0, static_cast<int64_t>(c.logprobs.size())).copy_(torch::tensor(c.logprobs));
-    }
-  batch.rollout_logprobs = rollout_lp.to(device);
+  batch.rollout_logprobs = rl::completion_aligned(batch.sequences, logprobs, device);
   batch.loss_mask = batch.sequences.completion_mask;
   batch.advantages = torch::zeros({batch.sequences.rows()}, torch::kFloat32).to(device);
   if (replay) batch.replayed_routes = rl::replayed_routes(routes, batch.sequences, *policy);

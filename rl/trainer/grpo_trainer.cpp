@@ -270,15 +270,14 @@ LearnerBatch GrpoRun::learner_batch(const Collected& c, torch::Tensor advantages
   }
   LearnerBatch b;
   b.sequences = make_sequence_batch(prompts, completions, ctx_.device);
-  const int64_t n = b.sequences.rows(), width = b.sequences.targets.size(1);
-  auto rollout_lp = torch::zeros({n, width}, torch::kFloat32);
+  const int64_t n = b.sequences.rows();
+  std::vector<const std::vector<float>*> logprobs;
   auto row_keep = torch::ones({n, 1}, torch::kFloat32);
   for (int64_t i = 0; i < n; ++i) {
-    const auto& lp = c.completions[i].rollout_logprobs;
-    rollout_lp[i].narrow(0, 0, static_cast<int64_t>(lp.size())).copy_(torch::tensor(lp));
+    logprobs.push_back(&c.completions[i].rollout_logprobs);
     if (cfg_.rl.mask_truncated && c.completions[i].truncated) row_keep[i] = 0.0f;
   }
-  b.rollout_logprobs = rollout_lp.to(ctx_.device);
+  b.rollout_logprobs = completion_aligned(b.sequences, logprobs, ctx_.device);
   if (cfg_.rl.moe_routing_replay == "rollout") b.replayed_routes = replayed_routes(route_records(c), b.sequences, *policy_->model);
   b.loss_mask = b.sequences.completion_mask * row_keep.to(ctx_.device);
   b.advantages = advantages.to(ctx_.device);

@@ -53,6 +53,23 @@ SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& promp
   return b;
 }
 
+torch::Tensor completion_aligned(const SequenceBatch& batch, const std::vector<const std::vector<float>*>& rows,
+                                 const torch::Device& device) {
+  require(static_cast<int64_t>(rows.size()) == batch.rows(),
+          "completion_aligned: " + std::to_string(rows.size()) + " rows of values for a batch of " +
+              std::to_string(batch.rows()));
+  auto out = torch::zeros(batch.targets.sizes(), torch::kFloat32);
+  for (int64_t i = 0; i < batch.rows(); ++i) {
+    const auto& values = *rows[static_cast<size_t>(i)];
+    const auto n = static_cast<int64_t>(values.size());
+    require(n <= batch.completion_lengths[static_cast<size_t>(i)],
+            "completion_aligned: row " + std::to_string(i) + " has " + std::to_string(n) + " values for " +
+                std::to_string(batch.completion_lengths[static_cast<size_t>(i)]) + " completion tokens");
+    if (n > 0) out[i].narrow(0, 0, n).copy_(torch::tensor(values));
+  }
+  return out.to(device);
+}
+
 std::vector<int64_t> sequence_lengths(const SequenceBatch& batch) {
   std::vector<int64_t> lengths(batch.prompt_lengths.size());
   for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = batch.prompt_lengths[i] + batch.completion_lengths[i];

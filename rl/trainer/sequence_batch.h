@@ -32,6 +32,12 @@ struct SequenceBatch {
 SequenceBatch make_sequence_batch(const std::vector<std::vector<int64_t>>& prompts,
                                   const std::vector<std::vector<int64_t>>& completions, const torch::Device& device);
 
+// Per-token values of each row's completion (e.g. the rollout's log-probs), one vector per row
+// in batch order, laid out completion-aligned: [N, Tc] float32 on `device`, zero past each
+// vector's end. A vector longer than its row's completion is an error naming the row.
+torch::Tensor completion_aligned(const SequenceBatch& batch, const std::vector<const std::vector<float>*>& rows,
+                                 const torch::Device& device);
+
 // Prompt + completion tokens of each row: the width the row needs in a padded batch.
 std::vector<int64_t> sequence_lengths(const SequenceBatch& batch);
 
