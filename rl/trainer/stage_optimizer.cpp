@@ -120,8 +120,8 @@ void StageOptimizer::save(const std::filesystem::path& dir) const {
     if (masters_.mixed()) masters_.save((dir / "masters.pt").string());
   }
   if (loss_scaling_.enabled)
-    torch::save(torch::tensor({scale_, static_cast<double>(finite_steps_in_a_row_)}, torch::kFloat64),
-                (dir / "loss_scale.pt").string());
+    write_tensor_list((dir / "loss_scale.pt").string(),
+                      {torch::tensor({scale_, static_cast<double>(finite_steps_in_a_row_)}, torch::kFloat64)});
 }
 
 void StageOptimizer::load(const std::filesystem::path& dir) {
@@ -146,9 +146,9 @@ void StageOptimizer::load(const std::filesystem::path& dir) {
   // A checkpoint without it (written without loss scaling) starts from the initial scale.
   const auto scale_file = dir / "loss_scale.pt";
   if (loss_scaling_.enabled && std::filesystem::exists(scale_file)) {
-    torch::Tensor saved;
-    torch::load(saved, scale_file.string());
-    if (saved.numel() != 2 || !(saved[0].item<double>() > 0))
+    const auto tensors = read_tensor_list(scale_file.string(), "the loss scale");
+    const auto saved = tensors.size() == 1 ? tensors[0] : torch::Tensor();
+    if (!saved.defined() || saved.numel() != 2 || !(saved[0].item<double>() > 0))
       throw Error(SourceLocation{scale_file.string(), 0, 0}, "expected [scale > 0, finite steps in a row]");
     scale_ = saved[0].item<double>();
     finite_steps_in_a_row_ = saved[1].item<int64_t>();

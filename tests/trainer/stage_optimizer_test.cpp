@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -192,6 +193,14 @@ TEST(StageOptimizer, LossScaleHalvesOnOverflowGrowsAfterItsIntervalAndResumes) {
   EXPECT_EQ(resumed.loss_scale(), 65536.0);
   train_step(resumed_model, resumed, 5);  // the saved count carries on: 2 of 2
   EXPECT_EQ(resumed.loss_scale(), 131072.0);
+  // A damaged scale file is an error naming it.
+  std::ofstream(dir / "loss_scale.pt") << "not a tensor archive";
+  try {
+    resumed.load(dir);
+    FAIL() << "a damaged loss_scale.pt loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("loss_scale.pt"), std::string::npos) << e.what();
+  }
   remove_tree(dir);
 }
 
